@@ -1,0 +1,1 @@
+pub use async_graphql;

@@ -1,0 +1,16 @@
+//! ParkGraph's domain: the types and rules of a city's innovation economy.
+//!
+//! This crate owns what a park, an incubator, an organization, a designation, a second
+//! headquarters and a national innovation center *are*, and which values are valid for
+//! them. It knows nothing of storage, GraphQL or HTTP (CI checks that with `cargo tree`),
+//! so the rules here hold whichever way data enters: the API, an import, or the seed.
+
+pub mod kinds;
+pub mod provenance;
+pub mod rules;
+pub mod uscc;
+
+pub use kinds::*;
+pub use provenance::Provenance;
+pub use rules::{DateOrderError, check_date_order};
+pub use uscc::{Uscc, UsccError, UsccWarning};

@@ -1,0 +1,20 @@
+//! ParkGraph's schema migrations.
+//!
+//! One file per migration, named `mYYYYMMDD_HHMMSS_name.rs`, written with the schema
+//! builder only so that each runs unchanged on SQLite and PostgreSQL. A migration is never
+//! edited once it has landed on `main`: change the schema with a new one.
+
+pub use sea_orm_migration;
+use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_registry;
+
+/// Every migration, in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261127_000001_registry::Migration)]
+    }
+}
