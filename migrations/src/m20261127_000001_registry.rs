@@ -49,7 +49,9 @@ fn fk(
 
 fn index(table: &'static str, columns: &[&'static str]) -> IndexCreateStatement {
     let mut index = Index::create();
-    index.name(format!("ix_{table}_{}", columns.join("_"))).table(table);
+    index
+        .name(format!("ix_{table}_{}", columns.join("_")))
+        .table(table);
     for column in columns {
         index.col(*column);
     }
@@ -58,7 +60,9 @@ fn index(table: &'static str, columns: &[&'static str]) -> IndexCreateStatement 
 
 fn unique(table: &'static str, columns: &[&'static str]) -> IndexCreateStatement {
     let mut index = index(table, columns);
-    index.name(format!("ux_{table}_{}", columns.join("_"))).unique();
+    index
+        .name(format!("ux_{table}_{}", columns.join("_")))
+        .unique();
     index
 }
 
@@ -123,7 +127,12 @@ impl MigrationTrait for Migration {
                     .col(integer("year"))
                     .col(big_integer_null("valuation_usd"))
                     .col(text_null("note"))
-                    .foreign_key(&mut fk("designation", "organization_id", "organization", Cascade))
+                    .foreign_key(&mut fk(
+                        "designation",
+                        "organization_id",
+                        "organization",
+                        Cascade,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -134,7 +143,12 @@ impl MigrationTrait for Migration {
                     .col(uuid("park_id"))
                     .col(string_len("role", 40))
                     .col(date_null("since"))
-                    .foreign_key(&mut fk("enterprise_location", "organization_id", "organization", Cascade))
+                    .foreign_key(&mut fk(
+                        "enterprise_location",
+                        "organization_id",
+                        "organization",
+                        Cascade,
+                    ))
                     .foreign_key(&mut fk("enterprise_location", "park_id", "park", Cascade))
                     .to_owned(),
             )
@@ -162,7 +176,12 @@ impl MigrationTrait for Migration {
                     .col(date_null("entered_on"))
                     .col(date_null("graduated_on"))
                     .col(string_len("status", 40))
-                    .foreign_key(&mut fk("incubation", "organization_id", "organization", Cascade))
+                    .foreign_key(&mut fk(
+                        "incubation",
+                        "organization_id",
+                        "organization",
+                        Cascade,
+                    ))
                     .foreign_key(&mut fk("incubation", "incubator_id", "incubator", Cascade))
                     .to_owned(),
             )
@@ -183,9 +202,19 @@ impl MigrationTrait for Migration {
                     .col(double_null("planned_floor_area_m2"))
                     .col(text("functions"))
                     .col(string_len("status", 40))
-                    .foreign_key(&mut fk("second_headquarters", "parent_id", "organization", Cascade))
+                    .foreign_key(&mut fk(
+                        "second_headquarters",
+                        "parent_id",
+                        "organization",
+                        Cascade,
+                    ))
                     .foreign_key(&mut fk("second_headquarters", "park_id", "park", SetNull))
-                    .foreign_key(&mut fk("second_headquarters", "local_entity_id", "organization", SetNull))
+                    .foreign_key(&mut fk(
+                        "second_headquarters",
+                        "local_entity_id",
+                        "organization",
+                        SetNull,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -200,7 +229,12 @@ impl MigrationTrait for Migration {
                     .col(date_null("approved_on"))
                     .col(text_null("city"))
                     .col(uuid_null("host_park_id"))
-                    .foreign_key(&mut fk("innovation_center", "host_park_id", "park", SetNull))
+                    .foreign_key(&mut fk(
+                        "innovation_center",
+                        "host_park_id",
+                        "park",
+                        SetNull,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -217,7 +251,12 @@ impl MigrationTrait for Migration {
                         "innovation_center",
                         Cascade,
                     ))
-                    .foreign_key(&mut fk("innovation_center_membership", "organization_id", "organization", Cascade))
+                    .foreign_key(&mut fk(
+                        "innovation_center_membership",
+                        "organization_id",
+                        "organization",
+                        Cascade,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -234,7 +273,10 @@ impl MigrationTrait for Migration {
             index("organization", &["industry"]),
             index("designation", &["organization_id"]),
             index("designation", &["kind", "year"]),
-            unique("enterprise_location", &["organization_id", "park_id", "role"]),
+            unique(
+                "enterprise_location",
+                &["organization_id", "park_id", "role"],
+            ),
             index("enterprise_location", &["park_id"]),
             index("incubator", &["park_id"]),
             index("incubator", &["operator_id"]),
@@ -244,7 +286,10 @@ impl MigrationTrait for Migration {
             index("second_headquarters", &["park_id"]),
             index("second_headquarters", &["local_entity_id"]),
             index("innovation_center", &["host_park_id"]),
-            unique("innovation_center_membership", &["innovation_center_id", "organization_id"]),
+            unique(
+                "innovation_center_membership",
+                &["innovation_center_id", "organization_id"],
+            ),
             index("innovation_center_membership", &["organization_id"]),
         ] {
             manager.create_index(statement).await?;
@@ -254,7 +299,9 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in TABLES.iter().rev() {
-            manager.drop_table(Table::drop().table(*table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(*table).to_owned())
+                .await?;
         }
         Ok(())
     }

@@ -1,1 +1,91 @@
-pub use async_graphql;
+//! ParkGraph's GraphQL API and HTTP router.
+//!
+//! This crate owns the schema clients see: the GraphQL types (`object`), the root
+//! `Query`, Relay connections and global ids, the data loaders that keep nested queries
+//! to a fixed number of statements, the error codes, and the axum router serving it all.
+
+pub mod connection;
+pub mod error;
+pub mod http;
+pub mod id;
+pub mod loader;
+pub mod object;
+pub mod query;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Request, Response, Schema, ServerError};
+use sea_orm::DatabaseConnection;
+
+pub use http::{AppState, HttpConfig, router};
+pub use query::Query;
+
+/// The ParkGraph schema.
+pub type ParkGraphSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Limits every operation is checked against before it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Deepest nesting of selections.
+    pub max_depth: usize,
+    /// Highest complexity: each field counts 1, a connection counts its page size times
+    /// the cost of one item.
+    pub max_complexity: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_depth: 12,
+            max_complexity: 50_000,
+        }
+    }
+}
+
+/// Builds the schema over a connection pool.
+pub fn schema(db: DatabaseConnection, limits: Limits) -> ParkGraphSchema {
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .data(loader::Loaders::new(&db))
+        .data(db)
+        .finish()
+}
+
+/// The schema in SDL, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+/// Executes a request, then makes sure every error carries `extensions.code` and that
+/// no error without one leaks its text (see [`error`]).
+pub async fn execute(schema: &ParkGraphSchema, request: impl Into<Request>) -> Response {
+    let mut response = schema.execute(request).await;
+    for err in &mut response.errors {
+        ensure_code(err);
+    }
+    response
+}
+
+fn ensure_code(err: &mut ServerError) {
+    let has_code = err
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some());
+    if has_code {
+        return;
+    }
+    let code = if err.path.is_empty() {
+        error::code::VALIDATION
+    } else if err.message.starts_with("Failed to parse") || err.message.starts_with("Invalid value")
+    {
+        error::code::BAD_USER_INPUT
+    } else {
+        tracing::error!(message = %err.message, path = ?err.path, "resolver error without a code; reported as INTERNAL");
+        err.message = "internal error".into();
+        error::code::INTERNAL
+    };
+    err.extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
+}

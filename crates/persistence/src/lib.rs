@@ -1,1 +1,15 @@
-pub use sea_orm; pub use parkgraph_migrations;
+//! ParkGraph's storage: sea-orm entities, the queries the API runs, and seed data.
+//!
+//! Everything here takes `&impl ConnectionTrait`, so it works on a pooled connection or
+//! inside a transaction, and runs unchanged on SQLite (the embedded default) and
+//! PostgreSQL (production). Schema changes live in the `parkgraph-migrations` crate.
+
+pub mod db;
+pub mod entity;
+pub mod error;
+pub mod query;
+pub mod seed;
+
+pub use db::{Backend, connect, migrate_down, migrate_up};
+pub use error::StoreError;
+pub use sea_orm;

@@ -1,0 +1,108 @@
+//! Errors the API reports.
+//!
+//! Policy: resolvers return `async_graphql::Result`, and every error they raise is built
+//! here, so it carries `extensions.code`:
+//! - `NOT_FOUND`: an id or record that does not exist;
+//! - `BAD_USER_INPUT`: arguments the caller can fix (page size, cursor, id, filter);
+//! - `CONFLICT`: a uniqueness rule;
+//! - `INTERNAL`: anything else. The cause is logged with `tracing`, never sent.
+//!
+//! [`crate::execute`] is the safety net: a resolver error that somehow lacks a code is
+//! logged and replaced by a plain `INTERNAL`, and errors from parsing and validating the
+//! document are marked `GRAPHQL_VALIDATION_FAILED`.
+
+use std::sync::Arc;
+
+use async_graphql::{Error, ErrorExtensions};
+use parkgraph_persistence::StoreError;
+
+/// Error codes sent in `extensions.code`.
+pub mod code {
+    /// The record does not exist.
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    /// The caller's input is wrong.
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    /// A uniqueness rule was broken.
+    pub const CONFLICT: &str = "CONFLICT";
+    /// Something failed on our side.
+    pub const INTERNAL: &str = "INTERNAL";
+    /// The document could not be parsed or validated.
+    pub const VALIDATION: &str = "GRAPHQL_VALIDATION_FAILED";
+}
+
+/// An error with a code and a message safe to show.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// See [`code::NOT_FOUND`].
+    #[error("{0}")]
+    NotFound(String),
+    /// See [`code::BAD_USER_INPUT`].
+    #[error("{0}")]
+    BadUserInput(String),
+    /// See [`code::CONFLICT`].
+    #[error("{0}")]
+    Conflict(String),
+    /// See [`code::INTERNAL`]; the text is logged, never sent.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The GraphQL error, with `extensions.code`; internal causes are logged here.
+    pub fn into_error(self) -> Error {
+        let code = match &self {
+            Self::NotFound(_) => code::NOT_FOUND,
+            Self::BadUserInput(_) => code::BAD_USER_INPUT,
+            Self::Conflict(_) => code::CONFLICT,
+            Self::Internal(cause) => {
+                tracing::error!(%cause, "internal error while resolving a GraphQL request");
+                code::INTERNAL
+            }
+        };
+        Error::new(self.to_string()).extend_with(|_, e| e.set("code", code))
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict(message) => Self::Conflict(message),
+            StoreError::Invalid(message) => Self::BadUserInput(message),
+            StoreError::Database(e) => Self::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<Arc<StoreError>> for ApiError {
+    fn from(err: Arc<StoreError>) -> Self {
+        match &*err {
+            StoreError::Conflict(message) => Self::Conflict(message.clone()),
+            StoreError::Invalid(message) => Self::BadUserInput(message.clone()),
+            StoreError::Database(e) => Self::Internal(e.to_string()),
+        }
+    }
+}
+
+/// Turns storage results into GraphQL results with codes: use `.api()?`, never a bare `?`
+/// on a storage error (which would send its text).
+pub trait ApiResult<T> {
+    /// Converts the error, logging internal causes.
+    fn api(self) -> async_graphql::Result<T>;
+}
+
+impl<T, E: Into<ApiError>> ApiResult<T> for Result<T, E> {
+    fn api(self) -> async_graphql::Result<T> {
+        self.map_err(|e| e.into().into_error())
+    }
+}
+
+/// A stored code that no longer parses: the data is wrong, not the caller.
+pub fn stored<T>(table: &str, field: &str, value: &str) -> async_graphql::Result<T>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    value.parse().map_err(|e| {
+        ApiError::Internal(format!("stored {table}.{field} {value:?}: {e}")).into_error()
+    })
+}

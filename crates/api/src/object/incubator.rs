@@ -1,0 +1,132 @@
+//! `Incubator`: an incubator, makerspace or accelerator.
+
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, NaiveDate, Utc};
+use parkgraph_domain as domain;
+use parkgraph_persistence::entity::{incubation, incubator};
+use uuid::Uuid;
+
+use super::link::LinkEdge;
+use super::vocabulary::{IncubationStatus, IncubatorKind, IncubatorLevel};
+use super::{Organization, Park, Provenance, loaders, resolve_nodes};
+use crate::connection::{Connection, Listed, PageArgs, slice};
+use crate::error::stored;
+use crate::id::{NodeType, encode};
+use crate::loader::{many, one};
+
+/// An incubator (孵化器), makerspace (众创空间) or accelerator (加速器).
+#[derive(Clone)]
+pub struct Incubator(pub incubator::Model);
+
+impl Listed for Incubator {
+    const EDGE: &'static str = "IncubatorEdge";
+    const CONNECTION: &'static str = "IncubatorConnection";
+}
+
+#[Object]
+impl Incubator {
+    /// Opaque global id.
+    pub(crate) async fn id(&self) -> ID {
+        encode(NodeType::Incubator, self.0.id)
+    }
+
+    /// The record's UUID in the database.
+    async fn database_id(&self) -> Uuid {
+        self.0.id
+    }
+
+    /// Chinese name.
+    async fn name_zh(&self) -> &str {
+        &self.0.name_zh
+    }
+
+    /// English name.
+    async fn name_en(&self) -> Option<&str> {
+        self.0.name_en.as_deref()
+    }
+
+    /// Incubator, makerspace or accelerator.
+    async fn kind(&self) -> async_graphql::Result<IncubatorKind> {
+        Ok(stored::<domain::IncubatorKind>("incubator", "kind", &self.0.kind)?.into())
+    }
+
+    /// National, provincial or municipal recognition.
+    async fn level(&self) -> async_graphql::Result<Option<IncubatorLevel>> {
+        match &self.0.level {
+            Some(level) => Ok(Some(
+                stored::<domain::IncubatorLevel>("incubator", "level", level)?.into(),
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// Founding date.
+    async fn founded_on(&self) -> Option<NaiveDate> {
+        self.0.founded_on
+    }
+
+    /// The park the incubator is in.
+    async fn park(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Park>> {
+        match self.0.park_id {
+            Some(id) => Ok(one(&loaders(ctx)?.park, id).await?.map(Park)),
+            None => Ok(None),
+        }
+    }
+
+    /// The organization operating the incubator.
+    async fn operator(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
+        match self.0.operator_id {
+            Some(id) => Ok(one(&loaders(ctx)?.organization, id)
+                .await?
+                .map(Organization)),
+            None => Ok(None),
+        }
+    }
+
+    /// Enterprises incubated here, with dates and status.
+    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    async fn incubatees(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only incubations with this status.")] status: Option<IncubationStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Connection<LinkEdge<incubation::Model, Organization>>> {
+        let l = loaders(ctx)?;
+        let status = status.map(|s| domain::IncubationStatus::from(s).code());
+        let links: Vec<_> = many(&l.incubations_at, self.0.id)
+            .await?
+            .into_iter()
+            .filter(|link| status.is_none_or(|s| link.status == s))
+            .collect();
+        let page = slice(&PageArgs::new(first, after, last, before), links).await?;
+        let nodes = resolve_nodes(
+            &l.organization,
+            &page.rows,
+            |link| link.organization_id,
+            Organization,
+            "organization",
+        )
+        .await?;
+        Ok(page
+            .zip(nodes)
+            .into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
+    }
+
+    /// Where the record's facts come from.
+    async fn provenance(&self) -> Provenance {
+        Provenance::of(&self.0.source_name, &self.0.source_url, &self.0.as_of)
+    }
+
+    /// When the record was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the record was last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}

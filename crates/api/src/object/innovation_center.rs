@@ -1,0 +1,132 @@
+//! `InnovationCenter`: a national manufacturing, technology or industrial innovation center.
+
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, NaiveDate, Utc};
+use parkgraph_domain as domain;
+use parkgraph_persistence::entity::{innovation_center, innovation_center_membership};
+use uuid::Uuid;
+
+use super::link::LinkEdge;
+use super::vocabulary::{InnovationCenterKind, MembershipRole};
+use super::{Organization, Park, Provenance, loaders, resolve_nodes};
+use crate::connection::{Connection, Listed, PageArgs, slice};
+use crate::error::stored;
+use crate::id::{NodeType, encode};
+use crate::loader::{many, one};
+
+/// A national innovation center (国家制造业创新中心, 国家技术创新中心, 国家产业创新中心).
+#[derive(Clone)]
+pub struct InnovationCenter(pub innovation_center::Model);
+
+impl Listed for InnovationCenter {
+    const EDGE: &'static str = "InnovationCenterEdge";
+    const CONNECTION: &'static str = "InnovationCenterConnection";
+}
+
+#[Object]
+impl InnovationCenter {
+    /// Opaque global id.
+    pub(crate) async fn id(&self) -> ID {
+        encode(NodeType::InnovationCenter, self.0.id)
+    }
+
+    /// The record's UUID in the database.
+    async fn database_id(&self) -> Uuid {
+        self.0.id
+    }
+
+    /// Chinese name.
+    async fn name_zh(&self) -> &str {
+        &self.0.name_zh
+    }
+
+    /// English name.
+    async fn name_en(&self) -> Option<&str> {
+        self.0.name_en.as_deref()
+    }
+
+    /// Manufacturing (MIIT), technology (MOST) or industrial (NDRC).
+    async fn kind(&self) -> async_graphql::Result<InnovationCenterKind> {
+        Ok(
+            stored::<domain::InnovationCenterKind>("innovation_center", "kind", &self.0.kind)?
+                .into(),
+        )
+    }
+
+    /// Field of the center.
+    async fn field(&self) -> Option<&str> {
+        self.0.field.as_deref()
+    }
+
+    /// Approving ministry (MIIT, MOST, NDRC).
+    async fn ministry(&self) -> &str {
+        &self.0.ministry
+    }
+
+    /// Approval date.
+    async fn approved_on(&self) -> Option<NaiveDate> {
+        self.0.approved_on
+    }
+
+    /// City.
+    async fn city(&self) -> Option<&str> {
+        self.0.city.as_deref()
+    }
+
+    /// The park hosting the center.
+    async fn host_park(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Park>> {
+        match self.0.host_park_id {
+            Some(id) => Ok(one(&loaders(ctx)?.park, id).await?.map(Park)),
+            None => Ok(None),
+        }
+    }
+
+    /// Organizations taking part, with their role (lead, founding shareholder, member).
+    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only members in this role.")] role: Option<MembershipRole>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<
+        Connection<LinkEdge<innovation_center_membership::Model, Organization>>,
+    > {
+        let l = loaders(ctx)?;
+        let role = role.map(|r| domain::MembershipRole::from(r).code());
+        let links: Vec<_> = many(&l.members_of, self.0.id)
+            .await?
+            .into_iter()
+            .filter(|link| role.is_none_or(|r| link.role == r))
+            .collect();
+        let page = slice(&PageArgs::new(first, after, last, before), links).await?;
+        let nodes = resolve_nodes(
+            &l.organization,
+            &page.rows,
+            |link| link.organization_id,
+            Organization,
+            "organization",
+        )
+        .await?;
+        Ok(page
+            .zip(nodes)
+            .into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
+    }
+
+    /// Where the record's facts come from.
+    async fn provenance(&self) -> Provenance {
+        Provenance::of(&self.0.source_name, &self.0.source_url, &self.0.as_of)
+    }
+
+    /// When the record was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the record was last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}

@@ -1,0 +1,178 @@
+//! Edges of links that carry attributes of their own: the attributes sit on the edge,
+//! beside `cursor` and `node`, in both directions of the link.
+
+use async_graphql::Object;
+use chrono::NaiveDate;
+use parkgraph_domain as domain;
+use parkgraph_persistence::entity::{
+    enterprise_location, incubation, innovation_center_membership,
+};
+
+use super::vocabulary::{IncubationStatus, LocationRole, MembershipRole};
+use super::{Incubator, InnovationCenter, Organization, Park, Provenance};
+use crate::connection::EdgeType;
+use crate::error::stored;
+
+/// An edge whose link row `L` leads to node `N`.
+pub struct LinkEdge<L, N> {
+    cursor: String,
+    link: L,
+    node: N,
+}
+
+impl<L, N> LinkEdge<L, N> {
+    /// An edge.
+    pub fn new(cursor: String, link: L, node: N) -> Self {
+        Self { cursor, link, node }
+    }
+}
+
+macro_rules! link_edge {
+    ($link:ty, $node:ty, $edge:literal, $connection:literal, $doc:literal, { $($fields:tt)* }) => {
+        #[doc = $doc]
+        #[Object(name = $edge)]
+        impl LinkEdge<$link, $node> {
+            /// Opaque cursor of this edge, for `after` and `before`.
+            async fn cursor(&self) -> &str {
+                &self.cursor
+            }
+
+            /// The record at the other end of the link.
+            async fn node(&self) -> &$node {
+                &self.node
+            }
+
+            /// Where the link's facts come from.
+            async fn provenance(&self) -> Provenance {
+                Provenance::of(&self.link.source_name, &self.link.source_url, &self.link.as_of)
+            }
+
+            $($fields)*
+        }
+
+        impl EdgeType for LinkEdge<$link, $node> {
+            type Node = $node;
+            const CONNECTION: &'static str = $connection;
+            fn node(&self) -> &$node {
+                &self.node
+            }
+        }
+    };
+}
+
+macro_rules! location_edge {
+    ($node:ty, $edge:literal, $connection:literal, $doc:literal) => {
+        link_edge!(
+            enterprise_location::Model,
+            $node,
+            $edge,
+            $connection,
+            $doc,
+            {
+                /// What the enterprise does at the park.
+                async fn role(&self) -> async_graphql::Result<LocationRole> {
+                    Ok(stored::<domain::LocationRole>(
+                        "enterprise_location",
+                        "role",
+                        &self.link.role,
+                    )?
+                    .into())
+                }
+
+                /// Since when.
+                async fn since(&self) -> Option<NaiveDate> {
+                    self.link.since
+                }
+            }
+        );
+    };
+}
+
+macro_rules! incubation_edge {
+    ($node:ty, $edge:literal, $connection:literal, $doc:literal) => {
+        link_edge!(incubation::Model, $node, $edge, $connection, $doc, {
+            /// Date the enterprise entered the incubator.
+            async fn entered_on(&self) -> Option<NaiveDate> {
+                self.link.entered_on
+            }
+
+            /// Date the enterprise graduated.
+            async fn graduated_on(&self) -> Option<NaiveDate> {
+                self.link.graduated_on
+            }
+
+            /// Incubating, graduated or exited.
+            async fn status(&self) -> async_graphql::Result<IncubationStatus> {
+                Ok(
+                    stored::<domain::IncubationStatus>("incubation", "status", &self.link.status)?
+                        .into(),
+                )
+            }
+        });
+    };
+}
+
+macro_rules! membership_edge {
+    ($node:ty, $edge:literal, $connection:literal, $doc:literal) => {
+        link_edge!(
+            innovation_center_membership::Model,
+            $node,
+            $edge,
+            $connection,
+            $doc,
+            {
+                /// The organization's part in the center.
+                async fn role(&self) -> async_graphql::Result<MembershipRole> {
+                    Ok(stored::<domain::MembershipRole>(
+                        "innovation_center_membership",
+                        "role",
+                        &self.link.role,
+                    )?
+                    .into())
+                }
+
+                /// Date the organization joined.
+                async fn joined_on(&self) -> Option<NaiveDate> {
+                    self.link.joined_on
+                }
+            }
+        );
+    };
+}
+
+location_edge!(
+    Organization,
+    "ParkEnterpriseEdge",
+    "ParkEnterpriseConnection",
+    "An enterprise located in a park, with its role there."
+);
+location_edge!(
+    Park,
+    "EnterpriseParkEdge",
+    "EnterpriseParkConnection",
+    "A park an enterprise is located in, with its role there."
+);
+incubation_edge!(
+    Organization,
+    "IncubateeEdge",
+    "IncubateeConnection",
+    "An enterprise incubated by an incubator."
+);
+incubation_edge!(
+    Incubator,
+    "IncubationEdge",
+    "IncubationConnection",
+    "An incubator that incubated an enterprise."
+);
+membership_edge!(
+    Organization,
+    "CenterMemberEdge",
+    "CenterMemberConnection",
+    "An organization taking part in an innovation center."
+);
+membership_edge!(
+    InnovationCenter,
+    "MembershipEdge",
+    "MembershipConnection",
+    "An innovation center an organization takes part in."
+);

@@ -1,0 +1,278 @@
+//! `Organization`: an enterprise, a university, a research institute …
+
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, NaiveDate, Utc};
+use parkgraph_domain as domain;
+use parkgraph_persistence::entity::{
+    enterprise_location, incubation, innovation_center_membership, organization,
+};
+use uuid::Uuid;
+
+use super::link::LinkEdge;
+use super::vocabulary::{
+    DesignationKind, IncubationStatus, LocationRole, MembershipRole, OrganizationKind,
+    OrganizationStatus,
+};
+use super::{
+    Designation, Incubator, InnovationCenter, Park, Provenance, SecondHeadquarters, loaders,
+    resolve_nodes,
+};
+use crate::connection::{Connection, Edge, Listed, PageArgs, slice};
+use crate::error::stored;
+use crate::id::{NodeType, encode};
+use crate::loader::many;
+
+/// An organization: an enterprise (unicorns among them), a university, a research
+/// institute or another body. Enterprises are organizations of kind `ENTERPRISE`.
+#[derive(Clone)]
+pub struct Organization(pub organization::Model);
+
+impl Listed for Organization {
+    const EDGE: &'static str = "OrganizationEdge";
+    const CONNECTION: &'static str = "OrganizationConnection";
+}
+
+#[Object]
+impl Organization {
+    /// Opaque global id.
+    pub(crate) async fn id(&self) -> ID {
+        encode(NodeType::Organization, self.0.id)
+    }
+
+    /// The record's UUID in the database.
+    async fn database_id(&self) -> Uuid {
+        self.0.id
+    }
+
+    /// Enterprise, university, research institute …
+    async fn kind(&self) -> async_graphql::Result<OrganizationKind> {
+        Ok(stored::<domain::OrganizationKind>("organization", "kind", &self.0.kind)?.into())
+    }
+
+    /// Chinese name.
+    async fn name_zh(&self) -> &str {
+        &self.0.name_zh
+    }
+
+    /// English name.
+    async fn name_en(&self) -> Option<&str> {
+        self.0.name_en.as_deref()
+    }
+
+    /// Unified Social Credit Code (统一社会信用代码), validated; empty when not known.
+    async fn uscc(&self) -> Option<&str> {
+        self.0.uscc.as_deref()
+    }
+
+    /// Set when the USCC fails a checksum and was accepted by explicit override (early pilot codes).
+    async fn uscc_warning(&self) -> Option<&str> {
+        self.0.uscc_warning.as_deref()
+    }
+
+    /// Founding date.
+    async fn founded_on(&self) -> Option<NaiveDate> {
+        self.0.founded_on
+    }
+
+    /// Industry.
+    async fn industry(&self) -> Option<&str> {
+        self.0.industry.as_deref()
+    }
+
+    /// Registered capital in yuan (a float: amounts can exceed 2^31).
+    async fn registered_capital_cny(&self) -> Option<f64> {
+        self.0.registered_capital_cny.map(|v| v as f64)
+    }
+
+    /// Number of employees.
+    async fn headcount(&self) -> Option<i32> {
+        self.0.headcount
+    }
+
+    /// Website.
+    async fn website(&self) -> Option<&str> {
+        self.0.website.as_deref()
+    }
+
+    /// Whether the organization still operates.
+    async fn status(&self) -> async_graphql::Result<OrganizationStatus> {
+        Ok(stored::<domain::OrganizationStatus>("organization", "status", &self.0.status)?.into())
+    }
+
+    /// City of the registered seat.
+    async fn city(&self) -> Option<&str> {
+        self.0.city.as_deref()
+    }
+
+    /// District.
+    async fn district(&self) -> Option<&str> {
+        self.0.district.as_deref()
+    }
+
+    /// Designations over time (unicorn, gazelle, high-tech enterprise …), oldest first.
+    async fn designations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only designations of this kind.")] kind: Option<DesignationKind>,
+    ) -> async_graphql::Result<Vec<Designation>> {
+        let kind = kind.map(|k| domain::DesignationKind::from(k).code());
+        let mut rows: Vec<_> = many(&loaders(ctx)?.designations_of, self.0.id)
+            .await?
+            .into_iter()
+            .filter(|d| kind.is_none_or(|k| d.kind == k))
+            .collect();
+        rows.sort_by_key(|d| (d.year, d.id));
+        Ok(rows.into_iter().map(Designation).collect())
+    }
+
+    /// Parks the organization is located in, with its role at each.
+    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    async fn parks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only locations in this role.")] role: Option<LocationRole>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Connection<LinkEdge<enterprise_location::Model, Park>>> {
+        let l = loaders(ctx)?;
+        let role = role.map(|r| domain::LocationRole::from(r).code());
+        let links: Vec<_> = many(&l.locations_of, self.0.id)
+            .await?
+            .into_iter()
+            .filter(|link| role.is_none_or(|r| link.role == r))
+            .collect();
+        let page = slice(&PageArgs::new(first, after, last, before), links).await?;
+        let nodes = resolve_nodes(&l.park, &page.rows, |link| link.park_id, Park, "park").await?;
+        Ok(page
+            .zip(nodes)
+            .into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
+    }
+
+    /// Incubators that incubated the organization, with dates and status.
+    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    async fn incubations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only incubations with this status.")] status: Option<IncubationStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Connection<LinkEdge<incubation::Model, Incubator>>> {
+        let l = loaders(ctx)?;
+        let status = status.map(|s| domain::IncubationStatus::from(s).code());
+        let links: Vec<_> = many(&l.incubations_of, self.0.id)
+            .await?
+            .into_iter()
+            .filter(|link| status.is_none_or(|s| link.status == s))
+            .collect();
+        let page = slice(&PageArgs::new(first, after, last, before), links).await?;
+        let nodes = resolve_nodes(
+            &l.incubator,
+            &page.rows,
+            |link| link.incubator_id,
+            Incubator,
+            "incubator",
+        )
+        .await?;
+        Ok(page
+            .zip(nodes)
+            .into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
+    }
+
+    /// National innovation centers the organization takes part in, with its role.
+    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    async fn innovation_centers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only memberships in this role.")] role: Option<MembershipRole>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<
+        Connection<LinkEdge<innovation_center_membership::Model, InnovationCenter>>,
+    > {
+        let l = loaders(ctx)?;
+        let role = role.map(|r| domain::MembershipRole::from(r).code());
+        let links: Vec<_> = many(&l.memberships_of, self.0.id)
+            .await?
+            .into_iter()
+            .filter(|link| role.is_none_or(|r| link.role == r))
+            .collect();
+        let page = slice(&PageArgs::new(first, after, last, before), links).await?;
+        let nodes = resolve_nodes(
+            &l.center,
+            &page.rows,
+            |link| link.innovation_center_id,
+            InnovationCenter,
+            "innovation center",
+        )
+        .await?;
+        Ok(page
+            .zip(nodes)
+            .into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
+    }
+
+    /// Second headquarters this organization opened as parent group.
+    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    async fn second_headquarters(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Connection<Edge<SecondHeadquarters>>> {
+        let rows = many(&loaders(ctx)?.second_hqs_of, self.0.id).await?;
+        let page = slice(&PageArgs::new(first, after, last, before), rows).await?;
+        Ok(page.into_connection(|cursor, row| Edge::new(cursor, SecondHeadquarters(row))))
+    }
+
+    /// Second headquarters for which this organization is the local legal entity.
+    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    async fn second_headquarters_as_local_entity(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Connection<Edge<SecondHeadquarters>>> {
+        let rows = many(&loaders(ctx)?.second_hqs_local, self.0.id).await?;
+        let page = slice(&PageArgs::new(first, after, last, before), rows).await?;
+        Ok(page.into_connection(|cursor, row| Edge::new(cursor, SecondHeadquarters(row))))
+    }
+
+    /// Incubators this organization operates.
+    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    async fn operated_incubators(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Connection<Edge<Incubator>>> {
+        let rows = many(&loaders(ctx)?.incubators_operated_by, self.0.id).await?;
+        let page = slice(&PageArgs::new(first, after, last, before), rows).await?;
+        Ok(page.into_connection(|cursor, row| Edge::new(cursor, Incubator(row))))
+    }
+
+    /// Where the record's facts come from.
+    async fn provenance(&self) -> Provenance {
+        Provenance::of(&self.0.source_name, &self.0.source_url, &self.0.as_of)
+    }
+
+    /// When the record was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the record was last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}

@@ -1,0 +1,304 @@
+//! `Park`: a zone, a park within it, an innovation valley or university belt.
+
+use async_graphql::{Context, ID, Object, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use parkgraph_domain as domain;
+use parkgraph_persistence::entity::{park, park_designation};
+use uuid::Uuid;
+
+use super::link::LinkEdge;
+use super::vocabulary::{LocationRole, ParkKind};
+use super::{
+    Incubator, InnovationCenter, Organization, Provenance, SecondHeadquarters, loaders,
+    resolve_nodes,
+};
+use crate::connection::{Connection, Edge, Listed, PageArgs, slice};
+use crate::error::stored;
+use crate::id::{NodeType, encode};
+use crate::loader::{each, many, many_of, one, tree};
+
+/// A park: a national high-tech zone, a park within it, an innovation valley, a
+/// university innovation belt … Parks nest: a zone contains parks.
+#[derive(Clone)]
+pub struct Park(pub park::Model);
+
+/// A designation of a park (for example a national industrial base).
+#[derive(SimpleObject, Clone)]
+pub struct ParkDesignation {
+    /// Chinese name of the designation.
+    pub name_zh: String,
+    /// English name of the designation.
+    pub name_en: Option<String>,
+    /// Date designated.
+    pub designated_on: Option<NaiveDate>,
+    /// Where the fact comes from.
+    pub provenance: Provenance,
+}
+
+impl From<park_designation::Model> for ParkDesignation {
+    fn from(m: park_designation::Model) -> Self {
+        Self {
+            provenance: Provenance::of(&m.source_name, &m.source_url, &m.as_of),
+            name_zh: m.name_zh,
+            name_en: m.name_en,
+            designated_on: m.designated_on,
+        }
+    }
+}
+
+impl Listed for Park {
+    const EDGE: &'static str = "ParkEdge";
+    const CONNECTION: &'static str = "ParkConnection";
+}
+
+/// A point on the map (WGS-84).
+#[derive(SimpleObject, Clone, Copy)]
+pub struct Coordinates {
+    /// Latitude in degrees.
+    pub latitude: f64,
+    /// Longitude in degrees.
+    pub longitude: f64,
+}
+
+impl Park {
+    /// This park alone, or with all its descendants.
+    async fn scope(
+        &self,
+        ctx: &Context<'_>,
+        include_sub_parks: bool,
+    ) -> async_graphql::Result<Vec<Uuid>> {
+        if include_sub_parks {
+            Ok(tree(loaders(ctx)?).await?.subtree(self.0.id))
+        } else {
+            Ok(vec![self.0.id])
+        }
+    }
+}
+
+#[Object]
+impl Park {
+    /// Opaque global id.
+    pub(crate) async fn id(&self) -> ID {
+        encode(NodeType::Park, self.0.id)
+    }
+
+    /// The record's UUID in the database.
+    async fn database_id(&self) -> Uuid {
+        self.0.id
+    }
+
+    /// Chinese name.
+    async fn name_zh(&self) -> &str {
+        &self.0.name_zh
+    }
+
+    /// English name.
+    async fn name_en(&self) -> Option<&str> {
+        self.0.name_en.as_deref()
+    }
+
+    /// What kind of area this is.
+    async fn kind(&self) -> async_graphql::Result<ParkKind> {
+        Ok(stored::<domain::ParkKind>("park", "kind", &self.0.kind)?.into())
+    }
+
+    /// City.
+    async fn city(&self) -> Option<&str> {
+        self.0.city.as_deref()
+    }
+
+    /// District.
+    async fn district(&self) -> Option<&str> {
+        self.0.district.as_deref()
+    }
+
+    /// Street address.
+    async fn address(&self) -> Option<&str> {
+        self.0.address.as_deref()
+    }
+
+    /// Location on the map, when known.
+    async fn coordinates(&self) -> Option<Coordinates> {
+        match (self.0.latitude, self.0.longitude) {
+            (Some(latitude), Some(longitude)) => Some(Coordinates {
+                latitude,
+                longitude,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Area in square kilometres.
+    async fn area_km2(&self) -> Option<f64> {
+        self.0.area_km2
+    }
+
+    /// Date established.
+    async fn established_on(&self) -> Option<NaiveDate> {
+        self.0.established_on
+    }
+
+    /// National and provincial designations (national industrial bases, …).
+    async fn designations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ParkDesignation>> {
+        let rows = many(&loaders(ctx)?.park_designations, self.0.id).await?;
+        Ok(rows.into_iter().map(ParkDesignation::from).collect())
+    }
+
+    /// The park containing this one.
+    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Park>> {
+        match self.0.parent_id {
+            Some(parent) => Ok(one(&loaders(ctx)?.park, parent).await?.map(Park)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every park containing this one, nearest first.
+    async fn ancestors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Park>> {
+        let l = loaders(ctx)?;
+        let ids = tree(l).await?.ancestors(self.0.id);
+        Ok(each(&l.park, &ids)
+            .await?
+            .into_iter()
+            .flatten()
+            .map(Park)
+            .collect())
+    }
+
+    /// Parks directly inside this one, by Chinese name.
+    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    async fn children(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Connection<Edge<Park>>> {
+        let mut rows = many(&loaders(ctx)?.park_children, self.0.id).await?;
+        rows.sort_by(|a, b| a.name_zh.cmp(&b.name_zh).then(a.id.cmp(&b.id)));
+        let page = slice(&PageArgs::new(first, after, last, before), rows).await?;
+        Ok(page.into_connection(|cursor, row| Edge::new(cursor, Park(row))))
+    }
+
+    /// Enterprises located in this park (and, with `includeSubParks`, in the parks inside
+    /// it), with their role there; one edge per location, in the order recorded.
+    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn enterprises(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only locations in this role.")] role: Option<LocationRole>,
+        #[graphql(
+            desc = "Include enterprises in all parks inside this one.",
+            default = false
+        )]
+        include_sub_parks: bool,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<
+        Connection<
+            LinkEdge<parkgraph_persistence::entity::enterprise_location::Model, Organization>,
+        >,
+    > {
+        let l = loaders(ctx)?;
+        let scope = self.scope(ctx, include_sub_parks).await?;
+        let role = role.map(|r| domain::LocationRole::from(r).code());
+        let links: Vec<_> = many_of(&l.locations_in, &scope)
+            .await?
+            .into_iter()
+            .filter(|link| role.is_none_or(|r| link.role == r))
+            .collect();
+        let page = slice(&PageArgs::new(first, after, last, before), links).await?;
+        let nodes = resolve_nodes(
+            &l.organization,
+            &page.rows,
+            |link| link.organization_id,
+            Organization,
+            "organization",
+        )
+        .await?;
+        Ok(page
+            .zip(nodes)
+            .into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
+    }
+
+    /// Incubators in this park (with `includeSubParks`, also in the parks inside it).
+    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    async fn incubators(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Include incubators in all parks inside this one.",
+            default = false
+        )]
+        include_sub_parks: bool,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Connection<Edge<Incubator>>> {
+        let scope = self.scope(ctx, include_sub_parks).await?;
+        let rows = many_of(&loaders(ctx)?.incubators_in, &scope).await?;
+        let page = slice(&PageArgs::new(first, after, last, before), rows).await?;
+        Ok(page.into_connection(|cursor, row| Edge::new(cursor, Incubator(row))))
+    }
+
+    /// Second headquarters in this park (with `includeSubParks`, also in the parks inside it).
+    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    async fn second_headquarters(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Include second headquarters in all parks inside this one.",
+            default = false
+        )]
+        include_sub_parks: bool,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Connection<Edge<SecondHeadquarters>>> {
+        let scope = self.scope(ctx, include_sub_parks).await?;
+        let rows = many_of(&loaders(ctx)?.second_hqs_in, &scope).await?;
+        let page = slice(&PageArgs::new(first, after, last, before), rows).await?;
+        Ok(page.into_connection(|cursor, row| Edge::new(cursor, SecondHeadquarters(row))))
+    }
+
+    /// National innovation centers hosted in this park (with `includeSubParks`, also in the parks inside it).
+    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    async fn innovation_centers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Include centers in all parks inside this one.",
+            default = false
+        )]
+        include_sub_parks: bool,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Connection<Edge<InnovationCenter>>> {
+        let scope = self.scope(ctx, include_sub_parks).await?;
+        let rows = many_of(&loaders(ctx)?.centers_in, &scope).await?;
+        let page = slice(&PageArgs::new(first, after, last, before), rows).await?;
+        Ok(page.into_connection(|cursor, row| Edge::new(cursor, InnovationCenter(row))))
+    }
+
+    /// Where the record's facts come from.
+    async fn provenance(&self) -> Provenance {
+        Provenance::of(&self.0.source_name, &self.0.source_url, &self.0.as_of)
+    }
+
+    /// When the record was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the record was last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}

@@ -1,0 +1,726 @@
+//! The root `Query`: `node`/`nodes`, one look-up and one filtered list per type.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::NaiveDate;
+use parkgraph_domain as domain;
+use parkgraph_persistence::query::{
+    self as q, DesignationFilter, IncubatorFilter, InnovationCenterFilter, OrganizationFilter,
+    ParkFilter, SecondHqFilter, Sort, SortField,
+};
+use sea_orm::{DatabaseConnection, EntityTrait, Select};
+use uuid::Uuid;
+
+use crate::connection::{Connection, Edge, Listed, MAX_PAGE_SIZE, PageArgs, Total, plan};
+use crate::error::{ApiError, ApiResult};
+use crate::id::{NodeType, decode, decode_as};
+use crate::loader::{each, one, tree};
+use crate::object::vocabulary::*;
+use crate::object::{
+    Designation, Incubator, InnovationCenter, Node, Organization, Park, SecondHeadquarters, loaders,
+};
+
+/// Fields a list can be ordered by; every order ends with the record's id, so pages are stable.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+pub enum OrderField {
+    /// Chinese name (the default).
+    #[default]
+    Name,
+    /// The record's main date: founded (organizations, incubators), established (parks),
+    /// approved (innovation centers), announced (second headquarters). Unknown dates last.
+    Date,
+    /// When the record was created.
+    CreatedAt,
+}
+
+/// An order for a list.
+#[derive(InputObject, Clone, Copy, Debug, Default)]
+pub struct OrderBy {
+    /// The field to order by.
+    #[graphql(default)]
+    pub field: OrderField,
+    /// The direction.
+    #[graphql(default)]
+    pub direction: Direction,
+}
+
+impl OrderBy {
+    fn sort(order: Option<OrderBy>) -> Sort {
+        let order = order.unwrap_or_default();
+        Sort {
+            field: match order.field {
+                OrderField::Name => SortField::Name,
+                OrderField::Date => SortField::Date,
+                OrderField::CreatedAt => SortField::CreatedAt,
+            },
+            direction: match order.direction {
+                Direction::Asc => q::Direction::Asc,
+                Direction::Desc => q::Direction::Desc,
+            },
+        }
+    }
+}
+
+/// Restricts a list to a park, with or without the parks inside it.
+#[derive(InputObject, Clone, Debug)]
+pub struct ParkScope {
+    /// The park's id.
+    pub park_id: ID,
+    /// Include all parks inside it (default true).
+    #[graphql(default = true)]
+    pub include_sub_parks: bool,
+}
+
+/// Filter of `parks`. All given conditions must hold.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct ParkFilterInput {
+    /// Any of these kinds.
+    pub kinds: Option<Vec<ParkKind>>,
+    /// Only parks directly inside this park.
+    pub parent_id: Option<ID>,
+    /// Only top-level parks (zones), when true.
+    pub top_level: Option<bool>,
+    /// Only this park and the parks inside it.
+    pub within: Option<ID>,
+    /// City, exactly (e.g. "武汉").
+    pub city: Option<String>,
+    /// District, exactly.
+    pub district: Option<String>,
+    /// Chinese or English name contains this text (case-insensitive).
+    pub name_contains: Option<String>,
+}
+
+/// Filter of `organizations` and `enterprises`. All given conditions must hold.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct OrganizationFilterInput {
+    /// Any of these kinds (ignored by `enterprises`).
+    pub kinds: Option<Vec<OrganizationKind>>,
+    /// Industry contains this text (case-insensitive).
+    pub industry: Option<String>,
+    /// Holding a designation of any of these kinds …
+    pub designations: Option<Vec<DesignationKind>>,
+    /// … awarded in this year.
+    pub designation_year: Option<i32>,
+    /// Located in this park (by default including its sub-parks).
+    pub park: Option<ParkScope>,
+    /// Located there in this role.
+    pub location_role: Option<LocationRole>,
+    /// Member of this innovation center.
+    pub innovation_center_id: Option<ID>,
+    /// Incubated by this incubator.
+    pub incubator_id: Option<ID>,
+    /// City, exactly.
+    pub city: Option<String>,
+    /// Founded on or after this date.
+    pub founded_from: Option<NaiveDate>,
+    /// Founded on or before this date.
+    pub founded_to: Option<NaiveDate>,
+    /// Chinese or English name contains this text (case-insensitive).
+    pub name_contains: Option<String>,
+    /// Unified Social Credit Code, exactly.
+    pub uscc: Option<String>,
+}
+
+/// Filter of `incubators`.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct IncubatorFilterInput {
+    /// Any of these kinds.
+    pub kinds: Option<Vec<IncubatorKind>>,
+    /// Any of these levels.
+    pub levels: Option<Vec<IncubatorLevel>>,
+    /// In this park (by default including its sub-parks).
+    pub park: Option<ParkScope>,
+    /// Operated by this organization.
+    pub operator_id: Option<ID>,
+    /// Chinese or English name contains this text.
+    pub name_contains: Option<String>,
+}
+
+/// Filter of `innovationCenters`.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct InnovationCenterFilterInput {
+    /// Any of these kinds.
+    pub kinds: Option<Vec<InnovationCenterKind>>,
+    /// City, exactly.
+    pub city: Option<String>,
+    /// Hosted in this park (by default including its sub-parks).
+    pub park: Option<ParkScope>,
+    /// Field contains this text (case-insensitive).
+    pub field_contains: Option<String>,
+    /// Approved on or after this date.
+    pub approved_from: Option<NaiveDate>,
+    /// Approved on or before this date.
+    pub approved_to: Option<NaiveDate>,
+    /// Chinese or English name contains this text.
+    pub name_contains: Option<String>,
+}
+
+/// Filter of `secondHeadquarters`.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct SecondHeadquartersFilterInput {
+    /// Any of these statuses.
+    pub statuses: Option<Vec<SecondHqStatus>>,
+    /// Of this parent group.
+    pub parent_id: Option<ID>,
+    /// In this park (by default including its sub-parks).
+    pub park: Option<ParkScope>,
+    /// City, exactly.
+    pub city: Option<String>,
+    /// Announced on or after this date (e.g. "signed since 2018": `announcedFrom: "2018-01-01"`).
+    pub announced_from: Option<NaiveDate>,
+    /// Announced on or before this date.
+    pub announced_to: Option<NaiveDate>,
+    /// Chinese or English name contains this text.
+    pub name_contains: Option<String>,
+}
+
+/// Filter of `unicorns` and `designations`.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct DesignationFilterInput {
+    /// Any of these kinds (ignored by `unicorns`).
+    pub kinds: Option<Vec<DesignationKind>>,
+    /// Awarded in this year.
+    pub year: Option<i32>,
+    /// Held by an enterprise located in this park (by default including its sub-parks).
+    pub park: Option<ParkScope>,
+    /// Valuation at least this many US dollars.
+    pub min_valuation_usd: Option<f64>,
+}
+
+fn database<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {
+    ctx.data::<DatabaseConnection>()
+        .map_err(|_| ApiError::Internal("database missing from schema data".into()).into_error())
+}
+
+fn convert<A: Copy, B: From<A>>(values: &Option<Vec<A>>) -> Vec<B> {
+    values.iter().flatten().map(|v| B::from(*v)).collect()
+}
+
+fn id_of(kind: NodeType, id: &Option<ID>) -> async_graphql::Result<Option<Uuid>> {
+    id.as_ref()
+        .map(|id| decode_as(kind, id))
+        .transpose()
+        .map_err(ApiError::into_error)
+}
+
+fn text(value: &Option<String>) -> Option<String> {
+    value
+        .as_ref()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+async fn scope(
+    ctx: &Context<'_>,
+    park: &Option<ParkScope>,
+) -> async_graphql::Result<Option<Vec<Uuid>>> {
+    let Some(park) = park else { return Ok(None) };
+    let id = decode_as(NodeType::Park, &park.park_id).map_err(ApiError::into_error)?;
+    if park.include_sub_parks {
+        Ok(Some(tree(loaders(ctx)?).await?.subtree(id)))
+    } else {
+        Ok(Some(vec![id]))
+    }
+}
+
+/// Runs a root list: plans the window, reads one page, counts only when asked.
+#[allow(clippy::too_many_arguments)]
+async fn page<E, N>(
+    ctx: &Context<'_>,
+    select: Select<E>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+    wrap: fn(E::Model) -> N,
+) -> async_graphql::Result<Connection<Edge<N>>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    N: Listed,
+{
+    let db = database(ctx)?.clone();
+    let args = PageArgs::new(first, after, last, before);
+    let count_select = select.clone();
+    let count_db = db.clone();
+    let plan = plan(&args, async {
+        q::count(&count_db, count_select.clone())
+            .await
+            .map_err(ApiError::from)
+    })
+    .await?;
+    let rows = q::list(&db, select.clone(), plan.window).await.api()?;
+    let total = Total::Query(std::sync::Arc::new(move || {
+        let (db, select) = (db.clone(), select.clone());
+        Box::pin(async move { q::count(&db, select).await })
+    }));
+    Ok(Connection::build(
+        plan,
+        rows.rows,
+        rows.has_more,
+        total,
+        |cursor, row| Edge::new(cursor, wrap(row)),
+    ))
+}
+
+/// The root of every read.
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// Any record by its global id; null when no record has that id.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
+        let (kind, uuid) = decode(&id).map_err(ApiError::into_error)?;
+        let l = loaders(ctx)?;
+        Ok(match kind {
+            NodeType::Park => one(&l.park, uuid).await?.map(|m| Node::Park(Park(m))),
+            NodeType::Organization => one(&l.organization, uuid)
+                .await?
+                .map(|m| Node::Organization(Organization(m))),
+            NodeType::Incubator => one(&l.incubator, uuid)
+                .await?
+                .map(|m| Node::Incubator(Incubator(m))),
+            NodeType::InnovationCenter => one(&l.center, uuid)
+                .await?
+                .map(|m| Node::InnovationCenter(InnovationCenter(m))),
+            NodeType::SecondHeadquarters => one(&l.second_hq, uuid)
+                .await?
+                .map(|m| Node::SecondHeadquarters(SecondHeadquarters(m))),
+            NodeType::Designation => one(&l.designation, uuid)
+                .await?
+                .map(|m| Node::Designation(Designation(m))),
+        })
+    }
+
+    /// Several records by global id, in the order given; null for ids with no record.
+    /// At most 100 ids.
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+    ) -> async_graphql::Result<Vec<Option<Node>>> {
+        if ids.len() > MAX_PAGE_SIZE as usize {
+            return Err(ApiError::BadUserInput(format!(
+                "`ids` has {} ids, more than the maximum of {MAX_PAGE_SIZE}",
+                ids.len()
+            ))
+            .into_error());
+        }
+        let decoded = ids
+            .iter()
+            .map(|id| decode(id))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(ApiError::into_error)?;
+        let l = loaders(ctx)?;
+        let of = |kind: NodeType| {
+            decoded
+                .iter()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, u)| *u)
+                .collect::<Vec<_>>()
+        };
+        // One batch per type; then answer in the order asked.
+        let (parks, orgs, incubators, centers, hqs, designations) = futures_join(
+            each(&l.park, &of(NodeType::Park)),
+            each(&l.organization, &of(NodeType::Organization)),
+            each(&l.incubator, &of(NodeType::Incubator)),
+            each(&l.center, &of(NodeType::InnovationCenter)),
+            each(&l.second_hq, &of(NodeType::SecondHeadquarters)),
+            each(&l.designation, &of(NodeType::Designation)),
+        )
+        .await;
+        let (mut parks, mut orgs, mut incubators, mut centers, mut hqs, mut designations) = (
+            parks?.into_iter(),
+            orgs?.into_iter(),
+            incubators?.into_iter(),
+            centers?.into_iter(),
+            hqs?.into_iter(),
+            designations?.into_iter(),
+        );
+        Ok(decoded
+            .iter()
+            .map(|(kind, _)| match kind {
+                NodeType::Park => parks.next().flatten().map(|m| Node::Park(Park(m))),
+                NodeType::Organization => orgs
+                    .next()
+                    .flatten()
+                    .map(|m| Node::Organization(Organization(m))),
+                NodeType::Incubator => incubators
+                    .next()
+                    .flatten()
+                    .map(|m| Node::Incubator(Incubator(m))),
+                NodeType::InnovationCenter => centers
+                    .next()
+                    .flatten()
+                    .map(|m| Node::InnovationCenter(InnovationCenter(m))),
+                NodeType::SecondHeadquarters => hqs
+                    .next()
+                    .flatten()
+                    .map(|m| Node::SecondHeadquarters(SecondHeadquarters(m))),
+                NodeType::Designation => designations
+                    .next()
+                    .flatten()
+                    .map(|m| Node::Designation(Designation(m))),
+            })
+            .collect())
+    }
+
+    /// A park by global id; a `NOT_FOUND` error when there is none.
+    async fn park(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Park> {
+        let uuid = decode_as(NodeType::Park, &id).map_err(ApiError::into_error)?;
+        one(&loaders(ctx)?.park, uuid)
+            .await?
+            .map(Park)
+            .ok_or_else(|| {
+                ApiError::NotFound(format!("no park has id {:?}", id.as_str())).into_error()
+            })
+    }
+
+    /// An organization by global id; a `NOT_FOUND` error when there is none.
+    async fn organization(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Organization> {
+        let uuid = decode_as(NodeType::Organization, &id).map_err(ApiError::into_error)?;
+        one(&loaders(ctx)?.organization, uuid)
+            .await?
+            .map(Organization)
+            .ok_or_else(|| {
+                ApiError::NotFound(format!("no organization has id {:?}", id.as_str())).into_error()
+            })
+    }
+
+    /// An innovation center by global id; a `NOT_FOUND` error when there is none.
+    async fn innovation_center(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<InnovationCenter> {
+        let uuid = decode_as(NodeType::InnovationCenter, &id).map_err(ApiError::into_error)?;
+        one(&loaders(ctx)?.center, uuid)
+            .await?
+            .map(InnovationCenter)
+            .ok_or_else(|| {
+                ApiError::NotFound(format!("no innovation center has id {:?}", id.as_str()))
+                    .into_error()
+            })
+    }
+
+    /// Parks, filtered and ordered.
+    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn parks(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ParkFilterInput>,
+        order_by: Option<OrderBy>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Connection<Edge<Park>>> {
+        let f = filter.unwrap_or_default();
+        let parent = match (id_of(NodeType::Park, &f.parent_id)?, f.top_level) {
+            (Some(parent), _) => Some(Some(parent)),
+            (None, Some(true)) => Some(None),
+            _ => None,
+        };
+        let ids = match id_of(NodeType::Park, &f.within)? {
+            Some(root) => Some(tree(loaders(ctx)?).await?.subtree(root)),
+            None => None,
+        };
+        let filter = ParkFilter {
+            kinds: convert::<_, domain::ParkKind>(&f.kinds),
+            ids,
+            parent,
+            city: text(&f.city),
+            district: text(&f.district),
+            name_contains: text(&f.name_contains),
+        };
+        page(
+            ctx,
+            q::parks(&filter, OrderBy::sort(order_by)),
+            first,
+            after,
+            last,
+            before,
+            Park,
+        )
+        .await
+    }
+
+    /// Organizations of every kind (enterprises, universities, institutes …), filtered and ordered.
+    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn organizations(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OrganizationFilterInput>,
+        order_by: Option<OrderBy>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Connection<Edge<Organization>>> {
+        let filter = organization_filter(ctx, filter.unwrap_or_default(), None).await?;
+        page(
+            ctx,
+            q::organizations(&filter, OrderBy::sort(order_by)),
+            first,
+            after,
+            last,
+            before,
+            Organization,
+        )
+        .await
+    }
+
+    /// Enterprises (organizations of kind `ENTERPRISE`), filtered and ordered.
+    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn enterprises(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OrganizationFilterInput>,
+        order_by: Option<OrderBy>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Connection<Edge<Organization>>> {
+        let filter = organization_filter(
+            ctx,
+            filter.unwrap_or_default(),
+            Some(domain::OrganizationKind::Enterprise),
+        )
+        .await?;
+        page(
+            ctx,
+            q::organizations(&filter, OrderBy::sort(order_by)),
+            first,
+            after,
+            last,
+            before,
+            Organization,
+        )
+        .await
+    }
+
+    /// Incubators, makerspaces and accelerators, filtered and ordered.
+    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn incubators(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<IncubatorFilterInput>,
+        order_by: Option<OrderBy>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Connection<Edge<Incubator>>> {
+        let f = filter.unwrap_or_default();
+        let filter = IncubatorFilter {
+            kinds: convert::<_, domain::IncubatorKind>(&f.kinds),
+            levels: convert::<_, domain::IncubatorLevel>(&f.levels),
+            park_ids: scope(ctx, &f.park).await?,
+            operator: id_of(NodeType::Organization, &f.operator_id)?,
+            name_contains: text(&f.name_contains),
+        };
+        page(
+            ctx,
+            q::incubators(&filter, OrderBy::sort(order_by)),
+            first,
+            after,
+            last,
+            before,
+            Incubator,
+        )
+        .await
+    }
+
+    /// National innovation centers, filtered and ordered.
+    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn innovation_centers(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<InnovationCenterFilterInput>,
+        order_by: Option<OrderBy>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Connection<Edge<InnovationCenter>>> {
+        let f = filter.unwrap_or_default();
+        let filter = InnovationCenterFilter {
+            kinds: convert::<_, domain::InnovationCenterKind>(&f.kinds),
+            city: text(&f.city),
+            park_ids: scope(ctx, &f.park).await?,
+            field_contains: text(&f.field_contains),
+            approved_from: f.approved_from,
+            approved_to: f.approved_to,
+            name_contains: text(&f.name_contains),
+        };
+        page(
+            ctx,
+            q::innovation_centers(&filter, OrderBy::sort(order_by)),
+            first,
+            after,
+            last,
+            before,
+            InnovationCenter,
+        )
+        .await
+    }
+
+    /// Second headquarters, filtered and ordered.
+    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn second_headquarters(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SecondHeadquartersFilterInput>,
+        order_by: Option<OrderBy>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Connection<Edge<SecondHeadquarters>>> {
+        let f = filter.unwrap_or_default();
+        let filter = SecondHqFilter {
+            statuses: convert::<_, domain::SecondHqStatus>(&f.statuses),
+            parent: id_of(NodeType::Organization, &f.parent_id)?,
+            park_ids: scope(ctx, &f.park).await?,
+            city: text(&f.city),
+            announced_from: f.announced_from,
+            announced_to: f.announced_to,
+            name_contains: text(&f.name_contains),
+        };
+        page(
+            ctx,
+            q::second_headquarters(&filter, OrderBy::sort(order_by)),
+            first,
+            after,
+            last,
+            before,
+            SecondHeadquarters,
+        )
+        .await
+    }
+
+    /// Unicorn designations (one per enterprise and list year), newest year first;
+    /// each has the enterprise and its reported valuation.
+    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn unicorns(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<DesignationFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Connection<Edge<Designation>>> {
+        let filter = designation_filter(
+            ctx,
+            filter.unwrap_or_default(),
+            Some(domain::DesignationKind::Unicorn),
+        )
+        .await?;
+        page(
+            ctx,
+            q::designations(&filter, q::Direction::Desc),
+            first,
+            after,
+            last,
+            before,
+            Designation,
+        )
+        .await
+    }
+
+    /// Designations of every kind, newest year first.
+    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn designations(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<DesignationFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Connection<Edge<Designation>>> {
+        let filter = designation_filter(ctx, filter.unwrap_or_default(), None).await?;
+        page(
+            ctx,
+            q::designations(&filter, q::Direction::Desc),
+            first,
+            after,
+            last,
+            before,
+            Designation,
+        )
+        .await
+    }
+}
+
+async fn organization_filter(
+    ctx: &Context<'_>,
+    f: OrganizationFilterInput,
+    only: Option<domain::OrganizationKind>,
+) -> async_graphql::Result<OrganizationFilter> {
+    Ok(OrganizationFilter {
+        kinds: match only {
+            Some(kind) => vec![kind],
+            None => convert::<_, domain::OrganizationKind>(&f.kinds),
+        },
+        industry: text(&f.industry),
+        designations: convert::<_, domain::DesignationKind>(&f.designations),
+        designation_year: f.designation_year,
+        park_ids: scope(ctx, &f.park).await?,
+        location_role: f.location_role.map(Into::into),
+        innovation_center: id_of(NodeType::InnovationCenter, &f.innovation_center_id)?,
+        incubator: id_of(NodeType::Incubator, &f.incubator_id)?,
+        city: text(&f.city),
+        founded_from: f.founded_from,
+        founded_to: f.founded_to,
+        name_contains: text(&f.name_contains),
+        uscc: text(&f.uscc),
+    })
+}
+
+async fn designation_filter(
+    ctx: &Context<'_>,
+    f: DesignationFilterInput,
+    only: Option<domain::DesignationKind>,
+) -> async_graphql::Result<DesignationFilter> {
+    let min_valuation_usd = match f.min_valuation_usd {
+        None => None,
+        Some(v) if v.is_finite() && v >= 0.0 && v < 9.0e18 => Some(v as i64),
+        Some(v) => {
+            return Err(ApiError::BadUserInput(format!(
+                "`minValuationUsd` must be a non-negative amount, got {v}"
+            ))
+            .into_error());
+        }
+    };
+    Ok(DesignationFilter {
+        kinds: match only {
+            Some(kind) => vec![kind],
+            None => convert::<_, domain::DesignationKind>(&f.kinds),
+        },
+        year: f.year,
+        park_ids: scope(ctx, &f.park).await?,
+        min_valuation_usd,
+    })
+}
+
+/// Awaits six futures concurrently, so their loads land in the same batches.
+async fn futures_join<A, B, C, D, E, F>(
+    a: impl std::future::Future<Output = A>,
+    b: impl std::future::Future<Output = B>,
+    c: impl std::future::Future<Output = C>,
+    d: impl std::future::Future<Output = D>,
+    e: impl std::future::Future<Output = E>,
+    f: impl std::future::Future<Output = F>,
+) -> (A, B, C, D, E, F) {
+    tokio::join!(a, b, c, d, e, f)
+}

@@ -1,0 +1,36 @@
+//! Table `enterprise_location`: an enterprise located in a park.
+
+use sea_orm::entity::prelude::*;
+
+/// An enterprise located in a park.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "enterprise_location")]
+pub struct Model {
+    /// Primary key (UUID v7).
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// The enterprise.
+    pub organization_id: Uuid,
+    /// The park.
+    pub park_id: Uuid,
+    /// `LocationRole` code.
+    pub role: String,
+    /// Since when.
+    pub since: Option<Date>,
+    /// Name of the source the record comes from.
+    pub source_name: Option<String>,
+    /// Where the source can be read.
+    pub source_url: Option<String>,
+    /// The date the facts were true or reported.
+    pub as_of: Option<Date>,
+    /// When the row was created.
+    pub created_at: DateTimeUtc,
+    /// When the row was last changed.
+    pub updated_at: DateTimeUtc,
+}
+
+/// Links are resolved by the loaders in the API, not through sea-orm relations.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,44 @@
+//! Table `innovation_center`: a national innovation center.
+
+use sea_orm::entity::prelude::*;
+
+/// A national innovation center.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "innovation_center")]
+pub struct Model {
+    /// Primary key (UUID v7).
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: Option<String>,
+    /// `InnovationCenterKind` code.
+    pub kind: String,
+    /// Field.
+    pub field: Option<String>,
+    /// Approving ministry.
+    pub ministry: String,
+    /// Approval date.
+    pub approved_on: Option<Date>,
+    /// City.
+    pub city: Option<String>,
+    /// Host park.
+    pub host_park_id: Option<Uuid>,
+    /// Name of the source the record comes from.
+    pub source_name: Option<String>,
+    /// Where the source can be read.
+    pub source_url: Option<String>,
+    /// The date the facts were true or reported.
+    pub as_of: Option<Date>,
+    /// When the row was created.
+    pub created_at: DateTimeUtc,
+    /// When the row was last changed.
+    pub updated_at: DateTimeUtc,
+}
+
+/// Links are resolved by the loaders in the API, not through sea-orm relations.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

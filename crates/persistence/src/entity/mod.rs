@@ -1,0 +1,12 @@
+//! sea-orm entities, one module per table.
+
+pub mod designation;
+pub mod enterprise_location;
+pub mod incubation;
+pub mod incubator;
+pub mod innovation_center;
+pub mod innovation_center_membership;
+pub mod organization;
+pub mod park;
+pub mod park_designation;
+pub mod second_headquarters;

@@ -1,0 +1,54 @@
+//! Table `organization`: an organization: an enterprise, a university, a research institute …
+
+use sea_orm::entity::prelude::*;
+
+/// An organization: an enterprise, a university, a research institute …
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "organization")]
+pub struct Model {
+    /// Primary key (UUID v7).
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// `OrganizationKind` code.
+    pub kind: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: Option<String>,
+    /// Unified Social Credit Code, validated.
+    pub uscc: Option<String>,
+    /// Why the USCC was accepted by override, if it was.
+    pub uscc_warning: Option<String>,
+    /// Founding date.
+    pub founded_on: Option<Date>,
+    /// Industry.
+    pub industry: Option<String>,
+    /// Registered capital in yuan.
+    pub registered_capital_cny: Option<i64>,
+    /// Employees.
+    pub headcount: Option<i32>,
+    /// Website.
+    pub website: Option<String>,
+    /// `OrganizationStatus` code.
+    pub status: String,
+    /// City of the registered seat.
+    pub city: Option<String>,
+    /// District.
+    pub district: Option<String>,
+    /// Name of the source the record comes from.
+    pub source_name: Option<String>,
+    /// Where the source can be read.
+    pub source_url: Option<String>,
+    /// The date the facts were true or reported.
+    pub as_of: Option<Date>,
+    /// When the row was created.
+    pub created_at: DateTimeUtc,
+    /// When the row was last changed.
+    pub updated_at: DateTimeUtc,
+}
+
+/// Links are resolved by the loaders in the API, not through sea-orm relations.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,651 @@
+//! The Wuhan sample dataset (`wuhan.json`): real names from public reporting, each record
+//! with its source and as-of date, and no invented identifiers (USCCs are left empty).
+//!
+//! Records refer to each other by key; ids are UUID v7 derived from the keys, so the
+//! sample has the same ids on every machine.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use parkgraph_domain::{
+    DesignationKind, IncubationStatus, IncubatorKind, IncubatorLevel, InnovationCenterKind,
+    LocationRole, MembershipRole, OrganizationKind, OrganizationStatus, ParkKind, SecondHqFunction,
+    SecondHqStatus, Uscc, check_date_order,
+};
+use sea_orm::{ConnectionTrait, DatabaseConnection, IntoActiveModel, TransactionTrait};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{SeedReport, insert_all, key_bytes, v7};
+use crate::StoreError;
+use crate::entity::{
+    designation, enterprise_location, incubation, incubator, innovation_center,
+    innovation_center_membership, organization, park, park_designation, second_headquarters,
+};
+
+/// The dataset, compiled into the binary.
+pub const WUHAN_JSON: &str = include_str!("wuhan.json");
+
+/// 2019-01-01T00:00:00Z: the time part of the sample's v7 ids.
+const EPOCH_MILLIS: u64 = 1_546_300_800_000;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Dataset {
+    sources: HashMap<String, Source>,
+    parks: Vec<Park>,
+    organizations: Vec<Organization>,
+    incubators: Vec<Incubator>,
+    second_headquarters: Vec<SecondHq>,
+    innovation_centers: Vec<Center>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Source {
+    name: String,
+    url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Park {
+    key: String,
+    parent: Option<String>,
+    name_zh: String,
+    name_en: Option<String>,
+    kind: String,
+    city: Option<String>,
+    district: Option<String>,
+    address: Option<String>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    area_km2: Option<f64>,
+    established_on: Option<NaiveDate>,
+    source: String,
+    as_of: Option<NaiveDate>,
+    #[serde(default)]
+    designations: Vec<ParkDesignation>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ParkDesignation {
+    name_zh: String,
+    name_en: Option<String>,
+    designated_on: Option<NaiveDate>,
+    source: String,
+    as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Organization {
+    key: String,
+    kind: String,
+    name_zh: String,
+    name_en: Option<String>,
+    uscc: Option<String>,
+    founded_on: Option<NaiveDate>,
+    industry: Option<String>,
+    registered_capital_cny: Option<i64>,
+    headcount: Option<i32>,
+    website: Option<String>,
+    status: String,
+    city: Option<String>,
+    district: Option<String>,
+    source: String,
+    as_of: Option<NaiveDate>,
+    #[serde(default)]
+    designations: Vec<Designation>,
+    #[serde(default)]
+    locations: Vec<Location>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Designation {
+    kind: String,
+    year: i32,
+    valuation_usd: Option<f64>,
+    #[serde(default)]
+    note: Option<String>,
+    source: String,
+    as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Location {
+    park: String,
+    role: String,
+    since: Option<NaiveDate>,
+    source: String,
+    as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Incubator {
+    key: String,
+    name_zh: String,
+    name_en: Option<String>,
+    kind: String,
+    level: Option<String>,
+    park: Option<String>,
+    operator: Option<String>,
+    founded_on: Option<NaiveDate>,
+    source: String,
+    as_of: Option<NaiveDate>,
+    #[serde(default)]
+    incubatees: Vec<Incubatee>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Incubatee {
+    organization: String,
+    entered_on: Option<NaiveDate>,
+    graduated_on: Option<NaiveDate>,
+    status: String,
+    source: String,
+    as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SecondHq {
+    key: String,
+    parent: String,
+    park: Option<String>,
+    city: Option<String>,
+    local_entity: Option<String>,
+    name_zh: String,
+    name_en: Option<String>,
+    announced_on: Option<NaiveDate>,
+    opened_on: Option<NaiveDate>,
+    planned_investment_cny: Option<f64>,
+    planned_headcount: Option<i32>,
+    planned_floor_area_m2: Option<f64>,
+    #[serde(default)]
+    functions: Vec<String>,
+    status: String,
+    source: String,
+    as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Center {
+    key: String,
+    name_zh: String,
+    name_en: Option<String>,
+    kind: String,
+    field: Option<String>,
+    ministry: String,
+    approved_on: Option<NaiveDate>,
+    city: Option<String>,
+    host_park: Option<String>,
+    source: String,
+    as_of: Option<NaiveDate>,
+    #[serde(default)]
+    members: Vec<Member>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Member {
+    organization: String,
+    role: String,
+    source: String,
+    as_of: Option<NaiveDate>,
+}
+
+/// Resolves keys to ids and vocabularies to codes, naming the record and field on error.
+struct Resolver<'a> {
+    sources: &'a HashMap<String, Source>,
+    parks: HashMap<&'a str, Uuid>,
+    organizations: HashMap<&'a str, Uuid>,
+}
+
+impl Resolver<'_> {
+    fn source(
+        &self,
+        record: &str,
+        key: &str,
+    ) -> Result<(Option<String>, Option<String>), StoreError> {
+        self.sources
+            .get(key)
+            .map(|s| (Some(s.name.clone()), s.url.clone()))
+            .ok_or_else(|| invalid(record, "source", format!("no source with key {key:?}")))
+    }
+
+    fn park(&self, record: &str, field: &str, key: &str) -> Result<Uuid, StoreError> {
+        self.parks
+            .get(key)
+            .copied()
+            .ok_or_else(|| invalid(record, field, format!("no park with key {key:?}")))
+    }
+
+    fn organization(&self, record: &str, field: &str, key: &str) -> Result<Uuid, StoreError> {
+        self.organizations
+            .get(key)
+            .copied()
+            .ok_or_else(|| invalid(record, field, format!("no organization with key {key:?}")))
+    }
+}
+
+fn invalid(record: &str, field: &str, message: impl std::fmt::Display) -> StoreError {
+    StoreError::Invalid(format!(
+        "sample dataset, record {record:?}, field {field}: {message}"
+    ))
+}
+
+fn code<T: FromStr>(record: &str, field: &str, value: &str) -> Result<String, StoreError>
+where
+    T::Err: std::fmt::Display,
+    T: std::fmt::Display,
+{
+    value
+        .parse::<T>()
+        .map(|v| v.to_string())
+        .map_err(|e| invalid(record, field, e))
+}
+
+fn id(namespace: &str, key: &str) -> Uuid {
+    v7(EPOCH_MILLIS, key_bytes(namespace, key))
+}
+
+fn dollars(record: &str, field: &str, value: Option<f64>) -> Result<Option<i64>, StoreError> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.is_finite() && v >= 0.0 && v < 9.0e18 => Ok(Some(v.round() as i64)),
+        Some(v) => Err(invalid(record, field, format!("{v} is not a valid amount"))),
+    }
+}
+
+/// Loads the Wuhan sample into an empty database, in one transaction.
+pub async fn load(db: &DatabaseConnection) -> Result<SeedReport, StoreError> {
+    let dataset: Dataset = serde_json::from_str(WUHAN_JSON)
+        .map_err(|e| StoreError::Invalid(format!("sample dataset is not valid: {e}")))?;
+    let txn = db.begin().await?;
+    super::require_empty(&txn).await?;
+    let report = write(&txn, &dataset, super::now()).await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+async fn write(
+    db: &impl ConnectionTrait,
+    data: &Dataset,
+    now: DateTime<Utc>,
+) -> Result<SeedReport, StoreError> {
+    let r = Resolver {
+        sources: &data.sources,
+        parks: data
+            .parks
+            .iter()
+            .map(|p| (p.key.as_str(), id("park", &p.key)))
+            .collect(),
+        organizations: data
+            .organizations
+            .iter()
+            .map(|o| (o.key.as_str(), id("organization", &o.key)))
+            .collect(),
+    };
+    let mut report = SeedReport::default();
+
+    // Parks, parents first so the foreign key on parent_id holds at every insert.
+    let mut parks = Vec::new();
+    let mut park_designations = Vec::new();
+    for p in &data.parks {
+        let k = &p.key;
+        let (source_name, source_url) = r.source(k, &p.source)?;
+        parks.push(park::Model {
+            id: r.park(k, "key", k)?,
+            parent_id: p
+                .parent
+                .as_deref()
+                .map(|parent| r.park(k, "parent", parent))
+                .transpose()?,
+            name_zh: p.name_zh.clone(),
+            name_en: p.name_en.clone(),
+            kind: code::<ParkKind>(k, "kind", &p.kind)?,
+            city: p.city.clone(),
+            district: p.district.clone(),
+            address: p.address.clone(),
+            latitude: p.latitude,
+            longitude: p.longitude,
+            area_km2: p.area_km2,
+            established_on: p.established_on,
+            source_name,
+            source_url,
+            as_of: p.as_of,
+            created_at: now,
+            updated_at: now,
+        });
+        for (i, d) in p.designations.iter().enumerate() {
+            let (source_name, source_url) = r.source(k, &d.source)?;
+            park_designations.push(park_designation::Model {
+                id: id("park_designation", &format!("{k}/{i}")),
+                park_id: r.park(k, "key", k)?,
+                name_zh: d.name_zh.clone(),
+                name_en: d.name_en.clone(),
+                designated_on: d.designated_on,
+                source_name,
+                source_url,
+                as_of: d.as_of,
+                created_at: now,
+                updated_at: now,
+            });
+        }
+    }
+    let depth = |m: &park::Model| {
+        let mut depth = 0;
+        let mut current = m.parent_id;
+        while let Some(parent) = current {
+            depth += 1;
+            current = parks
+                .iter()
+                .find(|q| q.id == parent)
+                .and_then(|q| q.parent_id);
+            if depth > parks.len() {
+                break;
+            }
+        }
+        depth
+    };
+    let mut ordered: Vec<(usize, park::Model)> =
+        parks.iter().map(|m| (depth(m), m.clone())).collect();
+    ordered.sort_by_key(|(d, _)| *d);
+    report.parks = insert_all(
+        db,
+        ordered
+            .into_iter()
+            .map(|(_, m)| m.into_active_model())
+            .collect(),
+    )
+    .await?;
+    report.park_designations = insert_all(
+        db,
+        park_designations
+            .into_iter()
+            .map(IntoActiveModel::into_active_model)
+            .collect(),
+    )
+    .await?;
+
+    let mut organizations = Vec::new();
+    let mut designations = Vec::new();
+    let mut locations = Vec::new();
+    for o in &data.organizations {
+        let k = &o.key;
+        let (source_name, source_url) = r.source(k, &o.source)?;
+        let uscc = o
+            .uscc
+            .as_deref()
+            .map(|u| {
+                Uscc::parse(u)
+                    .map(|u| u.to_string())
+                    .map_err(|e| invalid(k, "uscc", e))
+            })
+            .transpose()?;
+        let org_id = r.organization(k, "key", k)?;
+        organizations.push(organization::Model {
+            id: org_id,
+            kind: code::<OrganizationKind>(k, "kind", &o.kind)?,
+            name_zh: o.name_zh.clone(),
+            name_en: o.name_en.clone(),
+            uscc,
+            uscc_warning: None,
+            founded_on: o.founded_on,
+            industry: o.industry.clone(),
+            registered_capital_cny: o.registered_capital_cny,
+            headcount: o.headcount,
+            website: o.website.clone(),
+            status: code::<OrganizationStatus>(k, "status", &o.status)?,
+            city: o.city.clone(),
+            district: o.district.clone(),
+            source_name,
+            source_url,
+            as_of: o.as_of,
+            created_at: now,
+            updated_at: now,
+        });
+        for (i, d) in o.designations.iter().enumerate() {
+            let (source_name, source_url) = r.source(k, &d.source)?;
+            designations.push(designation::Model {
+                id: id("designation", &format!("{k}/{i}")),
+                organization_id: org_id,
+                kind: code::<DesignationKind>(k, "designations.kind", &d.kind)?,
+                year: d.year,
+                valuation_usd: dollars(k, "designations.valuationUsd", d.valuation_usd)?,
+                note: d.note.clone(),
+                source_name,
+                source_url,
+                as_of: d.as_of,
+                created_at: now,
+                updated_at: now,
+            });
+        }
+        for (i, l) in o.locations.iter().enumerate() {
+            let (source_name, source_url) = r.source(k, &l.source)?;
+            locations.push(enterprise_location::Model {
+                id: id("enterprise_location", &format!("{k}/{i}")),
+                organization_id: org_id,
+                park_id: r.park(k, "locations.park", &l.park)?,
+                role: code::<LocationRole>(k, "locations.role", &l.role)?,
+                since: l.since,
+                source_name,
+                source_url,
+                as_of: l.as_of,
+                created_at: now,
+                updated_at: now,
+            });
+        }
+    }
+    report.organizations = insert_all(
+        db,
+        organizations
+            .into_iter()
+            .map(IntoActiveModel::into_active_model)
+            .collect(),
+    )
+    .await?;
+    report.designations = insert_all(
+        db,
+        designations
+            .into_iter()
+            .map(IntoActiveModel::into_active_model)
+            .collect(),
+    )
+    .await?;
+    report.locations = insert_all(
+        db,
+        locations
+            .into_iter()
+            .map(IntoActiveModel::into_active_model)
+            .collect(),
+    )
+    .await?;
+
+    let mut incubators = Vec::new();
+    let mut incubations = Vec::new();
+    for b in &data.incubators {
+        let k = &b.key;
+        let (source_name, source_url) = r.source(k, &b.source)?;
+        let incubator_id = id("incubator", k);
+        incubators.push(incubator::Model {
+            id: incubator_id,
+            name_zh: b.name_zh.clone(),
+            name_en: b.name_en.clone(),
+            kind: code::<IncubatorKind>(k, "kind", &b.kind)?,
+            level: b
+                .level
+                .as_deref()
+                .map(|l| code::<IncubatorLevel>(k, "level", l))
+                .transpose()?,
+            park_id: b
+                .park
+                .as_deref()
+                .map(|p| r.park(k, "park", p))
+                .transpose()?,
+            operator_id: b
+                .operator
+                .as_deref()
+                .map(|o| r.organization(k, "operator", o))
+                .transpose()?,
+            founded_on: b.founded_on,
+            source_name,
+            source_url,
+            as_of: b.as_of,
+            created_at: now,
+            updated_at: now,
+        });
+        for (i, e) in b.incubatees.iter().enumerate() {
+            let (source_name, source_url) = r.source(k, &e.source)?;
+            check_date_order("enteredOn", e.entered_on, "graduatedOn", e.graduated_on)
+                .map_err(|err| invalid(k, "incubatees", err))?;
+            incubations.push(incubation::Model {
+                id: id("incubation", &format!("{k}/{i}")),
+                organization_id: r.organization(k, "incubatees.organization", &e.organization)?,
+                incubator_id,
+                entered_on: e.entered_on,
+                graduated_on: e.graduated_on,
+                status: code::<IncubationStatus>(k, "incubatees.status", &e.status)?,
+                source_name,
+                source_url,
+                as_of: e.as_of,
+                created_at: now,
+                updated_at: now,
+            });
+        }
+    }
+    report.incubators = insert_all(
+        db,
+        incubators
+            .into_iter()
+            .map(IntoActiveModel::into_active_model)
+            .collect(),
+    )
+    .await?;
+    report.incubations = insert_all(
+        db,
+        incubations
+            .into_iter()
+            .map(IntoActiveModel::into_active_model)
+            .collect(),
+    )
+    .await?;
+
+    let mut hqs = Vec::new();
+    for h in &data.second_headquarters {
+        let k = &h.key;
+        let (source_name, source_url) = r.source(k, &h.source)?;
+        check_date_order("announcedOn", h.announced_on, "openedOn", h.opened_on)
+            .map_err(|err| invalid(k, "openedOn", err))?;
+        let functions = h
+            .functions
+            .iter()
+            .map(|f| code::<SecondHqFunction>(k, "functions", f))
+            .collect::<Result<Vec<_>, _>>()?
+            .join(",");
+        hqs.push(second_headquarters::Model {
+            id: id("second_headquarters", k),
+            parent_id: r.organization(k, "parent", &h.parent)?,
+            park_id: h
+                .park
+                .as_deref()
+                .map(|p| r.park(k, "park", p))
+                .transpose()?,
+            local_entity_id: h
+                .local_entity
+                .as_deref()
+                .map(|o| r.organization(k, "localEntity", o))
+                .transpose()?,
+            city: h.city.clone(),
+            name_zh: h.name_zh.clone(),
+            name_en: h.name_en.clone(),
+            announced_on: h.announced_on,
+            opened_on: h.opened_on,
+            planned_investment_cny: dollars(k, "plannedInvestmentCny", h.planned_investment_cny)?,
+            planned_headcount: h.planned_headcount,
+            planned_floor_area_m2: h.planned_floor_area_m2,
+            functions,
+            status: code::<SecondHqStatus>(k, "status", &h.status)?,
+            source_name,
+            source_url,
+            as_of: h.as_of,
+            created_at: now,
+            updated_at: now,
+        });
+    }
+    report.second_headquarters = insert_all(
+        db,
+        hqs.into_iter()
+            .map(IntoActiveModel::into_active_model)
+            .collect(),
+    )
+    .await?;
+
+    let mut centers = Vec::new();
+    let mut members = Vec::new();
+    for c in &data.innovation_centers {
+        let k = &c.key;
+        let (source_name, source_url) = r.source(k, &c.source)?;
+        let center_id = id("innovation_center", k);
+        centers.push(innovation_center::Model {
+            id: center_id,
+            name_zh: c.name_zh.clone(),
+            name_en: c.name_en.clone(),
+            kind: code::<InnovationCenterKind>(k, "kind", &c.kind)?,
+            field: c.field.clone(),
+            ministry: c.ministry.clone(),
+            approved_on: c.approved_on,
+            city: c.city.clone(),
+            host_park_id: c
+                .host_park
+                .as_deref()
+                .map(|p| r.park(k, "hostPark", p))
+                .transpose()?,
+            source_name,
+            source_url,
+            as_of: c.as_of,
+            created_at: now,
+            updated_at: now,
+        });
+        for (i, m) in c.members.iter().enumerate() {
+            let (source_name, source_url) = r.source(k, &m.source)?;
+            members.push(innovation_center_membership::Model {
+                id: id("innovation_center_membership", &format!("{k}/{i}")),
+                innovation_center_id: center_id,
+                organization_id: r.organization(k, "members.organization", &m.organization)?,
+                role: code::<MembershipRole>(k, "members.role", &m.role)?,
+                joined_on: None,
+                source_name,
+                source_url,
+                as_of: m.as_of,
+                created_at: now,
+                updated_at: now,
+            });
+        }
+    }
+    report.innovation_centers = insert_all(
+        db,
+        centers
+            .into_iter()
+            .map(IntoActiveModel::into_active_model)
+            .collect(),
+    )
+    .await?;
+    report.memberships = insert_all(
+        db,
+        members
+            .into_iter()
+            .map(IntoActiveModel::into_active_model)
+            .collect(),
+    )
+    .await?;
+    Ok(report)
+}

@@ -1,0 +1,115 @@
+//! Configuration: defaults, then an optional TOML file, then `PARKGRAPH_*` environment
+//! variables (and the conventional `DATABASE_URL`), then command-line flags.
+
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Everything `parkgraph` can be told.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://FILE?mode=rwc` (the embedded default) or `postgres://…`.
+    pub database_url: String,
+    /// Address to listen on.
+    pub listen: String,
+    /// Connection-pool size.
+    pub max_connections: u32,
+    /// Run pending migrations when `serve` starts.
+    pub migrate_on_start: bool,
+    /// Load the Wuhan sample when the embedded SQLite database starts empty.
+    pub seed_sample_if_empty: bool,
+    /// Browser origins allowed by CORS (`*` for any).
+    pub cors_origins: Vec<String>,
+    /// Serve GraphiQL on `GET /graphql`.
+    pub graphiql: bool,
+    /// Deepest selection nesting accepted.
+    pub max_depth: usize,
+    /// Highest query complexity accepted.
+    pub max_complexity: usize,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Log filter (`RUST_LOG` syntax); `RUST_LOG` itself wins when set.
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://parkgraph.db?mode=rwc".into(),
+            listen: "127.0.0.1:8080".into(),
+            max_connections: 10,
+            migrate_on_start: true,
+            seed_sample_if_empty: true,
+            cors_origins: Vec::new(),
+            graphiql: true,
+            max_depth: 12,
+            max_complexity: 50_000,
+            max_body_bytes: 1 << 20,
+            log: "info".into(),
+        }
+    }
+}
+
+/// The default configuration file, read when present in the working directory.
+pub const DEFAULT_FILE: &str = "parkgraph.toml";
+
+impl Config {
+    /// Loads the configuration. `file` must exist when given; otherwise `parkgraph.toml`
+    /// is read if present.
+    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    return Err(figment::Error::from(format!(
+                        "configuration file {} does not exist",
+                        path.display()
+                    )));
+                }
+                figment = figment.merge(Toml::file(path));
+            }
+            None => figment = figment.merge(Toml::file(DEFAULT_FILE)),
+        }
+        figment = figment
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .merge(Env::prefixed("PARKGRAPH_"));
+        figment.extract()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("custom.toml", "listen = \"0.0.0.0:9000\"\nmax_connections = 3\ncors_origins = [\"https://portal.example\"]\n")?;
+            jail.set_env("PARKGRAPH_MAX_CONNECTIONS", "7");
+            jail.set_env("DATABASE_URL", "postgres://postgres@127.0.0.1/test");
+            let config = Config::load(Some(Path::new("custom.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(config.listen, "0.0.0.0:9000");
+            assert_eq!(config.max_connections, 7);
+            assert_eq!(
+                config.cors_origins,
+                vec!["https://portal.example".to_string()]
+            );
+            assert_eq!(config.database_url, "postgres://postgres@127.0.0.1/test");
+            assert!(config.migrate_on_start);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_and_missing_files_are_errors() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("bad.toml", "listne = \"x\"\n")?;
+            assert!(Config::load(Some(Path::new("bad.toml"))).is_err());
+            assert!(Config::load(Some(Path::new("absent.toml"))).is_err());
+            Ok(())
+        });
+    }
+}

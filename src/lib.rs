@@ -1,0 +1,128 @@
+//! The `parkgraph` command: configuration, and the `serve`, `migrate`, `schema` and
+//! `seed` sub-commands over the `domain`, `persistence` and `api` crates.
+
+pub mod config;
+
+use std::net::SocketAddr;
+
+use anyhow_free::Failure;
+use parkgraph_api::{AppState, HttpConfig, Limits};
+use parkgraph_persistence::db::{Backend, redact};
+use parkgraph_persistence::{sea_orm::DatabaseConnection, seed};
+use tokio::net::TcpListener;
+
+pub use config::Config;
+
+/// Errors the command reports before exiting with status 1.
+pub mod anyhow_free {
+    /// A failure with a message for the operator.
+    #[derive(Debug, thiserror::Error)]
+    #[error("{0}")]
+    pub struct Failure(pub String);
+
+    impl From<parkgraph_persistence::StoreError> for Failure {
+        fn from(err: parkgraph_persistence::StoreError) -> Self {
+            Self(err.to_string())
+        }
+    }
+
+    impl From<std::io::Error> for Failure {
+        fn from(err: std::io::Error) -> Self {
+            Self(err.to_string())
+        }
+    }
+}
+
+/// Opens the configured database.
+pub async fn open(config: &Config) -> Result<DatabaseConnection, Failure> {
+    parkgraph_persistence::connect(&config.database_url, config.max_connections)
+        .await
+        .map_err(|e| {
+            Failure(format!(
+                "cannot open the database {}: {e}",
+                redact(&config.database_url)
+            ))
+        })
+}
+
+/// Prepares the database for serving: migrations (unless turned off), then, on the
+/// embedded SQLite default, the Wuhan sample when the registry is empty.
+pub async fn prepare(config: &Config, db: &DatabaseConnection) -> Result<(), Failure> {
+    if config.migrate_on_start {
+        parkgraph_persistence::migrate_up(db).await?;
+        tracing::info!("migrations applied");
+    }
+    if config.seed_sample_if_empty
+        && Backend::of_url(&config.database_url)? == Backend::Sqlite
+        && seed::is_empty(db).await?
+    {
+        let report = seed::sample::load(db).await?;
+        tracing::info!(%report, "empty embedded database: loaded the Wuhan sample dataset");
+    }
+    Ok(())
+}
+
+/// Builds the application state and router for a configuration.
+pub fn app(config: &Config, db: DatabaseConnection) -> axum::Router {
+    let limits = Limits {
+        max_depth: config.max_depth,
+        max_complexity: config.max_complexity,
+    };
+    let schema = parkgraph_api::schema(db.clone(), limits);
+    let http = HttpConfig {
+        cors_origins: config.cors_origins.clone(),
+        graphiql: config.graphiql,
+        max_body_bytes: config.max_body_bytes,
+    };
+    parkgraph_api::router(AppState { schema, db }, &http)
+}
+
+/// Serves until SIGINT or SIGTERM, then drains in-flight requests.
+pub async fn serve(config: &Config) -> Result<(), Failure> {
+    let db = open(config).await?;
+    prepare(config, &db).await?;
+    let listener = TcpListener::bind(&config.listen)
+        .await
+        .map_err(|e| Failure(format!("cannot listen on {}: {e}", config.listen)))?;
+    let addr: SocketAddr = listener.local_addr()?;
+    tracing::info!(database = %redact(&config.database_url), "ParkGraph is listening on http://{addr}/graphql");
+    println!(
+        "ParkGraph is serving GraphQL at http://{addr}/graphql (open it in a browser for GraphiQL)"
+    );
+    axum::serve(listener, app(config, db.clone()))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    db.close()
+        .await
+        .map_err(|e| Failure(format!("closing the database: {e}")))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

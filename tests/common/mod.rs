@@ -1,0 +1,155 @@
+//! The test harness: every test gets its own fresh, migrated database, on SQLite by
+//! default and on PostgreSQL when `TEST_DATABASE_URL` names a server.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use parkgraph_api::{Limits, ParkGraphSchema};
+use parkgraph_persistence::sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::Value;
+
+/// A fresh database for one test.
+pub struct TestDb {
+    /// The pool.
+    pub db: DatabaseConnection,
+    /// Its URL.
+    pub url: String,
+}
+
+fn unique_name() -> String {
+    format!("parkgraph_test_{}", uuid::Uuid::now_v7().simple())
+}
+
+impl TestDb {
+    /// An empty database with no tables.
+    pub async fn empty() -> Self {
+        let url = match std::env::var("TEST_DATABASE_URL") {
+            Ok(server) if !server.is_empty() => {
+                let admin = Database::connect(&server)
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                let name = unique_name();
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let base = server
+                    .rsplit_once('/')
+                    .map(|(base, _)| base)
+                    .unwrap_or(&server);
+                format!("{base}/{name}")
+            }
+            _ => {
+                let dir = std::env::temp_dir().join("parkgraph-tests");
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.join(format!("{}.db", unique_name())).display()
+                )
+            }
+        };
+        let db = parkgraph_persistence::connect(&url, 5)
+            .await
+            .expect("connect to the test database");
+        Self { db, url }
+    }
+
+    /// A fresh database with every migration applied.
+    pub async fn migrated() -> Self {
+        let test = Self::empty().await;
+        parkgraph_persistence::migrate_up(&test.db)
+            .await
+            .expect("migrations apply");
+        test
+    }
+
+    /// A migrated database holding the Wuhan sample.
+    pub async fn sample() -> Self {
+        let test = Self::migrated().await;
+        parkgraph_persistence::seed::sample::load(&test.db)
+            .await
+            .expect("sample loads");
+        test
+    }
+
+    /// True on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres")
+    }
+
+    /// The schema over this database.
+    pub fn schema(&self) -> ParkGraphSchema {
+        parkgraph_api::schema(self.db.clone(), Limits::default())
+    }
+}
+
+/// Runs a query in-process and returns the whole response as JSON.
+pub async fn run(schema: &ParkGraphSchema, query: &str, variables: Value) -> Value {
+    let request = async_graphql::Request::new(query)
+        .variables(async_graphql::Variables::from_json(variables));
+    let response = parkgraph_api::execute(schema, request).await;
+    serde_json::to_value(&response).expect("response serializes")
+}
+
+/// Runs a query that must succeed and returns its `data`.
+pub async fn data(schema: &ParkGraphSchema, query: &str, variables: Value) -> Value {
+    let response = run(schema, query, variables).await;
+    assert!(
+        response.get("errors").is_none(),
+        "unexpected errors: {response:#}"
+    );
+    response["data"].clone()
+}
+
+/// The `extensions.code` of each error of a response.
+pub fn codes(response: &Value) -> Vec<String> {
+    response["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    e["extensions"]["code"]
+                        .as_str()
+                        .unwrap_or("<none>")
+                        .to_string()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A connection whose every statement is counted.
+pub struct Counted {
+    /// The schema over the counted connection.
+    pub schema: ParkGraphSchema,
+    count: Arc<AtomicUsize>,
+}
+
+impl Counted {
+    /// Counts the statements of the schema built over a fresh pool on `url`.
+    pub async fn open(url: &str) -> Self {
+        let mut db = parkgraph_persistence::connect(url, 5)
+            .await
+            .expect("connect");
+        let count = Arc::new(AtomicUsize::new(0));
+        let counter = count.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        Self {
+            schema: parkgraph_api::schema(db, Limits::default()),
+            count,
+        }
+    }
+
+    /// Statements executed by one query.
+    pub async fn statements(&self, query: &str, variables: Value) -> usize {
+        let before = self.count.load(Ordering::SeqCst);
+        data(&self.schema, query, variables).await;
+        self.count.load(Ordering::SeqCst) - before
+    }
+}
