@@ -31,6 +31,8 @@ pub struct Config {
     pub max_complexity: usize,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// How long data loaders collect keys before running a batch, in microseconds.
+    pub batch_delay_us: u64,
     /// Log filter (`RUST_LOG` syntax); `RUST_LOG` itself wins when set.
     pub log: String,
 }
@@ -48,6 +50,7 @@ impl Default for Config {
             max_depth: 12,
             max_complexity: 50_000,
             max_body_bytes: 1 << 20,
+            batch_delay_us: 1_000,
             log: "info".into(),
         }
     }
@@ -59,44 +62,40 @@ pub const DEFAULT_FILE: &str = "parkgraph.toml";
 impl Config {
     /// Loads the configuration. `file` must exist when given; otherwise `parkgraph.toml`
     /// is read if present.
-    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         match file {
             Some(path) => {
                 if !path.exists() {
-                    return Err(figment::Error::from(format!(
-                        "configuration file {} does not exist",
-                        path.display()
-                    )));
+                    return Err(Box::new(figment::Error::from(format!("configuration file {} does not exist", path.display()))));
                 }
                 figment = figment.merge(Toml::file(path));
             }
             None => figment = figment.merge(Toml::file(DEFAULT_FILE)),
         }
-        figment = figment
-            .merge(Env::raw().only(&["DATABASE_URL"]))
-            .merge(Env::prefixed("PARKGRAPH_"));
-        figment.extract()
+        figment = figment.merge(Env::raw().only(&["DATABASE_URL"])).merge(Env::prefixed("PARKGRAPH_"));
+        figment.extract().map_err(Box::new)
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
 
     #[test]
     fn file_then_environment_override_defaults() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("custom.toml", "listen = \"0.0.0.0:9000\"\nmax_connections = 3\ncors_origins = [\"https://portal.example\"]\n")?;
+            jail.create_file(
+                "custom.toml",
+                "listen = \"0.0.0.0:9000\"\nmax_connections = 3\ncors_origins = [\"https://portal.example\"]\n",
+            )?;
             jail.set_env("PARKGRAPH_MAX_CONNECTIONS", "7");
             jail.set_env("DATABASE_URL", "postgres://postgres@127.0.0.1/test");
             let config = Config::load(Some(Path::new("custom.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(config.listen, "0.0.0.0:9000");
             assert_eq!(config.max_connections, 7);
-            assert_eq!(
-                config.cors_origins,
-                vec!["https://portal.example".to_string()]
-            );
+            assert_eq!(config.cors_origins, vec!["https://portal.example".to_string()]);
             assert_eq!(config.database_url, "postgres://postgres@127.0.0.1/test");
             assert!(config.migrate_on_start);
             Ok(())

@@ -37,12 +37,7 @@ pub mod anyhow_free {
 pub async fn open(config: &Config) -> Result<DatabaseConnection, Failure> {
     parkgraph_persistence::connect(&config.database_url, config.max_connections)
         .await
-        .map_err(|e| {
-            Failure(format!(
-                "cannot open the database {}: {e}",
-                redact(&config.database_url)
-            ))
-        })
+        .map_err(|e| Failure(format!("cannot open the database {}: {e}", redact(&config.database_url))))
 }
 
 /// Prepares the database for serving: migrations (unless turned off), then, on the
@@ -67,6 +62,7 @@ pub fn app(config: &Config, db: DatabaseConnection) -> axum::Router {
     let limits = Limits {
         max_depth: config.max_depth,
         max_complexity: config.max_complexity,
+        batch_delay: std::time::Duration::from_micros(config.batch_delay_us),
     };
     let schema = parkgraph_api::schema(db.clone(), limits);
     let http = HttpConfig {
@@ -86,15 +82,9 @@ pub async fn serve(config: &Config) -> Result<(), Failure> {
         .map_err(|e| Failure(format!("cannot listen on {}: {e}", config.listen)))?;
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(database = %redact(&config.database_url), "ParkGraph is listening on http://{addr}/graphql");
-    println!(
-        "ParkGraph is serving GraphQL at http://{addr}/graphql (open it in a browser for GraphiQL)"
-    );
-    axum::serve(listener, app(config, db.clone()))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
-    db.close()
-        .await
-        .map_err(|e| Failure(format!("closing the database: {e}")))?;
+    println!("ParkGraph is serving GraphQL at http://{addr}/graphql (open it in a browser for GraphiQL)");
+    axum::serve(listener, app(config, db.clone())).with_graceful_shutdown(shutdown_signal()).await?;
+    db.close().await.map_err(|e| Failure(format!("closing the database: {e}")))?;
     tracing::info!("stopped");
     Ok(())
 }

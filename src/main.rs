@@ -48,11 +48,7 @@ enum Command {
     /// Load data into an empty database (after migrating it).
     Seed {
         /// The Wuhan sample dataset.
-        #[arg(
-            long,
-            conflicts_with = "synthetic",
-            required_unless_present = "synthetic"
-        )]
+        #[arg(long, conflicts_with = "synthetic", required_unless_present = "synthetic")]
         sample: bool,
         /// A deterministic synthetic registry of N enterprises, for benchmarks.
         #[arg(long, value_name = "N")]
@@ -74,21 +70,9 @@ async fn main() -> ExitCode {
         config.database_url = url;
     }
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 
-    match run(
-        cli.command.unwrap_or(Command::Serve {
-            listen: None,
-            no_migrate: false,
-            no_seed: false,
-        }),
-        config,
-    )
-    .await
-    {
+    match run(cli.command.unwrap_or(Command::Serve { listen: None, no_migrate: false, no_seed: false }), config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("parkgraph: {err}");
@@ -99,11 +83,7 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command, mut config: Config) -> Result<(), Failure> {
     match command {
-        Command::Serve {
-            listen,
-            no_migrate,
-            no_seed,
-        } => {
+        Command::Serve { listen, no_migrate, no_seed } => {
             if let Some(listen) = listen {
                 config.listen = listen;
             }

@@ -13,19 +13,11 @@ async fn park_id(schema: &parkgraph_api::ParkGraphSchema, name: &str) -> String 
         json!({ "n": name }),
     )
     .await;
-    d["parks"]["nodes"][0]["id"]
-        .as_str()
-        .expect("park found")
-        .to_string()
+    d["parks"]["nodes"][0]["id"].as_str().expect("park found").to_string()
 }
 
 fn names(nodes: &Value) -> Vec<String> {
-    nodes
-        .as_array()
-        .expect("list")
-        .iter()
-        .map(|n| n["nameZh"].as_str().unwrap_or_default().to_string())
-        .collect()
+    nodes.as_array().expect("list").iter().map(|n| n["nameZh"].as_str().unwrap_or_default().to_string()).collect()
 }
 
 #[tokio::test]
@@ -42,21 +34,10 @@ async fn the_east_lake_zone_contains_its_parks_and_they_know_their_ancestors() {
     let zone = &d["parks"]["nodes"][0];
     assert_eq!(zone["kind"], "NATIONAL_HIGH_TECH_ZONE");
     let children = &zone["children"]["nodes"];
-    assert!(
-        names(children).contains(&"光谷生物城".to_string()),
-        "{children}"
-    );
-    assert_eq!(
-        zone["children"]["totalCount"].as_u64(),
-        Some(children.as_array().map_or(0, Vec::len) as u64)
-    );
+    assert!(names(children).contains(&"光谷生物城".to_string()), "{children}");
+    assert_eq!(zone["children"]["totalCount"].as_u64(), Some(children.as_array().map_or(0, Vec::len) as u64));
     for child in children.as_array().expect("list") {
-        assert!(
-            child["parent"]["nameZh"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("东湖")
-        );
+        assert!(child["parent"]["nameZh"].as_str().unwrap_or_default().contains("东湖"));
         assert_eq!(child["ancestors"].as_array().map(Vec::len), Some(1));
     }
 }
@@ -87,28 +68,19 @@ async fn second_headquarters_signed_since_2018_are_filtered_by_date() {
     let test = TestDb::sample().await;
     let schema = test.schema();
     let all = data(&schema, "{ secondHeadquarters { totalCount } }", json!({})).await;
-    let since = data(&schema, r#"{ secondHeadquarters(filter: { announcedFrom: "2018-01-01" }) { totalCount nodes { announcedOn } } }"#, json!({})).await;
-    let before = data(
+    let since = data(
         &schema,
-        r#"{ secondHeadquarters(filter: { announcedTo: "2017-12-31" }) { totalCount } }"#,
+        r#"{ secondHeadquarters(filter: { announcedFrom: "2018-01-01" }) { totalCount nodes { announcedOn } } }"#,
         json!({}),
     )
     .await;
+    let before =
+        data(&schema, r#"{ secondHeadquarters(filter: { announcedTo: "2017-12-31" }) { totalCount } }"#, json!({}))
+            .await;
     assert_eq!(before["secondHeadquarters"]["totalCount"], 3);
-    assert!(
-        since["secondHeadquarters"]["totalCount"].as_u64()
-            < all["secondHeadquarters"]["totalCount"].as_u64()
-    );
-    for hq in since["secondHeadquarters"]["nodes"]
-        .as_array()
-        .expect("list")
-    {
-        assert!(
-            hq["announcedOn"]
-                .as_str()
-                .is_some_and(|d| d >= "2018-01-01"),
-            "{hq}"
-        );
+    assert!(since["secondHeadquarters"]["totalCount"].as_u64() < all["secondHeadquarters"]["totalCount"].as_u64());
+    for hq in since["secondHeadquarters"]["nodes"].as_array().expect("list") {
+        assert!(hq["announcedOn"].as_str().is_some_and(|d| d >= "2018-01-01"), "{hq}");
     }
 }
 
@@ -122,23 +94,12 @@ async fn unicorns_of_2017_are_the_five_optics_valley_firms() {
         .as_array()
         .expect("list")
         .iter()
-        .map(|n| {
-            n["enterprise"]["nameZh"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
-        })
+        .map(|n| n["enterprise"]["nameZh"].as_str().unwrap_or_default().to_string())
         .collect();
     assert!(firms.contains(&"斗鱼".to_string()), "{firms:?}");
     for node in d["unicorns"]["nodes"].as_array().expect("list") {
         assert_eq!(node["kind"], "UNICORN");
-        assert!(
-            node["enterprise"]["designations"]
-                .as_array()
-                .expect("list")
-                .iter()
-                .any(|x| x["year"] == 2017)
-        );
+        assert!(node["enterprise"]["designations"].as_array().expect("list").iter().any(|x| x["year"] == 2017));
     }
 }
 
@@ -150,9 +111,7 @@ async fn unicorns_located_in_the_zone_include_its_sub_parks() {
     let q = r#"query($id: ID!, $sub: Boolean!) { enterprises(filter: { designations: [UNICORN], park: { parkId: $id, includeSubParks: $sub } }) { totalCount } }"#;
     let with = data(&schema, q, json!({ "id": zone, "sub": true })).await;
     let without = data(&schema, q, json!({ "id": zone, "sub": false })).await;
-    assert!(
-        with["enterprises"]["totalCount"].as_u64() >= without["enterprises"]["totalCount"].as_u64()
-    );
+    assert!(with["enterprises"]["totalCount"].as_u64() >= without["enterprises"]["totalCount"].as_u64());
     assert!(with["enterprises"]["totalCount"].as_u64() > Some(0));
 
     let d = data(
@@ -166,12 +125,7 @@ async fn unicorns_located_in_the_zone_include_its_sub_parks() {
     assert!(all["totalCount"].as_u64() >= d["park"]["direct"]["totalCount"].as_u64());
     for edge in all["edges"].as_array().expect("list") {
         assert!(edge["role"].is_string());
-        assert!(
-            !edge["node"]["parks"]["edges"]
-                .as_array()
-                .expect("list")
-                .is_empty()
-        );
+        assert!(!edge["node"]["parks"]["edges"].as_array().expect("list").is_empty());
     }
 }
 
@@ -191,11 +145,7 @@ async fn innovation_center_members_carry_their_roles_both_ways() {
     assert_eq!(centers.len(), 2, "{centers:?}");
     let digital = centers
         .iter()
-        .find(|c| {
-            c["nameZh"]
-                .as_str()
-                .is_some_and(|n| n.contains("数字化设计"))
-        })
+        .find(|c| c["nameZh"].as_str().is_some_and(|n| n.contains("数字化设计")))
         .expect("digital center");
     assert_eq!(digital["leads"]["nodes"][0]["nameZh"], "华中科技大学");
     assert_eq!(digital["hostPark"]["nameZh"], "武汉未来科技城");
@@ -203,13 +153,8 @@ async fn innovation_center_members_carry_their_roles_both_ways() {
         assert_eq!(center["kind"], "MANUFACTURING");
         assert_eq!(center["ministry"], "MIIT");
         for edge in center["members"]["edges"].as_array().expect("list") {
-            let back = edge["node"]["innovationCenters"]["edges"]
-                .as_array()
-                .expect("list");
-            assert!(
-                back.iter()
-                    .any(|b| b["node"]["nameZh"] == center["nameZh"] && b["role"] == edge["role"])
-            );
+            let back = edge["node"]["innovationCenters"]["edges"].as_array().expect("list");
+            assert!(back.iter().any(|b| b["node"]["nameZh"] == center["nameZh"] && b["role"] == edge["role"]));
         }
     }
 }
@@ -226,40 +171,20 @@ async fn universities_are_organizations_that_run_incubators() {
     )
     .await;
     let universities = d["organizations"]["nodes"].as_array().expect("list");
-    let ccnu = universities
-        .iter()
-        .find(|u| u["nameZh"] == "华中师范大学")
-        .expect("CCNU is a university");
-    assert_eq!(
-        ccnu["operatedIncubators"]["nodes"][0]["operator"]["nameZh"],
-        "华中师范大学"
-    );
-    let enterprises = data(
-        &schema,
-        r#"{ enterprises(filter: { nameContains: "华中师范" }) { totalCount } }"#,
-        json!({}),
-    )
-    .await;
-    assert_eq!(
-        enterprises["enterprises"]["totalCount"], 0,
-        "a university is not an enterprise"
-    );
+    let ccnu = universities.iter().find(|u| u["nameZh"] == "华中师范大学").expect("CCNU is a university");
+    assert_eq!(ccnu["operatedIncubators"]["nodes"][0]["operator"]["nameZh"], "华中师范大学");
+    let enterprises =
+        data(&schema, r#"{ enterprises(filter: { nameContains: "华中师范" }) { totalCount } }"#, json!({})).await;
+    assert_eq!(enterprises["enterprises"]["totalCount"], 0, "a university is not an enterprise");
 }
 
 #[tokio::test]
 async fn names_match_in_chinese_and_english_case_insensitively() {
     let test = TestDb::sample().await;
     let schema = test.schema();
-    let zh = data(
-        &schema,
-        r#"{ enterprises(filter: { nameContains: "斗鱼" }) { nodes { nameEn } } }"#,
-        json!({}),
-    )
-    .await;
-    let en = zh["enterprises"]["nodes"][0]["nameEn"]
-        .as_str()
-        .expect("Douyu has an English name")
-        .to_lowercase();
+    let zh =
+        data(&schema, r#"{ enterprises(filter: { nameContains: "斗鱼" }) { nodes { nameEn } } }"#, json!({})).await;
+    let en = zh["enterprises"]["nodes"][0]["nameEn"].as_str().expect("Douyu has an English name").to_lowercase();
     let by_en = data(
         &schema,
         "query($n: String) { enterprises(filter: { nameContains: $n }) { nodes { nameZh } } }",
@@ -267,36 +192,17 @@ async fn names_match_in_chinese_and_english_case_insensitively() {
     )
     .await;
     assert_eq!(by_en["enterprises"]["nodes"][0]["nameZh"], "斗鱼");
-    let wildcard = data(
-        &schema,
-        r#"{ enterprises(filter: { nameContains: "%" }) { totalCount } }"#,
-        json!({}),
-    )
-    .await;
-    assert_eq!(
-        wildcard["enterprises"]["totalCount"], 0,
-        "% is matched literally"
-    );
+    let wildcard = data(&schema, r#"{ enterprises(filter: { nameContains: "%" }) { totalCount } }"#, json!({})).await;
+    assert_eq!(wildcard["enterprises"]["totalCount"], 0, "% is matched literally");
 }
 
 #[tokio::test]
 async fn pages_walk_forward_and_backward_without_gaps_or_repeats() {
     let test = TestDb::sample().await;
     let schema = test.schema();
-    let everything = data(
-        &schema,
-        "{ organizations(first: 100) { totalCount nodes { id } } }",
-        json!({}),
-    )
-    .await;
-    let all: Vec<Value> = everything["organizations"]["nodes"]
-        .as_array()
-        .expect("list")
-        .clone();
-    assert_eq!(
-        everything["organizations"]["totalCount"].as_u64(),
-        Some(all.len() as u64)
-    );
+    let everything = data(&schema, "{ organizations(first: 100) { totalCount nodes { id } } }", json!({})).await;
+    let all: Vec<Value> = everything["organizations"]["nodes"].as_array().expect("list").clone();
+    assert_eq!(everything["organizations"]["totalCount"].as_u64(), Some(all.len() as u64));
 
     let q = "query($after: String) { organizations(first: 7, after: $after) { pageInfo { hasNextPage hasPreviousPage endCursor } nodes { id } } }";
     let mut seen = Vec::new();
@@ -334,7 +240,12 @@ async fn pages_walk_forward_and_backward_without_gaps_or_repeats() {
 async fn ordering_by_date_descending_puts_unknown_dates_last() {
     let test = TestDb::sample().await;
     let schema = test.schema();
-    let d = data(&schema, "{ organizations(first: 100, orderBy: { field: DATE, direction: DESC }) { nodes { foundedOn } } }", json!({})).await;
+    let d = data(
+        &schema,
+        "{ organizations(first: 100, orderBy: { field: DATE, direction: DESC }) { nodes { foundedOn } } }",
+        json!({}),
+    )
+    .await;
     let dates: Vec<Option<String>> = d["organizations"]["nodes"]
         .as_array()
         .expect("list")
@@ -343,14 +254,8 @@ async fn ordering_by_date_descending_puts_unknown_dates_last() {
         .collect();
     let known: Vec<&String> = dates.iter().flatten().collect();
     assert!(known.windows(2).all(|w| w[0] >= w[1]), "{known:?}");
-    let first_unknown = dates
-        .iter()
-        .position(Option::is_none)
-        .unwrap_or(dates.len());
-    assert!(
-        dates[first_unknown..].iter().all(Option::is_none),
-        "unknown dates come last: {dates:?}"
-    );
+    let first_unknown = dates.iter().position(Option::is_none).unwrap_or(dates.len());
+    assert!(dates[first_unknown..].iter().all(Option::is_none), "unknown dates come last: {dates:?}");
 }
 
 #[tokio::test]
@@ -366,25 +271,22 @@ async fn page_size_over_100_is_a_bad_user_input_error() {
         r#"{ parks(first: 1) { nodes { children(first: 1000) { totalCount } } } }"#,
     ] {
         let response = run(&schema, query, json!({})).await;
-        assert_eq!(
-            codes(&response),
-            vec!["BAD_USER_INPUT"],
-            "{query}: {response}"
-        );
+        assert_eq!(codes(&response), vec!["BAD_USER_INPUT"], "{query}: {response}");
     }
     let response = run(&schema, "{ parks(first: 101) { totalCount } }", json!({})).await;
-    assert!(
-        response["errors"][0]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("maximum page size of 100"))
-    );
+    assert!(response["errors"][0]["message"].as_str().is_some_and(|m| m.contains("maximum page size of 100")));
 }
 
 #[tokio::test]
 async fn nodes_are_fetched_by_global_id_and_typed_lookups_check_the_type() {
     let test = TestDb::sample().await;
     let schema = test.schema();
-    let d = data(&schema, "{ parks(first: 2) { nodes { id nameZh } } organizations(first: 1) { nodes { id nameZh } } }", json!({})).await;
+    let d = data(
+        &schema,
+        "{ parks(first: 2) { nodes { id nameZh } } organizations(first: 1) { nodes { id nameZh } } }",
+        json!({}),
+    )
+    .await;
     let park = d["parks"]["nodes"][0].clone();
     let org = d["organizations"]["nodes"][0].clone();
     let d = data(
@@ -396,12 +298,7 @@ async fn nodes_are_fetched_by_global_id_and_typed_lookups_check_the_type() {
     assert_eq!(d["node"], park);
     assert_eq!(d["nodes"], json!([org, park]));
 
-    let wrong = run(
-        &schema,
-        "query($o: ID!) { park(id: $o) { nameZh } }",
-        json!({ "o": org["id"] }),
-    )
-    .await;
+    let wrong = run(&schema, "query($o: ID!) { park(id: $o) { nameZh } }", json!({ "o": org["id"] })).await;
     assert_eq!(codes(&wrong), vec!["BAD_USER_INPUT"]);
     let garbage = run(&schema, r#"{ node(id: "garbage") { id } }"#, json!({})).await;
     assert_eq!(codes(&garbage), vec!["BAD_USER_INPUT"]);
@@ -411,21 +308,12 @@ async fn nodes_are_fetched_by_global_id_and_typed_lookups_check_the_type() {
 async fn a_missing_record_is_null_for_node_and_not_found_for_a_typed_lookup() {
     let test = TestDb::sample().await;
     let schema = test.schema();
-    let missing =
-        parkgraph_api::id::encode(parkgraph_api::id::NodeType::Park, uuid::Uuid::now_v7());
-    let d = data(
-        &schema,
-        "query($id: ID!) { node(id: $id) { id } nodes(ids: [$id]) { id } }",
-        json!({ "id": missing }),
-    )
-    .await;
+    let missing = parkgraph_api::id::encode(parkgraph_api::id::NodeType::Park, uuid::Uuid::now_v7());
+    let d =
+        data(&schema, "query($id: ID!) { node(id: $id) { id } nodes(ids: [$id]) { id } }", json!({ "id": missing }))
+            .await;
     assert_eq!(d, json!({ "node": null, "nodes": [null] }));
-    let response = run(
-        &schema,
-        "query($id: ID!) { park(id: $id) { id } }",
-        json!({ "id": missing }),
-    )
-    .await;
+    let response = run(&schema, "query($id: ID!) { park(id: $id) { id } }", json!({ "id": missing })).await;
     assert_eq!(codes(&response), vec!["NOT_FOUND"]);
 }
 
@@ -437,21 +325,11 @@ async fn documents_that_do_not_validate_or_nest_too_deep_are_refused_with_a_code
     assert_eq!(codes(&unknown), vec!["GRAPHQL_VALIDATION_FAILED"]);
     let deep = "{ parks { nodes { children { nodes { children { nodes { children { nodes { children { nodes { children { nodes { nameZh } } } } } } } } } } } }";
     let response = run(&schema, deep, json!({})).await;
-    assert_eq!(
-        codes(&response),
-        vec!["GRAPHQL_VALIDATION_FAILED"],
-        "{response}"
-    );
-    let bad_date = run(
-        &schema,
-        r#"{ secondHeadquarters(filter: { announcedFrom: "yesterday" }) { totalCount } }"#,
-        json!({}),
-    )
-    .await;
-    assert!(
-        !codes(&bad_date).is_empty() && !codes(&bad_date).contains(&"INTERNAL".to_string()),
-        "{bad_date}"
-    );
+    assert_eq!(codes(&response), vec!["GRAPHQL_VALIDATION_FAILED"], "{response}");
+    let bad_date =
+        run(&schema, r#"{ secondHeadquarters(filter: { announcedFrom: "yesterday" }) { totalCount } }"#, json!({}))
+            .await;
+    assert!(!codes(&bad_date).is_empty() && !codes(&bad_date).contains(&"INTERNAL".to_string()), "{bad_date}");
 }
 
 #[tokio::test]
@@ -465,11 +343,6 @@ async fn every_record_carries_its_source() {
         .iter()
         .chain(d["parks"]["nodes"].as_array().expect("list"))
     {
-        assert!(
-            node["provenance"]["sourceName"]
-                .as_str()
-                .is_some_and(|s| !s.is_empty()),
-            "{node}"
-        );
+        assert!(node["provenance"]["sourceName"].as_str().is_some_and(|s| !s.is_empty()), "{node}");
     }
 }

@@ -49,9 +49,7 @@ fn fk(
 
 fn index(table: &'static str, columns: &[&'static str]) -> IndexCreateStatement {
     let mut index = Index::create();
-    index
-        .name(format!("ix_{table}_{}", columns.join("_")))
-        .table(table);
+    index.name(format!("ix_{table}_{}", columns.join("_"))).table(table);
     for column in columns {
         index.col(*column);
     }
@@ -60,9 +58,7 @@ fn index(table: &'static str, columns: &[&'static str]) -> IndexCreateStatement 
 
 fn unique(table: &'static str, columns: &[&'static str]) -> IndexCreateStatement {
     let mut index = index(table, columns);
-    index
-        .name(format!("ux_{table}_{}", columns.join("_")))
-        .unique();
+    index.name(format!("ux_{table}_{}", columns.join("_"))).unique();
     index
 }
 
@@ -127,12 +123,7 @@ impl MigrationTrait for Migration {
                     .col(integer("year"))
                     .col(big_integer_null("valuation_usd"))
                     .col(text_null("note"))
-                    .foreign_key(&mut fk(
-                        "designation",
-                        "organization_id",
-                        "organization",
-                        Cascade,
-                    ))
+                    .foreign_key(&mut fk("designation", "organization_id", "organization", Cascade))
                     .to_owned(),
             )
             .await?;
@@ -143,12 +134,7 @@ impl MigrationTrait for Migration {
                     .col(uuid("park_id"))
                     .col(string_len("role", 40))
                     .col(date_null("since"))
-                    .foreign_key(&mut fk(
-                        "enterprise_location",
-                        "organization_id",
-                        "organization",
-                        Cascade,
-                    ))
+                    .foreign_key(&mut fk("enterprise_location", "organization_id", "organization", Cascade))
                     .foreign_key(&mut fk("enterprise_location", "park_id", "park", Cascade))
                     .to_owned(),
             )
@@ -176,12 +162,7 @@ impl MigrationTrait for Migration {
                     .col(date_null("entered_on"))
                     .col(date_null("graduated_on"))
                     .col(string_len("status", 40))
-                    .foreign_key(&mut fk(
-                        "incubation",
-                        "organization_id",
-                        "organization",
-                        Cascade,
-                    ))
+                    .foreign_key(&mut fk("incubation", "organization_id", "organization", Cascade))
                     .foreign_key(&mut fk("incubation", "incubator_id", "incubator", Cascade))
                     .to_owned(),
             )
@@ -202,19 +183,9 @@ impl MigrationTrait for Migration {
                     .col(double_null("planned_floor_area_m2"))
                     .col(text("functions"))
                     .col(string_len("status", 40))
-                    .foreign_key(&mut fk(
-                        "second_headquarters",
-                        "parent_id",
-                        "organization",
-                        Cascade,
-                    ))
+                    .foreign_key(&mut fk("second_headquarters", "parent_id", "organization", Cascade))
                     .foreign_key(&mut fk("second_headquarters", "park_id", "park", SetNull))
-                    .foreign_key(&mut fk(
-                        "second_headquarters",
-                        "local_entity_id",
-                        "organization",
-                        SetNull,
-                    ))
+                    .foreign_key(&mut fk("second_headquarters", "local_entity_id", "organization", SetNull))
                     .to_owned(),
             )
             .await?;
@@ -229,12 +200,7 @@ impl MigrationTrait for Migration {
                     .col(date_null("approved_on"))
                     .col(text_null("city"))
                     .col(uuid_null("host_park_id"))
-                    .foreign_key(&mut fk(
-                        "innovation_center",
-                        "host_park_id",
-                        "park",
-                        SetNull,
-                    ))
+                    .foreign_key(&mut fk("innovation_center", "host_park_id", "park", SetNull))
                     .to_owned(),
             )
             .await?;
@@ -251,12 +217,7 @@ impl MigrationTrait for Migration {
                         "innovation_center",
                         Cascade,
                     ))
-                    .foreign_key(&mut fk(
-                        "innovation_center_membership",
-                        "organization_id",
-                        "organization",
-                        Cascade,
-                    ))
+                    .foreign_key(&mut fk("innovation_center_membership", "organization_id", "organization", Cascade))
                     .to_owned(),
             )
             .await?;
@@ -273,10 +234,7 @@ impl MigrationTrait for Migration {
             index("organization", &["industry"]),
             index("designation", &["organization_id"]),
             index("designation", &["kind", "year"]),
-            unique(
-                "enterprise_location",
-                &["organization_id", "park_id", "role"],
-            ),
+            unique("enterprise_location", &["organization_id", "park_id", "role"]),
             index("enterprise_location", &["park_id"]),
             index("incubator", &["park_id"]),
             index("incubator", &["operator_id"]),
@@ -286,10 +244,7 @@ impl MigrationTrait for Migration {
             index("second_headquarters", &["park_id"]),
             index("second_headquarters", &["local_entity_id"]),
             index("innovation_center", &["host_park_id"]),
-            unique(
-                "innovation_center_membership",
-                &["innovation_center_id", "organization_id"],
-            ),
+            unique("innovation_center_membership", &["innovation_center_id", "organization_id"]),
             index("innovation_center_membership", &["organization_id"]),
         ] {
             manager.create_index(statement).await?;
@@ -299,9 +254,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in TABLES.iter().rev() {
-            manager
-                .drop_table(Table::drop().table(*table).to_owned())
-                .await?;
+            manager.drop_table(Table::drop().table(*table).to_owned()).await?;
         }
         Ok(())
     }

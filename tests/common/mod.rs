@@ -27,51 +27,34 @@ impl TestDb {
     pub async fn empty() -> Self {
         let url = match std::env::var("TEST_DATABASE_URL") {
             Ok(server) if !server.is_empty() => {
-                let admin = Database::connect(&server)
-                    .await
-                    .expect("connect to TEST_DATABASE_URL");
+                let admin = Database::connect(&server).await.expect("connect to TEST_DATABASE_URL");
                 let name = unique_name();
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create test database");
+                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
                 admin.close().await.ok();
-                let base = server
-                    .rsplit_once('/')
-                    .map(|(base, _)| base)
-                    .unwrap_or(&server);
+                let base = server.rsplit_once('/').map(|(base, _)| base).unwrap_or(&server);
                 format!("{base}/{name}")
             }
             _ => {
                 let dir = std::env::temp_dir().join("parkgraph-tests");
                 std::fs::create_dir_all(&dir).expect("temp dir");
-                format!(
-                    "sqlite://{}?mode=rwc",
-                    dir.join(format!("{}.db", unique_name())).display()
-                )
+                format!("sqlite://{}?mode=rwc", dir.join(format!("{}.db", unique_name())).display())
             }
         };
-        let db = parkgraph_persistence::connect(&url, 5)
-            .await
-            .expect("connect to the test database");
+        let db = parkgraph_persistence::connect(&url, 5).await.expect("connect to the test database");
         Self { db, url }
     }
 
     /// A fresh database with every migration applied.
     pub async fn migrated() -> Self {
         let test = Self::empty().await;
-        parkgraph_persistence::migrate_up(&test.db)
-            .await
-            .expect("migrations apply");
+        parkgraph_persistence::migrate_up(&test.db).await.expect("migrations apply");
         test
     }
 
     /// A migrated database holding the Wuhan sample.
     pub async fn sample() -> Self {
         let test = Self::migrated().await;
-        parkgraph_persistence::seed::sample::load(&test.db)
-            .await
-            .expect("sample loads");
+        parkgraph_persistence::seed::sample::load(&test.db).await.expect("sample loads");
         test
     }
 
@@ -88,8 +71,7 @@ impl TestDb {
 
 /// Runs a query in-process and returns the whole response as JSON.
 pub async fn run(schema: &ParkGraphSchema, query: &str, variables: Value) -> Value {
-    let request = async_graphql::Request::new(query)
-        .variables(async_graphql::Variables::from_json(variables));
+    let request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
     let response = parkgraph_api::execute(schema, request).await;
     serde_json::to_value(&response).expect("response serializes")
 }
@@ -97,10 +79,7 @@ pub async fn run(schema: &ParkGraphSchema, query: &str, variables: Value) -> Val
 /// Runs a query that must succeed and returns its `data`.
 pub async fn data(schema: &ParkGraphSchema, query: &str, variables: Value) -> Value {
     let response = run(schema, query, variables).await;
-    assert!(
-        response.get("errors").is_none(),
-        "unexpected errors: {response:#}"
-    );
+    assert!(response.get("errors").is_none(), "unexpected errors: {response:#}");
     response["data"].clone()
 }
 
@@ -108,17 +87,7 @@ pub async fn data(schema: &ParkGraphSchema, query: &str, variables: Value) -> Va
 pub fn codes(response: &Value) -> Vec<String> {
     response["errors"]
         .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| {
-                    e["extensions"]["code"]
-                        .as_str()
-                        .unwrap_or("<none>")
-                        .to_string()
-                })
-                .collect()
-        })
+        .map(|errors| errors.iter().map(|e| e["extensions"]["code"].as_str().unwrap_or("<none>").to_string()).collect())
         .unwrap_or_default()
 }
 
@@ -132,18 +101,20 @@ pub struct Counted {
 impl Counted {
     /// Counts the statements of the schema built over a fresh pool on `url`.
     pub async fn open(url: &str) -> Self {
-        let mut db = parkgraph_persistence::connect(url, 5)
-            .await
-            .expect("connect");
+        let mut db = parkgraph_persistence::connect(url, 5).await.expect("connect");
         let count = Arc::new(AtomicUsize::new(0));
         let counter = count.clone();
-        db.set_metric_callback(move |_| {
+        db.set_metric_callback(move |info| {
+            if std::env::var_os("PARKGRAPH_TEST_PRINT_SQL").is_some() {
+                eprintln!("SQL: {}", info.statement.sql.chars().take(160).collect::<String>());
+            }
             counter.fetch_add(1, Ordering::SeqCst);
         });
-        Self {
-            schema: parkgraph_api::schema(db, Limits::default()),
-            count,
-        }
+        // A generous batch window: a debug build on a busy CI machine can take longer than
+        // the default millisecond to walk a page, which would split batches by timing.
+        // What this harness checks is that every nested field goes through a batch.
+        let limits = Limits { batch_delay: std::time::Duration::from_millis(50), ..Limits::default() };
+        Self { schema: parkgraph_api::schema(db, limits), count }
     }
 
     /// Statements executed by one query.

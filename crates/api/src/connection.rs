@@ -25,10 +25,7 @@ pub const DEFAULT_PAGE_SIZE: i32 = 20;
 
 /// Complexity of a connection field: its page size times the cost of one item.
 pub fn complexity(first: Option<i32>, last: Option<i32>, child: usize) -> usize {
-    let size = first
-        .or(last)
-        .unwrap_or(DEFAULT_PAGE_SIZE)
-        .clamp(1, MAX_PAGE_SIZE) as usize;
+    let size = first.or(last).unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE) as usize;
     size.saturating_mul(child).saturating_add(1)
 }
 
@@ -47,18 +44,8 @@ pub struct PageArgs {
 
 impl PageArgs {
     /// Collects the four arguments.
-    pub fn new(
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> Self {
-        Self {
-            first,
-            after,
-            last,
-            before,
-        }
+    pub fn new(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Self {
+        Self { first, after, last, before }
     }
 }
 
@@ -72,17 +59,13 @@ fn decode_cursor(name: &str, cursor: &str) -> Result<u64, ApiError> {
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| s.strip_prefix("cursor:").and_then(|n| n.parse().ok()))
-        .ok_or_else(|| {
-            ApiError::BadUserInput(format!("`{name}` is not a cursor of this list: {cursor:?}"))
-        })
+        .ok_or_else(|| ApiError::BadUserInput(format!("`{name}` is not a cursor of this list: {cursor:?}")))
 }
 
 fn size(name: &str, value: Option<i32>) -> Result<Option<u64>, ApiError> {
     match value {
         None => Ok(None),
-        Some(n) if n < 0 => Err(ApiError::BadUserInput(format!(
-            "`{name}` must not be negative, got {n}"
-        ))),
+        Some(n) if n < 0 => Err(ApiError::BadUserInput(format!("`{name}` must not be negative, got {n}"))),
         Some(n) if n > MAX_PAGE_SIZE => Err(ApiError::BadUserInput(format!(
             "`{name}` is {n}, more than the maximum page size of {MAX_PAGE_SIZE}; page through the list with cursors"
         ))),
@@ -108,9 +91,7 @@ where
     let first = size("first", args.first).map_err(ApiError::into_error)?;
     let last = size("last", args.last).map_err(ApiError::into_error)?;
     if first.is_some() && last.is_some() {
-        return Err(
-            ApiError::BadUserInput("pass either `first` or `last`, not both".into()).into_error(),
-        );
+        return Err(ApiError::BadUserInput("pass either `first` or `last`, not both".into()).into_error());
     }
     let start = match &args.after {
         Some(c) => decode_cursor("after", c).map_err(ApiError::into_error)? + 1,
@@ -127,10 +108,7 @@ where
                 None => total.await.map_err(ApiError::into_error)?,
             };
             let offset = end.saturating_sub(last).max(start);
-            Window {
-                offset,
-                limit: end.saturating_sub(offset),
-            }
+            Window { offset, limit: end.saturating_sub(offset) }
         }
         (first, None) => {
             let wanted = first.unwrap_or(DEFAULT_PAGE_SIZE as u64);
@@ -138,10 +116,7 @@ where
                 Some(end) => wanted.min(end.saturating_sub(start)),
                 None => wanted,
             };
-            Window {
-                offset: start,
-                limit,
-            }
+            Window { offset: start, limit }
         }
     };
     Ok(Plan { window, end })
@@ -190,20 +165,11 @@ pub struct Connection<E> {
 impl<E: EdgeType> Connection<E> {
     /// Builds a page from the rows of `plan`'s window (`has_more`: the query found a row
     /// after them), turning each row and its cursor into an edge.
-    pub fn build<R>(
-        plan: Plan,
-        rows: Vec<R>,
-        has_more: bool,
-        total: Total,
-        edge: impl Fn(String, R) -> E,
-    ) -> Self {
+    pub fn build<R>(plan: Plan, rows: Vec<R>, has_more: bool, total: Total, edge: impl Fn(String, R) -> E) -> Self {
         let offset = plan.window.offset;
         let count = rows.len() as u64;
-        let edges: Vec<E> = rows
-            .into_iter()
-            .enumerate()
-            .map(|(i, row)| edge(encode_cursor(offset + i as u64), row))
-            .collect();
+        let edges: Vec<E> =
+            rows.into_iter().enumerate().map(|(i, row)| edge(encode_cursor(offset + i as u64), row)).collect();
         let has_next_page = match plan.end {
             Some(end) => offset + count < end,
             None => has_more,
@@ -214,11 +180,7 @@ impl<E: EdgeType> Connection<E> {
             start_cursor: (count > 0).then(|| encode_cursor(offset)),
             end_cursor: (count > 0).then(|| encode_cursor(offset + count - 1)),
         };
-        Self {
-            edges,
-            page_info,
-            total,
-        }
+        Self { edges, page_info, total }
     }
 }
 
@@ -242,12 +204,7 @@ pub async fn slice<R>(args: &PageArgs, items: Vec<R>) -> async_graphql::Result<S
     let stop = (start + plan.window.limit as usize).min(items.len());
     let has_more = stop < items.len();
     let rows: Vec<R> = items.into_iter().skip(start).take(stop - start).collect();
-    Ok(Sliced {
-        plan,
-        rows,
-        has_more,
-        total,
-    })
+    Ok(Sliced { plan, rows, has_more, total })
 }
 
 impl<R> Sliced<R> {
@@ -263,13 +220,7 @@ impl<R> Sliced<R> {
 
     /// The page as a connection.
     pub fn into_connection<E: EdgeType>(self, edge: impl Fn(String, R) -> E) -> Connection<E> {
-        Connection::build(
-            self.plan,
-            self.rows,
-            self.has_more,
-            Total::Known(self.total),
-            edge,
-        )
+        Connection::build(self.plan, self.rows, self.has_more, Total::Known(self.total), edge)
     }
 }
 
@@ -359,75 +310,30 @@ impl<N: Listed> EdgeType for Edge<N> {
 mod tests {
     use super::*;
 
-    fn args(
-        first: Option<i32>,
-        after: Option<u64>,
-        last: Option<i32>,
-        before: Option<u64>,
-    ) -> PageArgs {
-        PageArgs::new(
-            first,
-            after.map(encode_cursor),
-            last,
-            before.map(encode_cursor),
-        )
+    fn args(first: Option<i32>, after: Option<u64>, last: Option<i32>, before: Option<u64>) -> PageArgs {
+        PageArgs::new(first, after.map(encode_cursor), last, before.map(encode_cursor))
     }
 
     async fn window(a: PageArgs, total: u64) -> Result<Window, String> {
-        plan(&a, async { Ok(total) })
-            .await
-            .map(|p| p.window)
-            .map_err(|e| e.message)
+        plan(&a, async { Ok(total) }).await.map(|p| p.window).map_err(|e| e.message)
     }
 
     #[tokio::test]
     async fn first_and_after_start_past_the_cursor() {
-        assert_eq!(
-            window(args(Some(10), Some(4), None, None), 50).await,
-            Ok(Window {
-                offset: 5,
-                limit: 10
-            })
-        );
-        assert_eq!(
-            window(args(None, None, None, None), 50).await,
-            Ok(Window {
-                offset: 0,
-                limit: 20
-            })
-        );
+        assert_eq!(window(args(Some(10), Some(4), None, None), 50).await, Ok(Window { offset: 5, limit: 10 }));
+        assert_eq!(window(args(None, None, None, None), 50).await, Ok(Window { offset: 0, limit: 20 }));
     }
 
     #[tokio::test]
     async fn last_counts_back_from_the_end_or_from_before() {
-        assert_eq!(
-            window(args(None, None, Some(10), None), 50).await,
-            Ok(Window {
-                offset: 40,
-                limit: 10
-            })
-        );
-        assert_eq!(
-            window(args(None, None, Some(10), Some(5)), 50).await,
-            Ok(Window {
-                offset: 0,
-                limit: 5
-            })
-        );
-        assert_eq!(
-            window(args(None, Some(1), Some(10), Some(5)), 50).await,
-            Ok(Window {
-                offset: 2,
-                limit: 3
-            })
-        );
+        assert_eq!(window(args(None, None, Some(10), None), 50).await, Ok(Window { offset: 40, limit: 10 }));
+        assert_eq!(window(args(None, None, Some(10), Some(5)), 50).await, Ok(Window { offset: 0, limit: 5 }));
+        assert_eq!(window(args(None, Some(1), Some(10), Some(5)), 50).await, Ok(Window { offset: 2, limit: 3 }));
     }
 
     #[tokio::test]
     async fn oversized_negative_or_mixed_pages_are_rejected() {
-        let too_big = window(args(Some(101), None, None, None), 5)
-            .await
-            .expect_err("101 > 100");
+        let too_big = window(args(Some(101), None, None, None), 5).await.expect_err("101 > 100");
         assert!(too_big.contains("maximum page size of 100"), "{too_big}");
         assert!(window(args(Some(-1), None, None, None), 5).await.is_err());
         assert!(window(args(Some(1), None, Some(1), None), 5).await.is_err());

@@ -102,7 +102,5 @@ where
     T: std::str::FromStr,
     T::Err: std::fmt::Display,
 {
-    value.parse().map_err(|e| {
-        ApiError::Internal(format!("stored {table}.{field} {value:?}: {e}")).into_error()
-    })
+    value.parse().map_err(|e| ApiError::Internal(format!("stored {table}.{field} {value:?}: {e}")).into_error())
 }

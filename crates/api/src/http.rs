@@ -32,11 +32,7 @@ pub struct HttpConfig {
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self {
-            cors_origins: Vec::new(),
-            graphiql: true,
-            max_body_bytes: 1 << 20,
-        }
+        Self { cors_origins: Vec::new(), graphiql: true, max_body_bytes: 1 << 20 }
     }
 }
 
@@ -50,18 +46,11 @@ pub struct AppState {
 }
 
 async fn graphql(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {
-    crate::execute(&state.schema, request.into_inner())
-        .await
-        .into()
+    crate::execute(&state.schema, request.into_inner()).await.into()
 }
 
 async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("ParkGraph GraphiQL")
-            .finish(),
-    )
+    Html(GraphiQLSource::build().endpoint("/graphql").title("ParkGraph GraphiQL").finish())
 }
 
 async fn healthz() -> impl IntoResponse {
@@ -70,21 +59,12 @@ async fn healthz() -> impl IntoResponse {
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
-        Ok(Ok(())) => (
-            StatusCode::OK,
-            Json(serde_json::json!({ "status": "ready" })),
-        ),
+        Ok(Ok(())) => (StatusCode::OK, Json(serde_json::json!({ "status": "ready" }))),
         Ok(Err(err)) => {
             tracing::warn!(%err, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({ "status": "database unavailable" })),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database unavailable" })))
         }
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({ "status": "database timed out" })),
-        ),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database timed out" }))),
     }
 }
 
@@ -114,11 +94,7 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
 
 /// The router.
 pub fn router(state: AppState, config: &HttpConfig) -> Router {
-    let graphql_route = if config.graphiql {
-        get(graphiql).post(graphql)
-    } else {
-        axum::routing::post(graphql)
-    };
+    let graphql_route = if config.graphiql { get(graphiql).post(graphql) } else { axum::routing::post(graphql) };
     let mut router = Router::new()
         .route("/graphql", graphql_route)
         .route("/healthz", get(healthz))

@@ -58,10 +58,7 @@ pub fn decode(id: &str) -> Result<(NodeType, Uuid), ApiError> {
     let bytes = URL_SAFE_NO_PAD.decode(id.trim()).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
     let (name, uuid) = text.split_once(':').ok_or_else(bad)?;
-    let kind = NodeType::ALL
-        .into_iter()
-        .find(|k| k.name() == name)
-        .ok_or_else(bad)?;
+    let kind = NodeType::ALL.into_iter().find(|k| k.name() == name).ok_or_else(bad)?;
     let uuid = Uuid::parse_str(uuid).map_err(|_| bad())?;
     Ok((kind, uuid))
 }
@@ -100,12 +97,7 @@ mod tests {
 
     #[test]
     fn garbage_is_not_an_id() {
-        for bad in [
-            "",
-            "!!!",
-            "UGFyazpub3QtYS11dWlk",
-            "Q2FzdGxlOjAxOTM0ZjAwLTAwMDAtNzAwMC04MDAwLTAwMDAwMDAwMDAwMA",
-        ] {
+        for bad in ["", "!!!", "UGFyazpub3QtYS11dWlk", "Q2FzdGxlOjAxOTM0ZjAwLTAwMDAtNzAwMC04MDAwLTAwMDAwMDAwMDAwMA"] {
             assert!(decode(bad).is_err(), "{bad}");
         }
     }

@@ -12,6 +12,8 @@ pub mod loader;
 pub mod object;
 pub mod query;
 
+use std::time::Duration;
+
 use async_graphql::{EmptyMutation, EmptySubscription, Request, Response, Schema, ServerError};
 use sea_orm::DatabaseConnection;
 
@@ -21,7 +23,7 @@ pub use query::Query;
 /// The ParkGraph schema.
 pub type ParkGraphSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
-/// Limits every operation is checked against before it runs.
+/// Limits every operation is checked against before it runs, and loader tuning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Deepest nesting of selections.
@@ -29,14 +31,15 @@ pub struct Limits {
     /// Highest complexity: each field counts 1, a connection counts its page size times
     /// the cost of one item.
     pub max_complexity: usize,
+    /// How long a data loader collects keys before it runs its batch. Keys that arrive
+    /// later go into the next batch, so this must exceed the time the server takes to
+    /// walk one level of a page (well under a millisecond in a release build).
+    pub batch_delay: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            max_depth: 12,
-            max_complexity: 50_000,
-        }
+        Self { max_depth: 12, max_complexity: 50_000, batch_delay: Duration::from_millis(1) }
     }
 }
 
@@ -45,16 +48,14 @@ pub fn schema(db: DatabaseConnection, limits: Limits) -> ParkGraphSchema {
     Schema::build(Query, EmptyMutation, EmptySubscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
-        .data(loader::Loaders::new(&db))
+        .data(loader::Loaders::new(&db, limits.batch_delay))
         .data(db)
         .finish()
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(Query, EmptyMutation, EmptySubscription).finish().sdl()
 }
 
 /// Executes a request, then makes sure every error carries `extensions.code` and that
@@ -68,24 +69,18 @@ pub async fn execute(schema: &ParkGraphSchema, request: impl Into<Request>) -> R
 }
 
 fn ensure_code(err: &mut ServerError) {
-    let has_code = err
-        .extensions
-        .as_ref()
-        .is_some_and(|e| e.get("code").is_some());
+    let has_code = err.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
     if has_code {
         return;
     }
     let code = if err.path.is_empty() {
         error::code::VALIDATION
-    } else if err.message.starts_with("Failed to parse") || err.message.starts_with("Invalid value")
-    {
+    } else if err.message.starts_with("Failed to parse") || err.message.starts_with("Invalid value") {
         error::code::BAD_USER_INPUT
     } else {
         tracing::error!(message = %err.message, path = ?err.path, "resolver error without a code; reported as INTERNAL");
         err.message = "internal error".into();
         error::code::INTERNAL
     };
-    err.extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code);
+    err.extensions.get_or_insert_with(Default::default).set("code", code);
 }

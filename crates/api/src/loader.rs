@@ -5,12 +5,13 @@
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use parkgraph_persistence::StoreError;
 use parkgraph_persistence::entity::{
-    designation, enterprise_location, incubation, incubator, innovation_center,
-    innovation_center_membership, organization, park, park_designation, second_headquarters,
+    designation, enterprise_location, incubation, incubator, innovation_center, innovation_center_membership,
+    organization, park, park_designation, second_headquarters,
 };
 use parkgraph_persistence::query::{ParkTree, by_keys};
 use sea_orm::{DatabaseConnection, EntityTrait, ModelTrait, sea_query::ValueType};
@@ -35,9 +36,7 @@ where
     type Error = Arc<StoreError>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = by_keys::<E, _>(&self.db, self.column, keys)
-            .await
-            .map_err(Arc::new)?;
+        let rows = by_keys::<E, _>(&self.db, self.column, keys).await.map_err(Arc::new)?;
         let mut grouped: HashMap<Uuid, Vec<E::Model>> = HashMap::new();
         for row in rows {
             if let Ok(key) = <Uuid as ValueType>::try_from(row.get(self.column)) {
@@ -111,58 +110,48 @@ pub struct Loaders {
     pub memberships_of: DataLoader<ByColumn<innovation_center_membership::Entity>>,
 }
 
-fn by<E: EntityTrait>(db: &DatabaseConnection, column: E::Column) -> DataLoader<ByColumn<E>>
+fn by<E>(db: &DatabaseConnection, delay: Duration, column: E::Column) -> DataLoader<ByColumn<E>>
 where
-    E: Sync,
+    E: EntityTrait + Sync,
     E::Model: Clone + Sync,
     E::Column: Sync,
 {
-    DataLoader::new(
-        ByColumn {
-            db: db.clone(),
-            column,
-            _entity: PhantomData,
-        },
-        tokio::spawn,
-    )
+    DataLoader::new(ByColumn { db: db.clone(), column, _entity: PhantomData }, tokio::spawn).delay(delay)
 }
 
 impl Loaders {
     /// Loaders over one connection pool. They cache nothing between batches, so one set
     /// can serve every request.
-    pub fn new(db: &DatabaseConnection) -> Self {
+    pub fn new(db: &DatabaseConnection, delay: Duration) -> Self {
         Self {
-            park: by(db, park::Column::Id),
-            park_children: by(db, park::Column::ParentId),
-            park_designations: by(db, park_designation::Column::ParkId),
-            tree: DataLoader::new(TreeLoader { db: db.clone() }, tokio::spawn),
-            organization: by(db, organization::Column::Id),
-            designation: by(db, designation::Column::Id),
-            designations_of: by(db, designation::Column::OrganizationId),
-            locations_of: by(db, enterprise_location::Column::OrganizationId),
-            locations_in: by(db, enterprise_location::Column::ParkId),
-            incubator: by(db, incubator::Column::Id),
-            incubators_in: by(db, incubator::Column::ParkId),
-            incubators_operated_by: by(db, incubator::Column::OperatorId),
-            incubations_of: by(db, incubation::Column::OrganizationId),
-            incubations_at: by(db, incubation::Column::IncubatorId),
-            second_hq: by(db, second_headquarters::Column::Id),
-            second_hqs_of: by(db, second_headquarters::Column::ParentId),
-            second_hqs_local: by(db, second_headquarters::Column::LocalEntityId),
-            second_hqs_in: by(db, second_headquarters::Column::ParkId),
-            center: by(db, innovation_center::Column::Id),
-            centers_in: by(db, innovation_center::Column::HostParkId),
-            members_of: by(db, innovation_center_membership::Column::InnovationCenterId),
-            memberships_of: by(db, innovation_center_membership::Column::OrganizationId),
+            park: by(db, delay, park::Column::Id),
+            park_children: by(db, delay, park::Column::ParentId),
+            park_designations: by(db, delay, park_designation::Column::ParkId),
+            tree: DataLoader::new(TreeLoader { db: db.clone() }, tokio::spawn).delay(delay),
+            organization: by(db, delay, organization::Column::Id),
+            designation: by(db, delay, designation::Column::Id),
+            designations_of: by(db, delay, designation::Column::OrganizationId),
+            locations_of: by(db, delay, enterprise_location::Column::OrganizationId),
+            locations_in: by(db, delay, enterprise_location::Column::ParkId),
+            incubator: by(db, delay, incubator::Column::Id),
+            incubators_in: by(db, delay, incubator::Column::ParkId),
+            incubators_operated_by: by(db, delay, incubator::Column::OperatorId),
+            incubations_of: by(db, delay, incubation::Column::OrganizationId),
+            incubations_at: by(db, delay, incubation::Column::IncubatorId),
+            second_hq: by(db, delay, second_headquarters::Column::Id),
+            second_hqs_of: by(db, delay, second_headquarters::Column::ParentId),
+            second_hqs_local: by(db, delay, second_headquarters::Column::LocalEntityId),
+            second_hqs_in: by(db, delay, second_headquarters::Column::ParkId),
+            center: by(db, delay, innovation_center::Column::Id),
+            centers_in: by(db, delay, innovation_center::Column::HostParkId),
+            members_of: by(db, delay, innovation_center_membership::Column::InnovationCenterId),
+            memberships_of: by(db, delay, innovation_center_membership::Column::OrganizationId),
         }
     }
 }
 
 /// The rows for one key (empty when none).
-pub async fn many<E>(
-    loader: &DataLoader<ByColumn<E>>,
-    key: Uuid,
-) -> async_graphql::Result<Vec<E::Model>>
+pub async fn many<E>(loader: &DataLoader<ByColumn<E>>, key: Uuid) -> async_graphql::Result<Vec<E::Model>>
 where
     E: EntityTrait + Sync,
     E::Model: Clone + Sync,
@@ -172,55 +161,35 @@ where
 }
 
 /// The rows for several keys, concatenated in key order.
-pub async fn many_of<E>(
-    loader: &DataLoader<ByColumn<E>>,
-    keys: &[Uuid],
-) -> async_graphql::Result<Vec<E::Model>>
+pub async fn many_of<E>(loader: &DataLoader<ByColumn<E>>, keys: &[Uuid]) -> async_graphql::Result<Vec<E::Model>>
 where
     E: EntityTrait + Sync,
     E::Model: Clone + Sync,
     E::Column: Sync,
 {
     let mut found = loader.load_many(keys.iter().copied()).await.api()?;
-    Ok(keys
-        .iter()
-        .filter_map(|k| found.remove(k))
-        .flatten()
-        .collect())
+    Ok(keys.iter().filter_map(|k| found.remove(k)).flatten().collect())
 }
 
 /// The row with this id, if any.
-pub async fn one<E>(
-    loader: &DataLoader<ByColumn<E>>,
-    id: Uuid,
-) -> async_graphql::Result<Option<E::Model>>
+pub async fn one<E>(loader: &DataLoader<ByColumn<E>>, id: Uuid) -> async_graphql::Result<Option<E::Model>>
 where
     E: EntityTrait + Sync,
     E::Model: Clone + Sync,
     E::Column: Sync,
 {
-    Ok(loader
-        .load_one(id)
-        .await
-        .api()?
-        .and_then(|rows| rows.into_iter().next()))
+    Ok(loader.load_one(id).await.api()?.and_then(|rows| rows.into_iter().next()))
 }
 
 /// The rows with these ids, in the order of `ids`, skipping ids that do not exist.
-pub async fn each<E>(
-    loader: &DataLoader<ByColumn<E>>,
-    ids: &[Uuid],
-) -> async_graphql::Result<Vec<Option<E::Model>>>
+pub async fn each<E>(loader: &DataLoader<ByColumn<E>>, ids: &[Uuid]) -> async_graphql::Result<Vec<Option<E::Model>>>
 where
     E: EntityTrait + Sync,
     E::Model: Clone + Sync,
     E::Column: Sync,
 {
     let found = loader.load_many(ids.iter().copied()).await.api()?;
-    Ok(ids
-        .iter()
-        .map(|id| found.get(id).and_then(|rows| rows.first().cloned()))
-        .collect())
+    Ok(ids.iter().map(|id| found.get(id).and_then(|rows| rows.first().cloned())).collect())
 }
 
 /// The park tree.

@@ -4,8 +4,8 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::NaiveDate;
 use parkgraph_domain as domain;
 use parkgraph_persistence::query::{
-    self as q, DesignationFilter, IncubatorFilter, InnovationCenterFilter, OrganizationFilter,
-    ParkFilter, SecondHqFilter, Sort, SortField,
+    self as q, DesignationFilter, IncubatorFilter, InnovationCenterFilter, OrganizationFilter, ParkFilter,
+    SecondHqFilter, Sort, SortField,
 };
 use sea_orm::{DatabaseConnection, EntityTrait, Select};
 use uuid::Uuid;
@@ -15,9 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::id::{NodeType, decode, decode_as};
 use crate::loader::{each, one, tree};
 use crate::object::vocabulary::*;
-use crate::object::{
-    Designation, Incubator, InnovationCenter, Node, Organization, Park, SecondHeadquarters, loaders,
-};
+use crate::object::{Designation, Incubator, InnovationCenter, Node, Organization, Park, SecondHeadquarters, loaders};
 
 /// Fields a list can be ordered by; every order ends with the record's id, so pages are stable.
 #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
@@ -196,30 +194,17 @@ fn convert<A: Copy, B: From<A>>(values: &Option<Vec<A>>) -> Vec<B> {
 }
 
 fn id_of(kind: NodeType, id: &Option<ID>) -> async_graphql::Result<Option<Uuid>> {
-    id.as_ref()
-        .map(|id| decode_as(kind, id))
-        .transpose()
-        .map_err(ApiError::into_error)
+    id.as_ref().map(|id| decode_as(kind, id)).transpose().map_err(ApiError::into_error)
 }
 
 fn text(value: &Option<String>) -> Option<String> {
-    value
-        .as_ref()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
+    value.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
-async fn scope(
-    ctx: &Context<'_>,
-    park: &Option<ParkScope>,
-) -> async_graphql::Result<Option<Vec<Uuid>>> {
+async fn scope(ctx: &Context<'_>, park: &Option<ParkScope>) -> async_graphql::Result<Option<Vec<Uuid>>> {
     let Some(park) = park else { return Ok(None) };
     let id = decode_as(NodeType::Park, &park.park_id).map_err(ApiError::into_error)?;
-    if park.include_sub_parks {
-        Ok(Some(tree(loaders(ctx)?).await?.subtree(id)))
-    } else {
-        Ok(Some(vec![id]))
-    }
+    if park.include_sub_parks { Ok(Some(tree(loaders(ctx)?).await?.subtree(id))) } else { Ok(Some(vec![id])) }
 }
 
 /// Runs a root list: plans the window, reads one page, counts only when asked.
@@ -242,24 +227,13 @@ where
     let args = PageArgs::new(first, after, last, before);
     let count_select = select.clone();
     let count_db = db.clone();
-    let plan = plan(&args, async {
-        q::count(&count_db, count_select.clone())
-            .await
-            .map_err(ApiError::from)
-    })
-    .await?;
+    let plan = plan(&args, async { q::count(&count_db, count_select.clone()).await.map_err(ApiError::from) }).await?;
     let rows = q::list(&db, select.clone(), plan.window).await.api()?;
     let total = Total::Query(std::sync::Arc::new(move || {
         let (db, select) = (db.clone(), select.clone());
         Box::pin(async move { q::count(&db, select).await })
     }));
-    Ok(Connection::build(
-        plan,
-        rows.rows,
-        rows.has_more,
-        total,
-        |cursor, row| Edge::new(cursor, wrap(row)),
-    ))
+    Ok(Connection::build(plan, rows.rows, rows.has_more, total, |cursor, row| Edge::new(cursor, wrap(row))))
 }
 
 /// The root of every read.
@@ -273,31 +247,21 @@ impl Query {
         let l = loaders(ctx)?;
         Ok(match kind {
             NodeType::Park => one(&l.park, uuid).await?.map(|m| Node::Park(Park(m))),
-            NodeType::Organization => one(&l.organization, uuid)
-                .await?
-                .map(|m| Node::Organization(Organization(m))),
-            NodeType::Incubator => one(&l.incubator, uuid)
-                .await?
-                .map(|m| Node::Incubator(Incubator(m))),
-            NodeType::InnovationCenter => one(&l.center, uuid)
-                .await?
-                .map(|m| Node::InnovationCenter(InnovationCenter(m))),
-            NodeType::SecondHeadquarters => one(&l.second_hq, uuid)
-                .await?
-                .map(|m| Node::SecondHeadquarters(SecondHeadquarters(m))),
-            NodeType::Designation => one(&l.designation, uuid)
-                .await?
-                .map(|m| Node::Designation(Designation(m))),
+            NodeType::Organization => one(&l.organization, uuid).await?.map(|m| Node::Organization(Organization(m))),
+            NodeType::Incubator => one(&l.incubator, uuid).await?.map(|m| Node::Incubator(Incubator(m))),
+            NodeType::InnovationCenter => {
+                one(&l.center, uuid).await?.map(|m| Node::InnovationCenter(InnovationCenter(m)))
+            }
+            NodeType::SecondHeadquarters => {
+                one(&l.second_hq, uuid).await?.map(|m| Node::SecondHeadquarters(SecondHeadquarters(m)))
+            }
+            NodeType::Designation => one(&l.designation, uuid).await?.map(|m| Node::Designation(Designation(m))),
         })
     }
 
     /// Several records by global id, in the order given; null for ids with no record.
     /// At most 100 ids.
-    async fn nodes(
-        &self,
-        ctx: &Context<'_>,
-        ids: Vec<ID>,
-    ) -> async_graphql::Result<Vec<Option<Node>>> {
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> async_graphql::Result<Vec<Option<Node>>> {
         if ids.len() > MAX_PAGE_SIZE as usize {
             return Err(ApiError::BadUserInput(format!(
                 "`ids` has {} ids, more than the maximum of {MAX_PAGE_SIZE}",
@@ -305,19 +269,9 @@ impl Query {
             ))
             .into_error());
         }
-        let decoded = ids
-            .iter()
-            .map(|id| decode(id))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(ApiError::into_error)?;
+        let decoded = ids.iter().map(|id| decode(id)).collect::<Result<Vec<_>, _>>().map_err(ApiError::into_error)?;
         let l = loaders(ctx)?;
-        let of = |kind: NodeType| {
-            decoded
-                .iter()
-                .filter(|(k, _)| *k == kind)
-                .map(|(_, u)| *u)
-                .collect::<Vec<_>>()
-        };
+        let of = |kind: NodeType| decoded.iter().filter(|(k, _)| *k == kind).map(|(_, u)| *u).collect::<Vec<_>>();
         // One batch per type; then answer in the order asked.
         let (parks, orgs, incubators, centers, hqs, designations) = futures_join(
             each(&l.park, &of(NodeType::Park)),
@@ -340,26 +294,15 @@ impl Query {
             .iter()
             .map(|(kind, _)| match kind {
                 NodeType::Park => parks.next().flatten().map(|m| Node::Park(Park(m))),
-                NodeType::Organization => orgs
-                    .next()
-                    .flatten()
-                    .map(|m| Node::Organization(Organization(m))),
-                NodeType::Incubator => incubators
-                    .next()
-                    .flatten()
-                    .map(|m| Node::Incubator(Incubator(m))),
-                NodeType::InnovationCenter => centers
-                    .next()
-                    .flatten()
-                    .map(|m| Node::InnovationCenter(InnovationCenter(m))),
-                NodeType::SecondHeadquarters => hqs
-                    .next()
-                    .flatten()
-                    .map(|m| Node::SecondHeadquarters(SecondHeadquarters(m))),
-                NodeType::Designation => designations
-                    .next()
-                    .flatten()
-                    .map(|m| Node::Designation(Designation(m))),
+                NodeType::Organization => orgs.next().flatten().map(|m| Node::Organization(Organization(m))),
+                NodeType::Incubator => incubators.next().flatten().map(|m| Node::Incubator(Incubator(m))),
+                NodeType::InnovationCenter => {
+                    centers.next().flatten().map(|m| Node::InnovationCenter(InnovationCenter(m)))
+                }
+                NodeType::SecondHeadquarters => {
+                    hqs.next().flatten().map(|m| Node::SecondHeadquarters(SecondHeadquarters(m)))
+                }
+                NodeType::Designation => designations.next().flatten().map(|m| Node::Designation(Designation(m))),
             })
             .collect())
     }
@@ -370,9 +313,7 @@ impl Query {
         one(&loaders(ctx)?.park, uuid)
             .await?
             .map(Park)
-            .ok_or_else(|| {
-                ApiError::NotFound(format!("no park has id {:?}", id.as_str())).into_error()
-            })
+            .ok_or_else(|| ApiError::NotFound(format!("no park has id {:?}", id.as_str())).into_error())
     }
 
     /// An organization by global id; a `NOT_FOUND` error when there is none.
@@ -381,25 +322,16 @@ impl Query {
         one(&loaders(ctx)?.organization, uuid)
             .await?
             .map(Organization)
-            .ok_or_else(|| {
-                ApiError::NotFound(format!("no organization has id {:?}", id.as_str())).into_error()
-            })
+            .ok_or_else(|| ApiError::NotFound(format!("no organization has id {:?}", id.as_str())).into_error())
     }
 
     /// An innovation center by global id; a `NOT_FOUND` error when there is none.
-    async fn innovation_center(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-    ) -> async_graphql::Result<InnovationCenter> {
+    async fn innovation_center(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<InnovationCenter> {
         let uuid = decode_as(NodeType::InnovationCenter, &id).map_err(ApiError::into_error)?;
         one(&loaders(ctx)?.center, uuid)
             .await?
             .map(InnovationCenter)
-            .ok_or_else(|| {
-                ApiError::NotFound(format!("no innovation center has id {:?}", id.as_str()))
-                    .into_error()
-            })
+            .ok_or_else(|| ApiError::NotFound(format!("no innovation center has id {:?}", id.as_str())).into_error())
     }
 
     /// Parks, filtered and ordered.
@@ -433,16 +365,7 @@ impl Query {
             district: text(&f.district),
             name_contains: text(&f.name_contains),
         };
-        page(
-            ctx,
-            q::parks(&filter, OrderBy::sort(order_by)),
-            first,
-            after,
-            last,
-            before,
-            Park,
-        )
-        .await
+        page(ctx, q::parks(&filter, OrderBy::sort(order_by)), first, after, last, before, Park).await
     }
 
     /// Organizations of every kind (enterprises, universities, institutes …), filtered and ordered.
@@ -459,16 +382,7 @@ impl Query {
         before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<Organization>>> {
         let filter = organization_filter(ctx, filter.unwrap_or_default(), None).await?;
-        page(
-            ctx,
-            q::organizations(&filter, OrderBy::sort(order_by)),
-            first,
-            after,
-            last,
-            before,
-            Organization,
-        )
-        .await
+        page(ctx, q::organizations(&filter, OrderBy::sort(order_by)), first, after, last, before, Organization).await
     }
 
     /// Enterprises (organizations of kind `ENTERPRISE`), filtered and ordered.
@@ -484,22 +398,9 @@ impl Query {
         last: Option<i32>,
         before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<Organization>>> {
-        let filter = organization_filter(
-            ctx,
-            filter.unwrap_or_default(),
-            Some(domain::OrganizationKind::Enterprise),
-        )
-        .await?;
-        page(
-            ctx,
-            q::organizations(&filter, OrderBy::sort(order_by)),
-            first,
-            after,
-            last,
-            before,
-            Organization,
-        )
-        .await
+        let filter =
+            organization_filter(ctx, filter.unwrap_or_default(), Some(domain::OrganizationKind::Enterprise)).await?;
+        page(ctx, q::organizations(&filter, OrderBy::sort(order_by)), first, after, last, before, Organization).await
     }
 
     /// Incubators, makerspaces and accelerators, filtered and ordered.
@@ -523,16 +424,7 @@ impl Query {
             operator: id_of(NodeType::Organization, &f.operator_id)?,
             name_contains: text(&f.name_contains),
         };
-        page(
-            ctx,
-            q::incubators(&filter, OrderBy::sort(order_by)),
-            first,
-            after,
-            last,
-            before,
-            Incubator,
-        )
-        .await
+        page(ctx, q::incubators(&filter, OrderBy::sort(order_by)), first, after, last, before, Incubator).await
     }
 
     /// National innovation centers, filtered and ordered.
@@ -558,16 +450,8 @@ impl Query {
             approved_to: f.approved_to,
             name_contains: text(&f.name_contains),
         };
-        page(
-            ctx,
-            q::innovation_centers(&filter, OrderBy::sort(order_by)),
-            first,
-            after,
-            last,
-            before,
-            InnovationCenter,
-        )
-        .await
+        page(ctx, q::innovation_centers(&filter, OrderBy::sort(order_by)), first, after, last, before, InnovationCenter)
+            .await
     }
 
     /// Second headquarters, filtered and ordered.
@@ -618,22 +502,9 @@ impl Query {
         last: Option<i32>,
         before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<Designation>>> {
-        let filter = designation_filter(
-            ctx,
-            filter.unwrap_or_default(),
-            Some(domain::DesignationKind::Unicorn),
-        )
-        .await?;
-        page(
-            ctx,
-            q::designations(&filter, q::Direction::Desc),
-            first,
-            after,
-            last,
-            before,
-            Designation,
-        )
-        .await
+        let filter =
+            designation_filter(ctx, filter.unwrap_or_default(), Some(domain::DesignationKind::Unicorn)).await?;
+        page(ctx, q::designations(&filter, q::Direction::Desc), first, after, last, before, Designation).await
     }
 
     /// Designations of every kind, newest year first.
@@ -649,16 +520,7 @@ impl Query {
         before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<Designation>>> {
         let filter = designation_filter(ctx, filter.unwrap_or_default(), None).await?;
-        page(
-            ctx,
-            q::designations(&filter, q::Direction::Desc),
-            first,
-            after,
-            last,
-            before,
-            Designation,
-        )
-        .await
+        page(ctx, q::designations(&filter, q::Direction::Desc), first, after, last, before, Designation).await
     }
 }
 
@@ -694,12 +556,10 @@ async fn designation_filter(
 ) -> async_graphql::Result<DesignationFilter> {
     let min_valuation_usd = match f.min_valuation_usd {
         None => None,
-        Some(v) if v.is_finite() && v >= 0.0 && v < 9.0e18 => Some(v as i64),
+        Some(v) if (0.0..9.0e18).contains(&v) => Some(v as i64),
         Some(v) => {
-            return Err(ApiError::BadUserInput(format!(
-                "`minValuationUsd` must be a non-negative amount, got {v}"
-            ))
-            .into_error());
+            return Err(ApiError::BadUserInput(format!("`minValuationUsd` must be a non-negative amount, got {v}"))
+                .into_error());
         }
     };
     Ok(DesignationFilter {

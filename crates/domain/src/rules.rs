@@ -24,12 +24,7 @@ pub fn check_date_order(
     end: Option<NaiveDate>,
 ) -> Result<(), DateOrderError> {
     match (start, end) {
-        (Some(start), Some(end)) if end < start => Err(DateOrderError {
-            start_field,
-            start,
-            end_field,
-            end,
-        }),
+        (Some(start), Some(end)) if end < start => Err(DateOrderError { start_field, start, end_field, end }),
         _ => Ok(()),
     }
 }
@@ -44,12 +39,9 @@ mod tests {
 
     #[test]
     fn graduated_before_entered_is_rejected() {
-        let err = check_date_order("enteredOn", d("2019-05-01"), "graduatedOn", d("2018-01-01"))
-            .expect_err("must fail");
-        assert_eq!(
-            err.to_string(),
-            "graduatedOn (2018-01-01) is before enteredOn (2019-05-01)"
-        );
+        let err =
+            check_date_order("enteredOn", d("2019-05-01"), "graduatedOn", d("2018-01-01")).expect_err("must fail");
+        assert_eq!(err.to_string(), "graduatedOn (2018-01-01) is before enteredOn (2019-05-01)");
     }
 
     #[test]

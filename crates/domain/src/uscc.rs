@@ -13,9 +13,7 @@ use std::fmt;
 /// The 31 symbols of the code, in value order.
 const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 /// Weights of positions 1–17: `3^(i-1) mod 31`.
-const WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
+const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 /// Weights of the eight body characters of the organization code.
 const ORG_WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
 
@@ -40,9 +38,7 @@ pub enum UsccError {
         found: char,
     },
     /// The organization code's own check character (position 17) is wrong.
-    #[error(
-        "organization-code check character at position 17 should be {expected:?}, found {found:?}"
-    )]
+    #[error("organization-code check character at position 17 should be {expected:?}, found {found:?}")]
     OrganizationCheck {
         /// What the checksum gives.
         expected: char,
@@ -78,10 +74,7 @@ impl fmt::Display for UsccWarning {
 
 fn value_of(c: char) -> Option<u32> {
     let b = u8::try_from(c).ok()?;
-    ALPHABET
-        .iter()
-        .position(|&a| a == b)
-        .and_then(|p| u32::try_from(p).ok())
+    ALPHABET.iter().position(|&a| a == b).and_then(|p| u32::try_from(p).ok())
 }
 
 fn symbol_of(value: u32) -> char {
@@ -98,11 +91,7 @@ fn org_value(c: char) -> u32 {
 }
 
 fn org_check(body: &[char]) -> char {
-    let sum: u32 = body
-        .iter()
-        .zip(ORG_WEIGHTS)
-        .map(|(&c, w)| org_value(c) * w)
-        .sum();
+    let sum: u32 = body.iter().zip(ORG_WEIGHTS).map(|(&c, w)| org_value(c) * w).sum();
     match 11 - sum % 11 {
         10 => 'X',
         11 => '0',
@@ -111,11 +100,7 @@ fn org_check(body: &[char]) -> char {
 }
 
 fn code_check(first17: &[char]) -> char {
-    let sum: u32 = first17
-        .iter()
-        .zip(WEIGHTS)
-        .map(|(&c, w)| value_of(c).unwrap_or(0) * w)
-        .sum();
+    let sum: u32 = first17.iter().zip(WEIGHTS).map(|(&c, w)| value_of(c).unwrap_or(0) * w).sum();
     symbol_of((31 - sum % 31) % 31)
 }
 
@@ -155,23 +140,12 @@ impl Uscc {
     }
 
     fn shape_len(input: &str, len: usize) -> Result<Vec<char>, UsccError> {
-        let chars: Vec<char> = input
-            .trim()
-            .chars()
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
+        let chars: Vec<char> = input.trim().chars().map(|c| c.to_ascii_uppercase()).collect();
         if chars.len() != len {
             return Err(UsccError::WrongLength(chars.len()));
         }
-        if let Some((i, &c)) = chars
-            .iter()
-            .enumerate()
-            .find(|(_, c)| value_of(**c).is_none())
-        {
-            return Err(UsccError::BadCharacter {
-                position: i + 1,
-                found: c,
-            });
+        if let Some((i, &c)) = chars.iter().enumerate().find(|(_, c)| value_of(**c).is_none()) {
+            return Err(UsccError::BadCharacter { position: i + 1, found: c });
         }
         Ok(chars)
     }
@@ -179,17 +153,11 @@ impl Uscc {
     fn checksums(chars: &[char]) -> Result<(), UsccError> {
         let expected = org_check(&chars[8..16]);
         if chars[16] != expected {
-            return Err(UsccError::OrganizationCheck {
-                expected,
-                found: chars[16],
-            });
+            return Err(UsccError::OrganizationCheck { expected, found: chars[16] });
         }
         let expected = code_check(&chars[..17]);
         if chars[17] != expected {
-            return Err(UsccError::Check {
-                expected,
-                found: chars[17],
-            });
+            return Err(UsccError::Check { expected, found: chars[17] });
         }
         Ok(())
     }
@@ -215,10 +183,7 @@ mod tests {
     #[test]
     fn codes_from_the_brief_are_valid() {
         for code in ["914403001922038216", "91110108551385082Q"] {
-            assert_eq!(
-                Uscc::parse(code).map(|u| u.to_string()),
-                Ok(code.to_string())
-            );
+            assert_eq!(Uscc::parse(code).map(|u| u.to_string()), Ok(code.to_string()));
         }
     }
 
@@ -230,31 +195,13 @@ mod tests {
 
     #[test]
     fn a_wrong_check_character_is_rejected_with_the_expected_one() {
-        assert_eq!(
-            Uscc::parse("91110108551385082A"),
-            Err(UsccError::Check {
-                expected: 'Q',
-                found: 'A'
-            })
-        );
-        assert_eq!(
-            Uscc::parse("914403001922038210"),
-            Err(UsccError::Check {
-                expected: '6',
-                found: '0'
-            })
-        );
+        assert_eq!(Uscc::parse("91110108551385082A"), Err(UsccError::Check { expected: 'Q', found: 'A' }));
+        assert_eq!(Uscc::parse("914403001922038210"), Err(UsccError::Check { expected: '6', found: '0' }));
     }
 
     #[test]
     fn a_wrong_organization_check_character_is_rejected() {
-        assert_eq!(
-            Uscc::parse("914403001922038226"),
-            Err(UsccError::OrganizationCheck {
-                expected: '1',
-                found: '2'
-            })
-        );
+        assert_eq!(Uscc::parse("914403001922038226"), Err(UsccError::OrganizationCheck { expected: '1', found: '2' }));
     }
 
     #[test]
@@ -268,25 +215,15 @@ mod tests {
             ("9144030019220-8216", 14, '-'),
             ("91440300192203821我", 18, '我'),
         ] {
-            assert_eq!(
-                Uscc::parse(code),
-                Err(UsccError::BadCharacter { position, found }),
-                "{code}"
-            );
+            assert_eq!(Uscc::parse(code), Err(UsccError::BadCharacter { position, found }), "{code}");
         }
     }
 
     #[test]
     fn wrong_lengths_are_rejected() {
         assert_eq!(Uscc::parse(""), Err(UsccError::WrongLength(0)));
-        assert_eq!(
-            Uscc::parse("91440300192203821"),
-            Err(UsccError::WrongLength(17))
-        );
-        assert_eq!(
-            Uscc::parse("9144030019220382161"),
-            Err(UsccError::WrongLength(19))
-        );
+        assert_eq!(Uscc::parse("91440300192203821"), Err(UsccError::WrongLength(17)));
+        assert_eq!(Uscc::parse("9144030019220382161"), Err(UsccError::WrongLength(19)));
     }
 
     #[test]
@@ -301,10 +238,7 @@ mod tests {
 
     #[test]
     fn the_override_never_waives_shape() {
-        assert_eq!(
-            Uscc::parse_with_override("9135"),
-            Err(UsccError::WrongLength(4))
-        );
+        assert_eq!(Uscc::parse_with_override("9135"), Err(UsccError::WrongLength(4)));
         assert!(matches!(
             Uscc::parse_with_override("91350203M0001FUEIP"),
             Err(UsccError::BadCharacter { position: 17, .. })
@@ -319,15 +253,8 @@ mod tests {
 
     #[test]
     fn completed_codes_pass_validation() {
-        assert_eq!(
-            Uscc::complete("91440300192203821").map(|u| u.to_string()),
-            Ok("914403001922038216".to_string())
-        );
-        for prefix in [
-            "91420100MA4K00001",
-            "12420100000000000",
-            "Y1420111AB0000000",
-        ] {
+        assert_eq!(Uscc::complete("91440300192203821").map(|u| u.to_string()), Ok("914403001922038216".to_string()));
+        for prefix in ["91420100MA4K00001", "12420100000000000", "Y1420111AB0000000"] {
             let uscc = Uscc::complete(prefix).expect("completes");
             assert_eq!(Uscc::parse(uscc.as_str()), Ok(uscc.clone()), "{prefix}");
         }

@@ -39,12 +39,7 @@ pub fn redact(url: &str) -> String {
         (Some(scheme), Some(at)) if at > scheme => {
             let userinfo = &url[scheme + 3..at];
             match userinfo.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme + 3],
-                    &userinfo[..colon],
-                    &url[at..]
-                ),
+                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &userinfo[..colon], &url[at..]),
                 None => url.to_string(),
             }
         }
@@ -57,10 +52,7 @@ pub fn redact(url: &str) -> String {
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, StoreError> {
     let backend = Backend::of_url(url)?;
     let mut options = ConnectOptions::new(url.to_string());
-    options
-        .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(10))
-        .sqlx_logging(false);
+    options.max_connections(max_connections).acquire_timeout(Duration::from_secs(10)).sqlx_logging(false);
     if backend == Backend::Sqlite {
         options.map_sqlx_sqlite_opts(|o| {
             o.create_if_missing(true)
@@ -89,24 +81,15 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted_from_urls() {
-        assert_eq!(
-            redact("postgres://app:s3cret@db:5432/pg"),
-            "postgres://app:***@db:5432/pg"
-        );
+        assert_eq!(redact("postgres://app:s3cret@db:5432/pg"), "postgres://app:***@db:5432/pg");
         assert_eq!(redact("postgres://app@db/pg"), "postgres://app@db/pg");
         assert_eq!(redact("sqlite://parkgraph.db"), "sqlite://parkgraph.db");
     }
 
     #[test]
     fn the_backend_follows_the_url_scheme() {
-        assert_eq!(
-            Backend::of_url("sqlite://x.db?mode=rwc").ok(),
-            Some(Backend::Sqlite)
-        );
-        assert_eq!(
-            Backend::of_url("postgresql://h/db").ok(),
-            Some(Backend::Postgres)
-        );
+        assert_eq!(Backend::of_url("sqlite://x.db?mode=rwc").ok(), Some(Backend::Sqlite));
+        assert_eq!(Backend::of_url("postgresql://h/db").ok(), Some(Backend::Postgres));
         assert!(Backend::of_url("mysql://h/db").is_err());
     }
 }

@@ -5,20 +5,20 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use parkgraph_domain::{
-    DesignationKind, IncubatorKind, IncubatorLevel, InnovationCenterKind, LocationRole,
-    OrganizationKind, ParkKind, SecondHqStatus,
+    DesignationKind, IncubatorKind, IncubatorLevel, InnovationCenterKind, LocationRole, OrganizationKind, ParkKind,
+    SecondHqStatus,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Func, NullOrdering, Query, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Iterable, Order, PaginatorTrait,
-    PrimaryKeyToColumn, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Iterable, Order, PaginatorTrait, PrimaryKeyToColumn,
+    QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use uuid::Uuid;
 
 use crate::StoreError;
 use crate::entity::{
-    designation, enterprise_location, incubation, incubator, innovation_center,
-    innovation_center_membership, organization, park, second_headquarters,
+    designation, enterprise_location, incubation, incubator, innovation_center, innovation_center_membership,
+    organization, park, second_headquarters,
 };
 
 /// A window of a list: skip `offset` rows, return at most `limit`.
@@ -101,9 +101,7 @@ fn like_ci(column: impl ColumnTrait, needle: &str) -> SimpleExpr {
 }
 
 fn names_contain(zh: impl ColumnTrait, en: impl ColumnTrait, needle: &str) -> Condition {
-    Condition::any()
-        .add(like_ci(zh, needle))
-        .add(like_ci(en, needle))
+    Condition::any().add(like_ci(zh, needle)).add(like_ci(en, needle))
 }
 
 fn codes<T: Copy>(values: &[T], code: impl Fn(T) -> &'static str) -> Vec<String> {
@@ -127,20 +125,12 @@ fn ordered<E: EntityTrait>(
     select.order_by(id, order)
 }
 
-async fn window<E, C>(
-    db: &C,
-    select: Select<E>,
-    window: Window,
-) -> Result<Rows<E::Model>, StoreError>
+async fn window<E, C>(db: &C, select: Select<E>, window: Window) -> Result<Rows<E::Model>, StoreError>
 where
     E: EntityTrait,
     C: ConnectionTrait,
 {
-    let mut rows = select
-        .offset(window.offset)
-        .limit(window.limit + 1)
-        .all(db)
-        .await?;
+    let mut rows = select.offset(window.offset).limit(window.limit + 1).all(db).await?;
     let has_more = rows.len() as u64 > window.limit;
     rows.truncate(window.limit as usize);
     Ok(Rows { rows, has_more })
@@ -157,11 +147,7 @@ where
 }
 
 /// Loads the rows whose `column` is one of `keys`, in one statement.
-pub async fn by_keys<E, C>(
-    db: &C,
-    column: E::Column,
-    keys: &[Uuid],
-) -> Result<Vec<E::Model>, StoreError>
+pub async fn by_keys<E, C>(db: &C, column: E::Column, keys: &[Uuid]) -> Result<Vec<E::Model>, StoreError>
 where
     E: EntityTrait,
     C: ConnectionTrait,
@@ -169,12 +155,7 @@ where
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let unique: Vec<Uuid> = keys
-        .iter()
-        .copied()
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
+    let unique: Vec<Uuid> = keys.iter().copied().collect::<HashSet<_>>().into_iter().collect();
     let mut select = E::find().filter(column.is_in(unique));
     // In primary-key order: ids are UUID v7, so links come in the order they were recorded.
     for key in E::PrimaryKey::iter() {
@@ -286,14 +267,7 @@ pub fn parks(filter: &ParkFilter, sort: Sort) -> Select<park::Entity> {
     if let Some(needle) = &filter.name_contains {
         cond = cond.add(names_contain(C::NameZh, C::NameEn, needle));
     }
-    ordered(
-        park::Entity::find().filter(cond),
-        sort,
-        C::NameZh,
-        C::EstablishedOn,
-        C::CreatedAt,
-        C::Id,
-    )
+    ordered(park::Entity::find().filter(cond), sort, C::NameZh, C::EstablishedOn, C::CreatedAt, C::Id)
 }
 
 /// Filter of the organization list.
@@ -339,12 +313,9 @@ pub fn organizations(filter: &OrganizationFilter, sort: Sort) -> Select<organiza
     }
     if !filter.designations.is_empty() || filter.designation_year.is_some() {
         let mut sub = Query::select();
-        sub.column(designation::Column::OrganizationId)
-            .from(designation::Entity);
+        sub.column(designation::Column::OrganizationId).from(designation::Entity);
         if !filter.designations.is_empty() {
-            sub.and_where(
-                designation::Column::Kind.is_in(codes(&filter.designations, DesignationKind::code)),
-            );
+            sub.and_where(designation::Column::Kind.is_in(codes(&filter.designations, DesignationKind::code)));
         }
         if let Some(year) = filter.designation_year {
             sub.and_where(designation::Column::Year.eq(year));
@@ -392,14 +363,7 @@ pub fn organizations(filter: &OrganizationFilter, sort: Sort) -> Select<organiza
     if let Some(uscc) = &filter.uscc {
         cond = cond.add(C::Uscc.eq(uscc.trim().to_uppercase()));
     }
-    ordered(
-        organization::Entity::find().filter(cond),
-        sort,
-        C::NameZh,
-        C::FoundedOn,
-        C::CreatedAt,
-        C::Id,
-    )
+    ordered(organization::Entity::find().filter(cond), sort, C::NameZh, C::FoundedOn, C::CreatedAt, C::Id)
 }
 
 /// Filter of the incubator list.
@@ -436,14 +400,7 @@ pub fn incubators(filter: &IncubatorFilter, sort: Sort) -> Select<incubator::Ent
     if let Some(needle) = &filter.name_contains {
         cond = cond.add(names_contain(C::NameZh, C::NameEn, needle));
     }
-    ordered(
-        incubator::Entity::find().filter(cond),
-        sort,
-        C::NameZh,
-        C::FoundedOn,
-        C::CreatedAt,
-        C::Id,
-    )
+    ordered(incubator::Entity::find().filter(cond), sort, C::NameZh, C::FoundedOn, C::CreatedAt, C::Id)
 }
 
 /// Filter of the innovation-center list.
@@ -466,10 +423,7 @@ pub struct InnovationCenterFilter {
 }
 
 /// The filtered, ordered innovation-center select.
-pub fn innovation_centers(
-    filter: &InnovationCenterFilter,
-    sort: Sort,
-) -> Select<innovation_center::Entity> {
+pub fn innovation_centers(filter: &InnovationCenterFilter, sort: Sort) -> Select<innovation_center::Entity> {
     use innovation_center::Column as C;
     let mut cond = Condition::all();
     if !filter.kinds.is_empty() {
@@ -493,14 +447,7 @@ pub fn innovation_centers(
     if let Some(needle) = &filter.name_contains {
         cond = cond.add(names_contain(C::NameZh, C::NameEn, needle));
     }
-    ordered(
-        innovation_center::Entity::find().filter(cond),
-        sort,
-        C::NameZh,
-        C::ApprovedOn,
-        C::CreatedAt,
-        C::Id,
-    )
+    ordered(innovation_center::Entity::find().filter(cond), sort, C::NameZh, C::ApprovedOn, C::CreatedAt, C::Id)
 }
 
 /// Filter of the second-headquarters list.
@@ -523,10 +470,7 @@ pub struct SecondHqFilter {
 }
 
 /// The filtered, ordered second-headquarters select.
-pub fn second_headquarters(
-    filter: &SecondHqFilter,
-    sort: Sort,
-) -> Select<second_headquarters::Entity> {
+pub fn second_headquarters(filter: &SecondHqFilter, sort: Sort) -> Select<second_headquarters::Entity> {
     use second_headquarters::Column as C;
     let mut cond = Condition::all();
     if !filter.statuses.is_empty() {
@@ -550,14 +494,7 @@ pub fn second_headquarters(
     if let Some(needle) = &filter.name_contains {
         cond = cond.add(names_contain(C::NameZh, C::NameEn, needle));
     }
-    ordered(
-        second_headquarters::Entity::find().filter(cond),
-        sort,
-        C::NameZh,
-        C::AnnouncedOn,
-        C::CreatedAt,
-        C::Id,
-    )
+    ordered(second_headquarters::Entity::find().filter(cond), sort, C::NameZh, C::AnnouncedOn, C::CreatedAt, C::Id)
 }
 
 /// Filter of designation lists (the `unicorns` list is this with kind `UNICORN`).
@@ -574,10 +511,7 @@ pub struct DesignationFilter {
 }
 
 /// The filtered designation select, newest year first unless told otherwise.
-pub fn designations(
-    filter: &DesignationFilter,
-    direction: Direction,
-) -> Select<designation::Entity> {
+pub fn designations(filter: &DesignationFilter, direction: Direction) -> Select<designation::Entity> {
     use designation::Column as C;
     let mut cond = Condition::all();
     if !filter.kinds.is_empty() {
@@ -597,18 +531,11 @@ pub fn designations(
     if let Some(min) = filter.min_valuation_usd {
         cond = cond.add(C::ValuationUsd.gte(min));
     }
-    designation::Entity::find()
-        .filter(cond)
-        .order_by(C::Year, direction.order())
-        .order_by(C::Id, direction.order())
+    designation::Entity::find().filter(cond).order_by(C::Year, direction.order()).order_by(C::Id, direction.order())
 }
 
 /// Runs a select for one window of rows.
-pub async fn list<E, C>(
-    db: &C,
-    select: Select<E>,
-    win: Window,
-) -> Result<Rows<E::Model>, StoreError>
+pub async fn list<E, C>(db: &C, select: Select<E>, win: Window) -> Result<Rows<E::Model>, StoreError>
 where
     E: EntityTrait,
     C: ConnectionTrait,
@@ -617,10 +544,7 @@ where
 }
 
 /// Link rows keyed by a parent, grouped by that parent, in the order given.
-pub fn group_by<T, K: std::hash::Hash + Eq>(
-    rows: Vec<T>,
-    key: impl Fn(&T) -> K,
-) -> HashMap<K, Vec<T>> {
+pub fn group_by<T, K: std::hash::Hash + Eq>(rows: Vec<T>, key: impl Fn(&T) -> K) -> HashMap<K, Vec<T>> {
     let mut out: HashMap<K, Vec<T>> = HashMap::new();
     for row in rows {
         out.entry(key(&row)).or_default().push(row);

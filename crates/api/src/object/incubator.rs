@@ -53,9 +53,7 @@ impl Incubator {
     /// National, provincial or municipal recognition.
     async fn level(&self) -> async_graphql::Result<Option<IncubatorLevel>> {
         match &self.0.level {
-            Some(level) => Ok(Some(
-                stored::<domain::IncubatorLevel>("incubator", "level", level)?.into(),
-            )),
+            Some(level) => Ok(Some(stored::<domain::IncubatorLevel>("incubator", "level", level)?.into())),
             None => Ok(None),
         }
     }
@@ -76,9 +74,7 @@ impl Incubator {
     /// The organization operating the incubator.
     async fn operator(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
         match self.0.operator_id {
-            Some(id) => Ok(one(&loaders(ctx)?.organization, id)
-                .await?
-                .map(Organization)),
+            Some(id) => Ok(one(&loaders(ctx)?.organization, id).await?.map(Organization)),
             None => Ok(None),
         }
     }
@@ -102,17 +98,10 @@ impl Incubator {
             .filter(|link| status.is_none_or(|s| link.status == s))
             .collect();
         let page = slice(&PageArgs::new(first, after, last, before), links).await?;
-        let nodes = resolve_nodes(
-            &l.organization,
-            &page.rows,
-            |link| link.organization_id,
-            Organization,
-            "organization",
-        )
-        .await?;
-        Ok(page
-            .zip(nodes)
-            .into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
+        let nodes =
+            resolve_nodes(&l.organization, &page.rows, |link| link.organization_id, Organization, "organization")
+                .await?;
+        Ok(page.zip(nodes).into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
     }
 
     /// Where the record's facts come from.

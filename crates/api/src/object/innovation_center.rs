@@ -47,10 +47,7 @@ impl InnovationCenter {
 
     /// Manufacturing (MIIT), technology (MOST) or industrial (NDRC).
     async fn kind(&self) -> async_graphql::Result<InnovationCenterKind> {
-        Ok(
-            stored::<domain::InnovationCenterKind>("innovation_center", "kind", &self.0.kind)?
-                .into(),
-        )
+        Ok(stored::<domain::InnovationCenterKind>("innovation_center", "kind", &self.0.kind)?.into())
     }
 
     /// Field of the center.
@@ -91,9 +88,7 @@ impl InnovationCenter {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> async_graphql::Result<
-        Connection<LinkEdge<innovation_center_membership::Model, Organization>>,
-    > {
+    ) -> async_graphql::Result<Connection<LinkEdge<innovation_center_membership::Model, Organization>>> {
         let l = loaders(ctx)?;
         let role = role.map(|r| domain::MembershipRole::from(r).code());
         let links: Vec<_> = many(&l.members_of, self.0.id)
@@ -102,17 +97,10 @@ impl InnovationCenter {
             .filter(|link| role.is_none_or(|r| link.role == r))
             .collect();
         let page = slice(&PageArgs::new(first, after, last, before), links).await?;
-        let nodes = resolve_nodes(
-            &l.organization,
-            &page.rows,
-            |link| link.organization_id,
-            Organization,
-            "organization",
-        )
-        .await?;
-        Ok(page
-            .zip(nodes)
-            .into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
+        let nodes =
+            resolve_nodes(&l.organization, &page.rows, |link| link.organization_id, Organization, "organization")
+                .await?;
+        Ok(page.zip(nodes).into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
     }
 
     /// Where the record's facts come from.

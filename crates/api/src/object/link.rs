@@ -4,9 +4,7 @@
 use async_graphql::Object;
 use chrono::NaiveDate;
 use parkgraph_domain as domain;
-use parkgraph_persistence::entity::{
-    enterprise_location, incubation, innovation_center_membership,
-};
+use parkgraph_persistence::entity::{enterprise_location, incubation, innovation_center_membership};
 
 use super::vocabulary::{IncubationStatus, LocationRole, MembershipRole};
 use super::{Incubator, InnovationCenter, Organization, Park, Provenance};
@@ -62,29 +60,17 @@ macro_rules! link_edge {
 
 macro_rules! location_edge {
     ($node:ty, $edge:literal, $connection:literal, $doc:literal) => {
-        link_edge!(
-            enterprise_location::Model,
-            $node,
-            $edge,
-            $connection,
-            $doc,
-            {
-                /// What the enterprise does at the park.
-                async fn role(&self) -> async_graphql::Result<LocationRole> {
-                    Ok(stored::<domain::LocationRole>(
-                        "enterprise_location",
-                        "role",
-                        &self.link.role,
-                    )?
-                    .into())
-                }
-
-                /// Since when.
-                async fn since(&self) -> Option<NaiveDate> {
-                    self.link.since
-                }
+        link_edge!(enterprise_location::Model, $node, $edge, $connection, $doc, {
+            /// What the enterprise does at the park.
+            async fn role(&self) -> async_graphql::Result<LocationRole> {
+                Ok(stored::<domain::LocationRole>("enterprise_location", "role", &self.link.role)?.into())
             }
-        );
+
+            /// Since when.
+            async fn since(&self) -> Option<NaiveDate> {
+                self.link.since
+            }
+        });
     };
 }
 
@@ -103,10 +89,7 @@ macro_rules! incubation_edge {
 
             /// Incubating, graduated or exited.
             async fn status(&self) -> async_graphql::Result<IncubationStatus> {
-                Ok(
-                    stored::<domain::IncubationStatus>("incubation", "status", &self.link.status)?
-                        .into(),
-                )
+                Ok(stored::<domain::IncubationStatus>("incubation", "status", &self.link.status)?.into())
             }
         });
     };
@@ -114,29 +97,17 @@ macro_rules! incubation_edge {
 
 macro_rules! membership_edge {
     ($node:ty, $edge:literal, $connection:literal, $doc:literal) => {
-        link_edge!(
-            innovation_center_membership::Model,
-            $node,
-            $edge,
-            $connection,
-            $doc,
-            {
-                /// The organization's part in the center.
-                async fn role(&self) -> async_graphql::Result<MembershipRole> {
-                    Ok(stored::<domain::MembershipRole>(
-                        "innovation_center_membership",
-                        "role",
-                        &self.link.role,
-                    )?
-                    .into())
-                }
-
-                /// Date the organization joined.
-                async fn joined_on(&self) -> Option<NaiveDate> {
-                    self.link.joined_on
-                }
+        link_edge!(innovation_center_membership::Model, $node, $edge, $connection, $doc, {
+            /// The organization's part in the center.
+            async fn role(&self) -> async_graphql::Result<MembershipRole> {
+                Ok(stored::<domain::MembershipRole>("innovation_center_membership", "role", &self.link.role)?.into())
             }
-        );
+
+            /// Date the organization joined.
+            async fn joined_on(&self) -> Option<NaiveDate> {
+                self.link.joined_on
+            }
+        });
     };
 }
 
@@ -152,18 +123,8 @@ location_edge!(
     "EnterpriseParkConnection",
     "A park an enterprise is located in, with its role there."
 );
-incubation_edge!(
-    Organization,
-    "IncubateeEdge",
-    "IncubateeConnection",
-    "An enterprise incubated by an incubator."
-);
-incubation_edge!(
-    Incubator,
-    "IncubationEdge",
-    "IncubationConnection",
-    "An incubator that incubated an enterprise."
-);
+incubation_edge!(Organization, "IncubateeEdge", "IncubateeConnection", "An enterprise incubated by an incubator.");
+incubation_edge!(Incubator, "IncubationEdge", "IncubationConnection", "An incubator that incubated an enterprise.");
 membership_edge!(
     Organization,
     "CenterMemberEdge",

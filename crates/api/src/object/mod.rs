@@ -37,16 +37,8 @@ pub struct Provenance {
 
 impl Provenance {
     /// From the three provenance columns every table has.
-    pub fn of(
-        source_name: &Option<String>,
-        source_url: &Option<String>,
-        as_of: &Option<NaiveDate>,
-    ) -> Self {
-        Self {
-            source_name: source_name.clone(),
-            source_url: source_url.clone(),
-            as_of: *as_of,
-        }
+    pub fn of(source_name: &Option<String>, source_url: &Option<String>, as_of: &Option<NaiveDate>) -> Self {
+        Self { source_name: source_name.clone(), source_url: source_url.clone(), as_of: *as_of }
     }
 }
 
@@ -70,8 +62,7 @@ pub enum Node {
 
 /// The loaders of this schema.
 pub fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {
-    ctx.data::<Loaders>()
-        .map_err(|_| ApiError::Internal("loaders missing from schema data".into()).into_error())
+    ctx.data::<Loaders>().map_err(|_| ApiError::Internal("loaders missing from schema data".into()).into_error())
 }
 
 /// A row that a link points to is missing: a broken foreign key, so an internal error.
@@ -94,8 +85,5 @@ where
 {
     let ids: Vec<Uuid> = links.iter().map(&target).collect();
     let rows = crate::loader::each(loader, &ids).await?;
-    rows.into_iter()
-        .zip(ids)
-        .map(|(row, id)| row.map(&wrap).ok_or_else(|| dangling(what, id)))
-        .collect()
+    rows.into_iter().zip(ids).map(|(row, id)| row.map(&wrap).ok_or_else(|| dangling(what, id))).collect()
 }

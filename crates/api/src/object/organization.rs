@@ -3,20 +3,14 @@
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, NaiveDate, Utc};
 use parkgraph_domain as domain;
-use parkgraph_persistence::entity::{
-    enterprise_location, incubation, innovation_center_membership, organization,
-};
+use parkgraph_persistence::entity::{enterprise_location, incubation, innovation_center_membership, organization};
 use uuid::Uuid;
 
 use super::link::LinkEdge;
 use super::vocabulary::{
-    DesignationKind, IncubationStatus, LocationRole, MembershipRole, OrganizationKind,
-    OrganizationStatus,
+    DesignationKind, IncubationStatus, LocationRole, MembershipRole, OrganizationKind, OrganizationStatus,
 };
-use super::{
-    Designation, Incubator, InnovationCenter, Park, Provenance, SecondHeadquarters, loaders,
-    resolve_nodes,
-};
+use super::{Designation, Incubator, InnovationCenter, Park, Provenance, SecondHeadquarters, loaders, resolve_nodes};
 use crate::connection::{Connection, Edge, Listed, PageArgs, slice};
 use crate::error::stored;
 use crate::id::{NodeType, encode};
@@ -145,9 +139,7 @@ impl Organization {
             .collect();
         let page = slice(&PageArgs::new(first, after, last, before), links).await?;
         let nodes = resolve_nodes(&l.park, &page.rows, |link| link.park_id, Park, "park").await?;
-        Ok(page
-            .zip(nodes)
-            .into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
+        Ok(page.zip(nodes).into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
     }
 
     /// Incubators that incubated the organization, with dates and status.
@@ -169,17 +161,8 @@ impl Organization {
             .filter(|link| status.is_none_or(|s| link.status == s))
             .collect();
         let page = slice(&PageArgs::new(first, after, last, before), links).await?;
-        let nodes = resolve_nodes(
-            &l.incubator,
-            &page.rows,
-            |link| link.incubator_id,
-            Incubator,
-            "incubator",
-        )
-        .await?;
-        Ok(page
-            .zip(nodes)
-            .into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
+        let nodes = resolve_nodes(&l.incubator, &page.rows, |link| link.incubator_id, Incubator, "incubator").await?;
+        Ok(page.zip(nodes).into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
     }
 
     /// National innovation centers the organization takes part in, with its role.
@@ -192,9 +175,7 @@ impl Organization {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> async_graphql::Result<
-        Connection<LinkEdge<innovation_center_membership::Model, InnovationCenter>>,
-    > {
+    ) -> async_graphql::Result<Connection<LinkEdge<innovation_center_membership::Model, InnovationCenter>>> {
         let l = loaders(ctx)?;
         let role = role.map(|r| domain::MembershipRole::from(r).code());
         let links: Vec<_> = many(&l.memberships_of, self.0.id)
@@ -211,9 +192,7 @@ impl Organization {
             "innovation center",
         )
         .await?;
-        Ok(page
-            .zip(nodes)
-            .into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
+        Ok(page.zip(nodes).into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
     }
 
     /// Second headquarters this organization opened as parent group.

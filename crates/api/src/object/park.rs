@@ -8,10 +8,7 @@ use uuid::Uuid;
 
 use super::link::LinkEdge;
 use super::vocabulary::{LocationRole, ParkKind};
-use super::{
-    Incubator, InnovationCenter, Organization, Provenance, SecondHeadquarters, loaders,
-    resolve_nodes,
-};
+use super::{Incubator, InnovationCenter, Organization, Provenance, SecondHeadquarters, loaders, resolve_nodes};
 use crate::connection::{Connection, Edge, Listed, PageArgs, slice};
 use crate::error::stored;
 use crate::id::{NodeType, encode};
@@ -62,16 +59,8 @@ pub struct Coordinates {
 
 impl Park {
     /// This park alone, or with all its descendants.
-    async fn scope(
-        &self,
-        ctx: &Context<'_>,
-        include_sub_parks: bool,
-    ) -> async_graphql::Result<Vec<Uuid>> {
-        if include_sub_parks {
-            Ok(tree(loaders(ctx)?).await?.subtree(self.0.id))
-        } else {
-            Ok(vec![self.0.id])
-        }
+    async fn scope(&self, ctx: &Context<'_>, include_sub_parks: bool) -> async_graphql::Result<Vec<Uuid>> {
+        if include_sub_parks { Ok(tree(loaders(ctx)?).await?.subtree(self.0.id)) } else { Ok(vec![self.0.id]) }
     }
 }
 
@@ -120,10 +109,7 @@ impl Park {
     /// Location on the map, when known.
     async fn coordinates(&self) -> Option<Coordinates> {
         match (self.0.latitude, self.0.longitude) {
-            (Some(latitude), Some(longitude)) => Some(Coordinates {
-                latitude,
-                longitude,
-            }),
+            (Some(latitude), Some(longitude)) => Some(Coordinates { latitude, longitude }),
             _ => None,
         }
     }
@@ -156,12 +142,7 @@ impl Park {
     async fn ancestors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Park>> {
         let l = loaders(ctx)?;
         let ids = tree(l).await?.ancestors(self.0.id);
-        Ok(each(&l.park, &ids)
-            .await?
-            .into_iter()
-            .flatten()
-            .map(Park)
-            .collect())
+        Ok(each(&l.park, &ids).await?.into_iter().flatten().map(Park).collect())
     }
 
     /// Parks directly inside this one, by Chinese name.
@@ -188,19 +169,13 @@ impl Park {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only locations in this role.")] role: Option<LocationRole>,
-        #[graphql(
-            desc = "Include enterprises in all parks inside this one.",
-            default = false
-        )]
-        include_sub_parks: bool,
+        #[graphql(desc = "Include enterprises in all parks inside this one.", default = false)] include_sub_parks: bool,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
     ) -> async_graphql::Result<
-        Connection<
-            LinkEdge<parkgraph_persistence::entity::enterprise_location::Model, Organization>,
-        >,
+        Connection<LinkEdge<parkgraph_persistence::entity::enterprise_location::Model, Organization>>,
     > {
         let l = loaders(ctx)?;
         let scope = self.scope(ctx, include_sub_parks).await?;
@@ -211,17 +186,10 @@ impl Park {
             .filter(|link| role.is_none_or(|r| link.role == r))
             .collect();
         let page = slice(&PageArgs::new(first, after, last, before), links).await?;
-        let nodes = resolve_nodes(
-            &l.organization,
-            &page.rows,
-            |link| link.organization_id,
-            Organization,
-            "organization",
-        )
-        .await?;
-        Ok(page
-            .zip(nodes)
-            .into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
+        let nodes =
+            resolve_nodes(&l.organization, &page.rows, |link| link.organization_id, Organization, "organization")
+                .await?;
+        Ok(page.zip(nodes).into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
     }
 
     /// Incubators in this park (with `includeSubParks`, also in the parks inside it).
@@ -229,11 +197,7 @@ impl Park {
     async fn incubators(
         &self,
         ctx: &Context<'_>,
-        #[graphql(
-            desc = "Include incubators in all parks inside this one.",
-            default = false
-        )]
-        include_sub_parks: bool,
+        #[graphql(desc = "Include incubators in all parks inside this one.", default = false)] include_sub_parks: bool,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -250,10 +214,7 @@ impl Park {
     async fn second_headquarters(
         &self,
         ctx: &Context<'_>,
-        #[graphql(
-            desc = "Include second headquarters in all parks inside this one.",
-            default = false
-        )]
+        #[graphql(desc = "Include second headquarters in all parks inside this one.", default = false)]
         include_sub_parks: bool,
         first: Option<i32>,
         after: Option<String>,
@@ -271,11 +232,7 @@ impl Park {
     async fn innovation_centers(
         &self,
         ctx: &Context<'_>,
-        #[graphql(
-            desc = "Include centers in all parks inside this one.",
-            default = false
-        )]
-        include_sub_parks: bool,
+        #[graphql(desc = "Include centers in all parks inside this one.", default = false)] include_sub_parks: bool,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,

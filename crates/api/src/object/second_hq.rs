@@ -64,9 +64,7 @@ impl SecondHeadquarters {
     /// The local legal entity, when known.
     async fn local_entity(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
         match self.0.local_entity_id {
-            Some(id) => Ok(one(&loaders(ctx)?.organization, id)
-                .await?
-                .map(Organization)),
+            Some(id) => Ok(one(&loaders(ctx)?.organization, id).await?.map(Organization)),
             None => Ok(None),
         }
     }
@@ -107,19 +105,13 @@ impl SecondHeadquarters {
             .functions
             .split(',')
             .filter(|f| !f.is_empty())
-            .map(|f| {
-                stored::<domain::SecondHqFunction>("second_headquarters", "functions", f)
-                    .map(Into::into)
-            })
+            .map(|f| stored::<domain::SecondHqFunction>("second_headquarters", "functions", f).map(Into::into))
             .collect()
     }
 
     /// How far it has got.
     async fn status(&self) -> async_graphql::Result<SecondHqStatus> {
-        Ok(
-            stored::<domain::SecondHqStatus>("second_headquarters", "status", &self.0.status)?
-                .into(),
-        )
+        Ok(stored::<domain::SecondHqStatus>("second_headquarters", "status", &self.0.status)?.into())
     }
 
     /// Where the record's facts come from.

@@ -57,8 +57,7 @@ impl std::fmt::Display for SeedReport {
 
 /// True when the registry holds no park and no organization.
 pub async fn is_empty(db: &impl ConnectionTrait) -> Result<bool, StoreError> {
-    Ok(park::Entity::find().count(db).await? == 0
-        && organization::Entity::find().count(db).await? == 0)
+    Ok(park::Entity::find().count(db).await? == 0 && organization::Entity::find().count(db).await? == 0)
 }
 
 /// Fails unless the registry is empty: seeds never mix with existing data.
@@ -93,10 +92,7 @@ pub fn key_bytes(namespace: &str, key: &str) -> [u8; 10] {
 }
 
 /// Inserts rows in chunks small enough for SQLite's bound-parameter limit.
-pub(crate) async fn insert_all<A>(
-    db: &impl ConnectionTrait,
-    rows: Vec<A>,
-) -> Result<usize, StoreError>
+pub(crate) async fn insert_all<A>(db: &impl ConnectionTrait, rows: Vec<A>) -> Result<usize, StoreError>
 where
     A: ActiveModelTrait + Send,
 {
@@ -104,9 +100,7 @@ where
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<A> = rows.by_ref().take(400).collect();
-        A::Entity::insert_many(chunk)
-            .exec_without_returning(db)
-            .await?;
+        A::Entity::insert_many(chunk).exec_without_returning(db).await?;
     }
     Ok(total)
 }

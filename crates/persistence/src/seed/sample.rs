@@ -9,9 +9,9 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use parkgraph_domain::{
-    DesignationKind, IncubationStatus, IncubatorKind, IncubatorLevel, InnovationCenterKind,
-    LocationRole, MembershipRole, OrganizationKind, OrganizationStatus, ParkKind, SecondHqFunction,
-    SecondHqStatus, Uscc, check_date_order,
+    DesignationKind, IncubationStatus, IncubatorKind, IncubatorLevel, InnovationCenterKind, LocationRole,
+    MembershipRole, OrganizationKind, OrganizationStatus, ParkKind, SecondHqFunction, SecondHqStatus, Uscc,
+    check_date_order,
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, IntoActiveModel, TransactionTrait};
 use serde::Deserialize;
@@ -20,8 +20,8 @@ use uuid::Uuid;
 use super::{SeedReport, insert_all, key_bytes, v7};
 use crate::StoreError;
 use crate::entity::{
-    designation, enterprise_location, incubation, incubator, innovation_center,
-    innovation_center_membership, organization, park, park_designation, second_headquarters,
+    designation, enterprise_location, incubation, incubator, innovation_center, innovation_center_membership,
+    organization, park, park_designation, second_headquarters,
 };
 
 /// The dataset, compiled into the binary.
@@ -210,11 +210,7 @@ struct Resolver<'a> {
 }
 
 impl Resolver<'_> {
-    fn source(
-        &self,
-        record: &str,
-        key: &str,
-    ) -> Result<(Option<String>, Option<String>), StoreError> {
+    fn source(&self, record: &str, key: &str) -> Result<(Option<String>, Option<String>), StoreError> {
         self.sources
             .get(key)
             .map(|s| (Some(s.name.clone()), s.url.clone()))
@@ -222,10 +218,7 @@ impl Resolver<'_> {
     }
 
     fn park(&self, record: &str, field: &str, key: &str) -> Result<Uuid, StoreError> {
-        self.parks
-            .get(key)
-            .copied()
-            .ok_or_else(|| invalid(record, field, format!("no park with key {key:?}")))
+        self.parks.get(key).copied().ok_or_else(|| invalid(record, field, format!("no park with key {key:?}")))
     }
 
     fn organization(&self, record: &str, field: &str, key: &str) -> Result<Uuid, StoreError> {
@@ -237,20 +230,15 @@ impl Resolver<'_> {
 }
 
 fn invalid(record: &str, field: &str, message: impl std::fmt::Display) -> StoreError {
-    StoreError::Invalid(format!(
-        "sample dataset, record {record:?}, field {field}: {message}"
-    ))
+    StoreError::Invalid(format!("sample dataset, record {record:?}, field {field}: {message}"))
 }
 
-fn code<T: FromStr>(record: &str, field: &str, value: &str) -> Result<String, StoreError>
+fn code<T>(record: &str, field: &str, value: &str) -> Result<String, StoreError>
 where
+    T: FromStr + std::fmt::Display,
     T::Err: std::fmt::Display,
-    T: std::fmt::Display,
 {
-    value
-        .parse::<T>()
-        .map(|v| v.to_string())
-        .map_err(|e| invalid(record, field, e))
+    value.parse::<T>().map(|v| v.to_string()).map_err(|e| invalid(record, field, e))
 }
 
 fn id(namespace: &str, key: &str) -> Uuid {
@@ -260,7 +248,7 @@ fn id(namespace: &str, key: &str) -> Uuid {
 fn dollars(record: &str, field: &str, value: Option<f64>) -> Result<Option<i64>, StoreError> {
     match value {
         None => Ok(None),
-        Some(v) if v.is_finite() && v >= 0.0 && v < 9.0e18 => Ok(Some(v.round() as i64)),
+        Some(v) if (0.0..9.0e18).contains(&v) => Ok(Some(v.round() as i64)),
         Some(v) => Err(invalid(record, field, format!("{v} is not a valid amount"))),
     }
 }
@@ -276,23 +264,11 @@ pub async fn load(db: &DatabaseConnection) -> Result<SeedReport, StoreError> {
     Ok(report)
 }
 
-async fn write(
-    db: &impl ConnectionTrait,
-    data: &Dataset,
-    now: DateTime<Utc>,
-) -> Result<SeedReport, StoreError> {
+async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) -> Result<SeedReport, StoreError> {
     let r = Resolver {
         sources: &data.sources,
-        parks: data
-            .parks
-            .iter()
-            .map(|p| (p.key.as_str(), id("park", &p.key)))
-            .collect(),
-        organizations: data
-            .organizations
-            .iter()
-            .map(|o| (o.key.as_str(), id("organization", &o.key)))
-            .collect(),
+        parks: data.parks.iter().map(|p| (p.key.as_str(), id("park", &p.key))).collect(),
+        organizations: data.organizations.iter().map(|o| (o.key.as_str(), id("organization", &o.key))).collect(),
     };
     let mut report = SeedReport::default();
 
@@ -304,11 +280,7 @@ async fn write(
         let (source_name, source_url) = r.source(k, &p.source)?;
         parks.push(park::Model {
             id: r.park(k, "key", k)?,
-            parent_id: p
-                .parent
-                .as_deref()
-                .map(|parent| r.park(k, "parent", parent))
-                .transpose()?,
+            parent_id: p.parent.as_deref().map(|parent| r.park(k, "parent", parent)).transpose()?,
             name_zh: p.name_zh.clone(),
             name_en: p.name_en.clone(),
             kind: code::<ParkKind>(k, "kind", &p.kind)?,
@@ -346,35 +318,18 @@ async fn write(
         let mut current = m.parent_id;
         while let Some(parent) = current {
             depth += 1;
-            current = parks
-                .iter()
-                .find(|q| q.id == parent)
-                .and_then(|q| q.parent_id);
+            current = parks.iter().find(|q| q.id == parent).and_then(|q| q.parent_id);
             if depth > parks.len() {
                 break;
             }
         }
         depth
     };
-    let mut ordered: Vec<(usize, park::Model)> =
-        parks.iter().map(|m| (depth(m), m.clone())).collect();
+    let mut ordered: Vec<(usize, park::Model)> = parks.iter().map(|m| (depth(m), m.clone())).collect();
     ordered.sort_by_key(|(d, _)| *d);
-    report.parks = insert_all(
-        db,
-        ordered
-            .into_iter()
-            .map(|(_, m)| m.into_active_model())
-            .collect(),
-    )
-    .await?;
-    report.park_designations = insert_all(
-        db,
-        park_designations
-            .into_iter()
-            .map(IntoActiveModel::into_active_model)
-            .collect(),
-    )
-    .await?;
+    report.parks = insert_all(db, ordered.into_iter().map(|(_, m)| m.into_active_model()).collect()).await?;
+    report.park_designations =
+        insert_all(db, park_designations.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
 
     let mut organizations = Vec::new();
     let mut designations = Vec::new();
@@ -385,11 +340,7 @@ async fn write(
         let uscc = o
             .uscc
             .as_deref()
-            .map(|u| {
-                Uscc::parse(u)
-                    .map(|u| u.to_string())
-                    .map_err(|e| invalid(k, "uscc", e))
-            })
+            .map(|u| Uscc::parse(u).map(|u| u.to_string()).map_err(|e| invalid(k, "uscc", e)))
             .transpose()?;
         let org_id = r.organization(k, "key", k)?;
         organizations.push(organization::Model {
@@ -445,30 +396,11 @@ async fn write(
             });
         }
     }
-    report.organizations = insert_all(
-        db,
-        organizations
-            .into_iter()
-            .map(IntoActiveModel::into_active_model)
-            .collect(),
-    )
-    .await?;
-    report.designations = insert_all(
-        db,
-        designations
-            .into_iter()
-            .map(IntoActiveModel::into_active_model)
-            .collect(),
-    )
-    .await?;
-    report.locations = insert_all(
-        db,
-        locations
-            .into_iter()
-            .map(IntoActiveModel::into_active_model)
-            .collect(),
-    )
-    .await?;
+    report.organizations =
+        insert_all(db, organizations.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+    report.designations =
+        insert_all(db, designations.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+    report.locations = insert_all(db, locations.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
 
     let mut incubators = Vec::new();
     let mut incubations = Vec::new();
@@ -481,21 +413,9 @@ async fn write(
             name_zh: b.name_zh.clone(),
             name_en: b.name_en.clone(),
             kind: code::<IncubatorKind>(k, "kind", &b.kind)?,
-            level: b
-                .level
-                .as_deref()
-                .map(|l| code::<IncubatorLevel>(k, "level", l))
-                .transpose()?,
-            park_id: b
-                .park
-                .as_deref()
-                .map(|p| r.park(k, "park", p))
-                .transpose()?,
-            operator_id: b
-                .operator
-                .as_deref()
-                .map(|o| r.organization(k, "operator", o))
-                .transpose()?,
+            level: b.level.as_deref().map(|l| code::<IncubatorLevel>(k, "level", l)).transpose()?,
+            park_id: b.park.as_deref().map(|p| r.park(k, "park", p)).transpose()?,
+            operator_id: b.operator.as_deref().map(|o| r.organization(k, "operator", o)).transpose()?,
             founded_on: b.founded_on,
             source_name,
             source_url,
@@ -522,22 +442,10 @@ async fn write(
             });
         }
     }
-    report.incubators = insert_all(
-        db,
-        incubators
-            .into_iter()
-            .map(IntoActiveModel::into_active_model)
-            .collect(),
-    )
-    .await?;
-    report.incubations = insert_all(
-        db,
-        incubations
-            .into_iter()
-            .map(IntoActiveModel::into_active_model)
-            .collect(),
-    )
-    .await?;
+    report.incubators =
+        insert_all(db, incubators.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+    report.incubations =
+        insert_all(db, incubations.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
 
     let mut hqs = Vec::new();
     for h in &data.second_headquarters {
@@ -554,16 +462,8 @@ async fn write(
         hqs.push(second_headquarters::Model {
             id: id("second_headquarters", k),
             parent_id: r.organization(k, "parent", &h.parent)?,
-            park_id: h
-                .park
-                .as_deref()
-                .map(|p| r.park(k, "park", p))
-                .transpose()?,
-            local_entity_id: h
-                .local_entity
-                .as_deref()
-                .map(|o| r.organization(k, "localEntity", o))
-                .transpose()?,
+            park_id: h.park.as_deref().map(|p| r.park(k, "park", p)).transpose()?,
+            local_entity_id: h.local_entity.as_deref().map(|o| r.organization(k, "localEntity", o)).transpose()?,
             city: h.city.clone(),
             name_zh: h.name_zh.clone(),
             name_en: h.name_en.clone(),
@@ -581,13 +481,8 @@ async fn write(
             updated_at: now,
         });
     }
-    report.second_headquarters = insert_all(
-        db,
-        hqs.into_iter()
-            .map(IntoActiveModel::into_active_model)
-            .collect(),
-    )
-    .await?;
+    report.second_headquarters =
+        insert_all(db, hqs.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
 
     let mut centers = Vec::new();
     let mut members = Vec::new();
@@ -604,11 +499,7 @@ async fn write(
             ministry: c.ministry.clone(),
             approved_on: c.approved_on,
             city: c.city.clone(),
-            host_park_id: c
-                .host_park
-                .as_deref()
-                .map(|p| r.park(k, "hostPark", p))
-                .transpose()?,
+            host_park_id: c.host_park.as_deref().map(|p| r.park(k, "hostPark", p)).transpose()?,
             source_name,
             source_url,
             as_of: c.as_of,
@@ -631,21 +522,8 @@ async fn write(
             });
         }
     }
-    report.innovation_centers = insert_all(
-        db,
-        centers
-            .into_iter()
-            .map(IntoActiveModel::into_active_model)
-            .collect(),
-    )
-    .await?;
-    report.memberships = insert_all(
-        db,
-        members
-            .into_iter()
-            .map(IntoActiveModel::into_active_model)
-            .collect(),
-    )
-    .await?;
+    report.innovation_centers =
+        insert_all(db, centers.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+    report.memberships = insert_all(db, members.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
     Ok(report)
 }

@@ -6,9 +6,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use parkgraph_domain::{
-    DesignationKind, IncubationStatus, IncubatorKind, IncubatorLevel, InnovationCenterKind,
-    LocationRole, MembershipRole, OrganizationKind, OrganizationStatus, ParkKind, SecondHqFunction,
-    SecondHqStatus, Uscc,
+    DesignationKind, IncubationStatus, IncubatorKind, IncubatorLevel, InnovationCenterKind, LocationRole,
+    MembershipRole, OrganizationKind, OrganizationStatus, ParkKind, SecondHqFunction, SecondHqStatus, Uscc,
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, IntoActiveModel, TransactionTrait};
 use uuid::Uuid;
@@ -16,8 +15,8 @@ use uuid::Uuid;
 use super::{SeedReport, insert_all, v7};
 use crate::StoreError;
 use crate::entity::{
-    designation, enterprise_location, incubation, incubator, innovation_center,
-    innovation_center_membership, organization, park, second_headquarters,
+    designation, enterprise_location, incubation, incubator, innovation_center, innovation_center_membership,
+    organization, park, second_headquarters,
 };
 
 /// 2020-01-01T00:00:00Z, the time stamped on synthetic rows and their ids.
@@ -38,14 +37,7 @@ const INDUSTRIES: &[&str] = &[
     "new materials",
 ];
 
-const DISTRICTS: &[&str] = &[
-    "东湖高新区",
-    "洪山区",
-    "江夏区",
-    "经开区",
-    "青山区",
-    "武昌区",
-];
+const DISTRICTS: &[&str] = &["东湖高新区", "洪山区", "江夏区", "经开区", "青山区", "武昌区"];
 
 /// splitmix64: small, fast and fully deterministic.
 struct Rng(u64);
@@ -70,10 +62,7 @@ impl Rng {
     fn uuid(&mut self) -> Uuid {
         let a = self.next().to_be_bytes();
         let b = self.next().to_be_bytes();
-        v7(
-            EPOCH_MILLIS,
-            [a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], b[0], b[1]],
-        )
+        v7(EPOCH_MILLIS, [a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], b[0], b[1]])
     }
 
     fn date(&mut self, from_year: i32, to_year: i32) -> Option<NaiveDate> {
@@ -137,18 +126,9 @@ fn enterprise(
     now: DateTime<Utc>,
 ) -> Result<organization::Model, StoreError> {
     let (zh, en) = match kind {
-        OrganizationKind::Enterprise => (
-            format!("合成企业{i:07}"),
-            format!("Synthetic Enterprise {i:07}"),
-        ),
-        OrganizationKind::University => (
-            format!("合成大学{i:05}"),
-            format!("Synthetic University {i:05}"),
-        ),
-        _ => (
-            format!("合成研究院{i:05}"),
-            format!("Synthetic Research Institute {i:05}"),
-        ),
+        OrganizationKind::Enterprise => (format!("合成企业{i:07}"), format!("Synthetic Enterprise {i:07}")),
+        OrganizationKind::University => (format!("合成大学{i:05}"), format!("Synthetic University {i:05}")),
+        _ => (format!("合成研究院{i:05}"), format!("Synthetic Research Institute {i:05}")),
     };
     Ok(organization::Model {
         id: rng.uuid(),
@@ -162,13 +142,7 @@ fn enterprise(
         registered_capital_cny: Some(1_000_000 * (1 + rng.below(500) as i64)),
         headcount: Some(5 + rng.below(5000) as i32),
         website: None,
-        status: if rng.chance(3) {
-            OrganizationStatus::Dissolved
-        } else {
-            OrganizationStatus::Active
-        }
-        .code()
-        .into(),
+        status: if rng.chance(3) { OrganizationStatus::Dissolved } else { OrganizationStatus::Active }.code().into(),
         city: Some("武汉".into()),
         district: Some((*rng.pick(DISTRICTS)).into()),
         source_name: Some("ParkGraph synthetic generator".into()),
@@ -192,13 +166,8 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
     let shape = Shape::for_enterprises(n);
     let mut rng = Rng(0x5eed_0000 ^ n as u64);
     let now = DateTime::<Utc>::from_timestamp_millis(EPOCH_MILLIS as i64).unwrap_or_default();
-    let provenance = || {
-        (
-            Some("ParkGraph synthetic generator".to_string()),
-            None::<String>,
-            NaiveDate::from_ymd_opt(2020, 1, 1),
-        )
-    };
+    let provenance =
+        || (Some("ParkGraph synthetic generator".to_string()), None::<String>, NaiveDate::from_ymd_opt(2020, 1, 1));
     let mut report = SeedReport::default();
 
     // Zones, then parks inside them.
@@ -213,13 +182,9 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
             parent_id: None,
             name_zh: format!("合成园区{z:04}"),
             name_en: Some(format!("Synthetic Zone {z:04}")),
-            kind: if z % 2 == 0 {
-                ParkKind::NationalHighTechZone
-            } else {
-                ParkKind::EconomicDevelopmentZone
-            }
-            .code()
-            .into(),
+            kind: if z % 2 == 0 { ParkKind::NationalHighTechZone } else { ParkKind::EconomicDevelopmentZone }
+                .code()
+                .into(),
             city: Some("武汉".into()),
             district: Some((*rng.pick(DISTRICTS)).into()),
             address: None,
@@ -265,14 +230,7 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
             updated_at: now,
         });
     }
-    report.parks = insert_all(
-        db,
-        parks
-            .into_iter()
-            .map(IntoActiveModel::into_active_model)
-            .collect(),
-    )
-    .await?;
+    report.parks = insert_all(db, parks.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
 
     // Enterprises, then universities and institutes.
     let mut organizations = Vec::with_capacity(n + shape.institutions);
@@ -282,11 +240,7 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
     let enterprise_ids: Vec<Uuid> = organizations.iter().map(|o| o.id).collect();
     let mut institution_ids = Vec::new();
     for j in 0..shape.institutions {
-        let kind = if j % 2 == 0 {
-            OrganizationKind::University
-        } else {
-            OrganizationKind::ResearchInstitute
-        };
+        let kind = if j % 2 == 0 { OrganizationKind::University } else { OrganizationKind::ResearchInstitute };
         let org = enterprise(&mut rng, n + j, kind, now)?;
         institution_ids.push(org.id);
         organizations.push(org);
@@ -350,44 +304,17 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
             }
         }
     }
-    report.organizations = insert_all(
-        db,
-        organizations
-            .into_iter()
-            .map(IntoActiveModel::into_active_model)
-            .collect(),
-    )
-    .await?;
-    report.designations = insert_all(
-        db,
-        designations
-            .into_iter()
-            .map(IntoActiveModel::into_active_model)
-            .collect(),
-    )
-    .await?;
-    report.locations = insert_all(
-        db,
-        locations
-            .into_iter()
-            .map(IntoActiveModel::into_active_model)
-            .collect(),
-    )
-    .await?;
+    report.organizations =
+        insert_all(db, organizations.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+    report.designations =
+        insert_all(db, designations.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+    report.locations = insert_all(db, locations.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
 
     // Incubators and incubations (about one enterprise in ten).
     let mut incubators = Vec::new();
     let mut incubator_ids = Vec::new();
-    let kinds = [
-        IncubatorKind::Incubator,
-        IncubatorKind::Makerspace,
-        IncubatorKind::Accelerator,
-    ];
-    let levels = [
-        IncubatorLevel::National,
-        IncubatorLevel::Provincial,
-        IncubatorLevel::Municipal,
-    ];
+    let kinds = [IncubatorKind::Incubator, IncubatorKind::Makerspace, IncubatorKind::Accelerator];
+    let levels = [IncubatorLevel::National, IncubatorLevel::Provincial, IncubatorLevel::Municipal];
     for b in 0..shape.incubators {
         let id = rng.uuid();
         incubator_ids.push(id);
@@ -408,22 +335,14 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
             updated_at: now,
         });
     }
-    report.incubators = insert_all(
-        db,
-        incubators
-            .into_iter()
-            .map(IntoActiveModel::into_active_model)
-            .collect(),
-    )
-    .await?;
+    report.incubators =
+        insert_all(db, incubators.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
     let mut incubations = Vec::new();
     for &org in &enterprise_ids {
         if rng.chance(10) {
             let entered = rng.date(2005, 2020);
-            let graduated = rng
-                .chance(60)
-                .then(|| entered.map(|d| d + chrono::Days::new(365 + rng.below(1500) as u64)))
-                .flatten();
+            let graduated =
+                rng.chance(60).then(|| entered.map(|d| d + chrono::Days::new(365 + rng.below(1500) as u64))).flatten();
             let (source_name, source_url, as_of) = provenance();
             incubations.push(incubation::Model {
                 id: rng.uuid(),
@@ -431,13 +350,9 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
                 incubator_id: incubator_ids[rng.below(incubator_ids.len())],
                 entered_on: entered,
                 graduated_on: graduated,
-                status: if graduated.is_some() {
-                    IncubationStatus::Graduated
-                } else {
-                    IncubationStatus::Incubating
-                }
-                .code()
-                .into(),
+                status: if graduated.is_some() { IncubationStatus::Graduated } else { IncubationStatus::Incubating }
+                    .code()
+                    .into(),
                 source_name,
                 source_url,
                 as_of,
@@ -446,23 +361,14 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
             });
         }
     }
-    report.incubations = insert_all(
-        db,
-        incubations
-            .into_iter()
-            .map(IntoActiveModel::into_active_model)
-            .collect(),
-    )
-    .await?;
+    report.incubations =
+        insert_all(db, incubations.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
 
     // Innovation centers with a lead, founding shareholders and members.
     let mut centers = Vec::new();
     let mut members = Vec::new();
-    let center_kinds = [
-        InnovationCenterKind::Manufacturing,
-        InnovationCenterKind::Technology,
-        InnovationCenterKind::Industrial,
-    ];
+    let center_kinds =
+        [InnovationCenterKind::Manufacturing, InnovationCenterKind::Technology, InnovationCenterKind::Industrial];
     for c in 0..shape.centers {
         let id = rng.uuid();
         let kind = center_kinds[c % center_kinds.len()];
@@ -486,18 +392,9 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
         let mut chosen = std::collections::HashSet::new();
         for m in 0..shape.members_per_center {
             let (org, role) = match m {
-                0 => (
-                    institution_ids[c % institution_ids.len()],
-                    MembershipRole::Lead,
-                ),
-                1..=4 => (
-                    enterprise_ids[rng.below(enterprise_ids.len())],
-                    MembershipRole::FoundingShareholder,
-                ),
-                _ => (
-                    enterprise_ids[rng.below(enterprise_ids.len())],
-                    MembershipRole::Member,
-                ),
+                0 => (institution_ids[c % institution_ids.len()], MembershipRole::Lead),
+                1..=4 => (enterprise_ids[rng.below(enterprise_ids.len())], MembershipRole::FoundingShareholder),
+                _ => (enterprise_ids[rng.below(enterprise_ids.len())], MembershipRole::Member),
             };
             if chosen.insert(org) {
                 members.push(innovation_center_membership::Model {
@@ -515,22 +412,9 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
             }
         }
     }
-    report.innovation_centers = insert_all(
-        db,
-        centers
-            .into_iter()
-            .map(IntoActiveModel::into_active_model)
-            .collect(),
-    )
-    .await?;
-    report.memberships = insert_all(
-        db,
-        members
-            .into_iter()
-            .map(IntoActiveModel::into_active_model)
-            .collect(),
-    )
-    .await?;
+    report.innovation_centers =
+        insert_all(db, centers.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+    report.memberships = insert_all(db, members.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
 
     // Second headquarters of randomly chosen parent groups.
     let mut hqs = Vec::new();
@@ -559,14 +443,11 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
             planned_investment_cny: Some(100_000_000 * (1 + rng.below(50) as i64)),
             planned_headcount: Some(100 + rng.below(10_000) as i32),
             planned_floor_area_m2: Some(10_000.0 + rng.below(300_000) as f64),
-            functions: [
-                SecondHqFunction::RegionalHeadquarters,
-                SecondHqFunction::RAndD,
-            ]
-            .iter()
-            .map(|f| f.code())
-            .collect::<Vec<_>>()
-            .join(","),
+            functions: [SecondHqFunction::RegionalHeadquarters, SecondHqFunction::RAndD]
+                .iter()
+                .map(|f| f.code())
+                .collect::<Vec<_>>()
+                .join(","),
             status: status.code().into(),
             source_name,
             source_url,
@@ -575,13 +456,8 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
             updated_at: now,
         });
     }
-    report.second_headquarters = insert_all(
-        db,
-        hqs.into_iter()
-            .map(IntoActiveModel::into_active_model)
-            .collect(),
-    )
-    .await?;
+    report.second_headquarters =
+        insert_all(db, hqs.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
     Ok(report)
 }
 

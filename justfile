@@ -1,0 +1,57 @@
+# ParkGraph tasks. `just` lists them.
+
+pg_url := env_var_or_default("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+default:
+    @just --list
+
+# Start the server on the embedded SQLite default (loads the Wuhan sample when empty).
+serve:
+    cargo run -- serve
+
+# Format the code.
+fmt:
+    cargo fmt --all
+
+# Formatting, clippy with warnings as errors, and the domain crate's dependency rule.
+lint: deps
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# The domain crate must not depend on an ORM, GraphQL or HTTP crate.
+deps:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    found=$(cargo tree -p parkgraph-domain -e normal --prefix none | grep -E '^(sea-orm|sea-query|sqlx|async-graphql|axum|hyper|tower|tokio) ' || true)
+    if [ -n "$found" ]; then echo "parkgraph-domain depends on: $found" >&2; exit 1; fi
+    echo "domain dependency rule holds"
+
+# The whole suite on SQLite (each test on its own fresh database).
+test:
+    cargo test --workspace
+
+# The whole suite on PostgreSQL (each test creates, and this recipe drops, its own database).
+test-pg:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    status=0
+    TEST_DATABASE_URL="{{pg_url}}" cargo test --workspace || status=$?
+    psql "{{pg_url}}" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'parkgraph_test_%'" \
+      | while read -r db; do psql -q "{{pg_url}}" -c "DROP DATABASE IF EXISTS \"$db\"" >/dev/null; done
+    exit $status
+
+# Regenerate schema.graphql from the API's types.
+sdl:
+    cargo run -q -- schema > schema.graphql
+
+# Fail when schema.graphql differs from the generated SDL.
+sdl-check:
+    cargo test --test sdl
+
+# Load 100k synthetic enterprises and measure the HTTP server on SQLite and PostgreSQL.
+bench enterprises="100000" seconds="10" concurrency="32":
+    cargo build --release --bins
+    python3 bench/run.py --enterprises {{enterprises}} --seconds {{seconds}} --concurrency {{concurrency}} --pg-url "{{pg_url}}"
+
+# Everything CI runs.
+ci: lint test test-pg sdl-check

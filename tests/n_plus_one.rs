@@ -1,0 +1,62 @@
+//! Nested queries cost a fixed number of SQL statements, however many rows they return.
+
+mod common;
+
+use common::{Counted, TestDb, data};
+use serde_json::json;
+
+const NESTED: &str = r#"query($n: Int!) {
+  enterprises(first: $n) {
+    totalCount
+    nodes {
+      nameZh
+      parks { edges { role node { nameZh parent { nameZh } } } }
+      designations { kind year valuationUsd }
+      innovationCenters { edges { role node { nameZh hostPark { nameZh } } } }
+      incubations { edges { status node { nameZh operator { nameZh } } } }
+      secondHeadquarters { nodes { nameZh park { nameZh } } }
+    }
+  }
+}"#;
+
+const PARK_PAGE: &str = r#"query($n: Int!) {
+  parks(first: $n) {
+    nodes {
+      nameZh
+      designations { nameZh }
+      enterprises(first: 10) { totalCount edges { role node { nameZh designations { kind } } } }
+      incubators(first: 5) { nodes { nameZh incubatees(first: 5) { edges { status node { nameZh } } } } }
+      innovationCenters(first: 5) { nodes { members(first: 5) { edges { role node { nameZh } } } } }
+    }
+  }
+}"#;
+
+#[tokio::test]
+async fn nested_queries_issue_the_same_number_of_statements_for_10_or_100_rows() {
+    let test = TestDb::migrated().await;
+    parkgraph_persistence::seed::synthetic::load(&test.db, 2_000).await.expect("synthetic data loads");
+    let counted = Counted::open(&test.url).await;
+
+    // The data really is nested: 100 enterprises with parks and designations.
+    let d = data(&counted.schema, NESTED, json!({ "n": 100 })).await;
+    let nodes = d["enterprises"]["nodes"].as_array().expect("list");
+    assert_eq!(nodes.len(), 100);
+    assert!(nodes.iter().all(|n| !n["parks"]["edges"].as_array().expect("list").is_empty()));
+    assert!(nodes.iter().any(|n| !n["designations"].as_array().expect("list").is_empty()));
+
+    // One statement per batched field and nesting level, plus the page and its count:
+    // NESTED has 12 batched fields, PARK_PAGE 9. A page of 10 may need fewer (a field
+    // with no rows at one level issues nothing below it); N+1 would need hundreds.
+    for (query, bound) in [(NESTED, 14), (PARK_PAGE, 11)] {
+        let mut counts = Vec::new();
+        for n in [10, 50, 100] {
+            counts.push(counted.statements(query, json!({ "n": n })).await);
+        }
+        assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
+        // The synthetic data is deterministic and its first 50 enterprises already reach
+        // every kind of link, so doubling the page must not add a single statement.
+        assert_eq!(counts[1], counts[2], "50 rows and 100 rows: {counts:?}");
+        assert!(counts.iter().all(|&c| c <= bound), "statements for 10, 50, 100 rows: {counts:?}, bound {bound}");
+        eprintln!("statements for 10, 50 and 100 rows: {counts:?}");
+    }
+}
