@@ -50,8 +50,8 @@ sdl-check:
 
 # Load 100k synthetic enterprises and measure the HTTP server on SQLite and PostgreSQL.
 bench enterprises="100000" seconds="10" concurrency="32":
-    cargo build --release --bins
-    python3 bench/run.py --enterprises {{enterprises}} --seconds {{seconds}} --concurrency {{concurrency}} --pg-url "{{pg_url}}"
+    cargo build --release -p parkgraph -p parkgraph-bench
+    target/release/parkgraph-bench --enterprises {{enterprises}} --seconds {{seconds}} --concurrency {{concurrency}} --pg-url "{{pg_url}}"
 
 # Everything CI runs.
 ci: lint test test-pg sdl-check

@@ -67,7 +67,10 @@ impl Config {
         match file {
             Some(path) => {
                 if !path.exists() {
-                    return Err(Box::new(figment::Error::from(format!("configuration file {} does not exist", path.display()))));
+                    return Err(Box::new(figment::Error::from(format!(
+                        "configuration file {} does not exist",
+                        path.display()
+                    ))));
                 }
                 figment = figment.merge(Toml::file(path));
             }
