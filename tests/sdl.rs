@@ -16,24 +16,47 @@ fn schema_graphql_matches_the_generated_sdl() {
     );
 }
 
-#[test]
-fn every_type_and_field_has_a_description() {
-    let sdl = parkgraph_api::sdl();
+const INTROSPECTION: &str = "{ __schema { types { name kind description
+    fields { name description args { name description } }
+    inputFields { name description }
+    enumValues { name description } } } }";
+
+const BUILT_IN_SCALARS: &[&str] = &["String", "Int", "Float", "Boolean", "ID"];
+
+#[tokio::test]
+async fn every_type_field_argument_and_enum_value_has_a_description() {
+    let response = parkgraph_api::execute(&parkgraph_api::detached_schema(), INTROSPECTION).await;
+    let json = serde_json::to_value(&response).expect("serializes");
+    let types = json["data"]["__schema"]["types"].as_array().expect("types");
+    assert!(types.iter().any(|t| t["name"] == "Park") && types.len() > 40, "introspection lists the schema's types");
     let mut undocumented = Vec::new();
-    let mut previous = "";
-    for line in sdl.lines() {
-        let trimmed = line.trim();
-        let is_definition = (trimmed.starts_with("type ")
-            || trimmed.starts_with("enum ")
-            || trimmed.starts_with("input ")
-            || trimmed.starts_with("interface "))
-            && !trimmed.starts_with("type Query");
-        let is_field =
-            line.starts_with('\t') && trimmed.contains(':') && !trimmed.starts_with('"') && !trimmed.starts_with('#');
-        if (is_definition || is_field) && !previous.ends_with("\"\"\"") && !previous.ends_with('"') {
-            undocumented.push(trimmed.to_string());
+    let blank = |v: &serde_json::Value| v.as_str().is_none_or(|s| s.trim().is_empty());
+    for ty in json["data"]["__schema"]["types"].as_array().expect("types") {
+        let name = ty["name"].as_str().unwrap_or_default();
+        if name.starts_with("__") || BUILT_IN_SCALARS.contains(&name) {
+            continue;
         }
-        previous = trimmed;
+        if blank(&ty["description"]) {
+            undocumented.push(name.to_string());
+        }
+        for field in ty["fields"].as_array().into_iter().flatten() {
+            let field_name = field["name"].as_str().unwrap_or_default();
+            if blank(&field["description"]) {
+                undocumented.push(format!("{name}.{field_name}"));
+            }
+            for arg in field["args"].as_array().into_iter().flatten() {
+                if blank(&arg["description"]) {
+                    undocumented.push(format!("{name}.{field_name}({})", arg["name"].as_str().unwrap_or_default()));
+                }
+            }
+        }
+        for member in
+            ty["inputFields"].as_array().into_iter().flatten().chain(ty["enumValues"].as_array().into_iter().flatten())
+        {
+            if blank(&member["description"]) {
+                undocumented.push(format!("{name}.{}", member["name"].as_str().unwrap_or_default()));
+            }
+        }
     }
-    assert!(undocumented.is_empty(), "undocumented in the SDL: {undocumented:#?}");
+    assert!(undocumented.is_empty(), "described nowhere in the schema: {undocumented:#?}");
 }

@@ -53,6 +53,11 @@ pub fn schema(db: DatabaseConnection, limits: Limits) -> ParkGraphSchema {
         .finish()
 }
 
+/// The schema without a database: enough for SDL and introspection, nothing else.
+pub fn detached_schema() -> ParkGraphSchema {
+    Schema::build(Query, EmptyMutation, EmptySubscription).finish()
+}
+
 /// The schema in SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
     Schema::build(Query, EmptyMutation, EmptySubscription).finish().sdl()

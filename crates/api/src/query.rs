@@ -239,10 +239,15 @@ where
 /// The root of every read.
 pub struct Query;
 
+/// The root of every read: records by id, and a filtered list of each type.
 #[Object]
 impl Query {
     /// Any record by its global id; null when no record has that id.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global id.")] id: ID,
+    ) -> async_graphql::Result<Option<Node>> {
         let (kind, uuid) = decode(&id).map_err(ApiError::into_error)?;
         let l = loaders(ctx)?;
         Ok(match kind {
@@ -261,7 +266,11 @@ impl Query {
 
     /// Several records by global id, in the order given; null for ids with no record.
     /// At most 100 ids.
-    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> async_graphql::Result<Vec<Option<Node>>> {
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ids, at most 100.")] ids: Vec<ID>,
+    ) -> async_graphql::Result<Vec<Option<Node>>> {
         if ids.len() > MAX_PAGE_SIZE as usize {
             return Err(ApiError::BadUserInput(format!(
                 "`ids` has {} ids, more than the maximum of {MAX_PAGE_SIZE}",
@@ -308,7 +317,7 @@ impl Query {
     }
 
     /// A park by global id; a `NOT_FOUND` error when there is none.
-    async fn park(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Park> {
+    async fn park(&self, ctx: &Context<'_>, #[graphql(desc = "The global id.")] id: ID) -> async_graphql::Result<Park> {
         let uuid = decode_as(NodeType::Park, &id).map_err(ApiError::into_error)?;
         one(&loaders(ctx)?.park, uuid)
             .await?
@@ -317,7 +326,11 @@ impl Query {
     }
 
     /// An organization by global id; a `NOT_FOUND` error when there is none.
-    async fn organization(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Organization> {
+    async fn organization(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The global id.")] id: ID,
+    ) -> async_graphql::Result<Organization> {
         let uuid = decode_as(NodeType::Organization, &id).map_err(ApiError::into_error)?;
         one(&loaders(ctx)?.organization, uuid)
             .await?
@@ -326,7 +339,11 @@ impl Query {
     }
 
     /// An innovation center by global id; a `NOT_FOUND` error when there is none.
-    async fn innovation_center(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<InnovationCenter> {
+    async fn innovation_center(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The global id.")] id: ID,
+    ) -> async_graphql::Result<InnovationCenter> {
         let uuid = decode_as(NodeType::InnovationCenter, &id).map_err(ApiError::into_error)?;
         one(&loaders(ctx)?.center, uuid)
             .await?
@@ -340,12 +357,15 @@ impl Query {
     async fn parks(
         &self,
         ctx: &Context<'_>,
-        filter: Option<ParkFilterInput>,
-        order_by: Option<OrderBy>,
+        #[graphql(desc = "Conditions the items must meet.")] filter: Option<ParkFilterInput>,
+        #[graphql(desc = "Order of the items (default: by Chinese name, ascending).")] order_by: Option<OrderBy>,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<Park>>> {
         let f = filter.unwrap_or_default();
         let parent = match (id_of(NodeType::Park, &f.parent_id)?, f.top_level) {
@@ -374,12 +394,15 @@ impl Query {
     async fn organizations(
         &self,
         ctx: &Context<'_>,
-        filter: Option<OrganizationFilterInput>,
-        order_by: Option<OrderBy>,
+        #[graphql(desc = "Conditions the items must meet.")] filter: Option<OrganizationFilterInput>,
+        #[graphql(desc = "Order of the items (default: by Chinese name, ascending).")] order_by: Option<OrderBy>,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<Organization>>> {
         let filter = organization_filter(ctx, filter.unwrap_or_default(), None).await?;
         page(ctx, q::organizations(&filter, OrderBy::sort(order_by)), first, after, last, before, Organization).await
@@ -391,12 +414,15 @@ impl Query {
     async fn enterprises(
         &self,
         ctx: &Context<'_>,
-        filter: Option<OrganizationFilterInput>,
-        order_by: Option<OrderBy>,
+        #[graphql(desc = "Conditions the items must meet.")] filter: Option<OrganizationFilterInput>,
+        #[graphql(desc = "Order of the items (default: by Chinese name, ascending).")] order_by: Option<OrderBy>,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<Organization>>> {
         let filter =
             organization_filter(ctx, filter.unwrap_or_default(), Some(domain::OrganizationKind::Enterprise)).await?;
@@ -409,12 +435,15 @@ impl Query {
     async fn incubators(
         &self,
         ctx: &Context<'_>,
-        filter: Option<IncubatorFilterInput>,
-        order_by: Option<OrderBy>,
+        #[graphql(desc = "Conditions the items must meet.")] filter: Option<IncubatorFilterInput>,
+        #[graphql(desc = "Order of the items (default: by Chinese name, ascending).")] order_by: Option<OrderBy>,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<Incubator>>> {
         let f = filter.unwrap_or_default();
         let filter = IncubatorFilter {
@@ -433,12 +462,15 @@ impl Query {
     async fn innovation_centers(
         &self,
         ctx: &Context<'_>,
-        filter: Option<InnovationCenterFilterInput>,
-        order_by: Option<OrderBy>,
+        #[graphql(desc = "Conditions the items must meet.")] filter: Option<InnovationCenterFilterInput>,
+        #[graphql(desc = "Order of the items (default: by Chinese name, ascending).")] order_by: Option<OrderBy>,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<InnovationCenter>>> {
         let f = filter.unwrap_or_default();
         let filter = InnovationCenterFilter {
@@ -460,12 +492,15 @@ impl Query {
     async fn second_headquarters(
         &self,
         ctx: &Context<'_>,
-        filter: Option<SecondHeadquartersFilterInput>,
-        order_by: Option<OrderBy>,
+        #[graphql(desc = "Conditions the items must meet.")] filter: Option<SecondHeadquartersFilterInput>,
+        #[graphql(desc = "Order of the items (default: by Chinese name, ascending).")] order_by: Option<OrderBy>,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<SecondHeadquarters>>> {
         let f = filter.unwrap_or_default();
         let filter = SecondHqFilter {
@@ -496,11 +531,14 @@ impl Query {
     async fn unicorns(
         &self,
         ctx: &Context<'_>,
-        filter: Option<DesignationFilterInput>,
+        #[graphql(desc = "Conditions the items must meet.")] filter: Option<DesignationFilterInput>,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<Designation>>> {
         let filter =
             designation_filter(ctx, filter.unwrap_or_default(), Some(domain::DesignationKind::Unicorn)).await?;
@@ -513,11 +551,14 @@ impl Query {
     async fn designations(
         &self,
         ctx: &Context<'_>,
-        filter: Option<DesignationFilterInput>,
+        #[graphql(desc = "Conditions the items must meet.")] filter: Option<DesignationFilterInput>,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<Designation>>> {
         let filter = designation_filter(ctx, filter.unwrap_or_default(), None).await?;
         page(ctx, q::designations(&filter, q::Direction::Desc), first, after, last, before, Designation).await

@@ -23,6 +23,8 @@ impl Listed for Designation {
     const CONNECTION: &'static str = "DesignationConnection";
 }
 
+/// A designation an enterprise holds from a year on: unicorn (with valuation), gazelle,
+/// certified high-tech enterprise, Fortune Global 500 …
 #[Object]
 impl Designation {
     /// Opaque global id.

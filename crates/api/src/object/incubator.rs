@@ -23,6 +23,7 @@ impl Listed for Incubator {
     const CONNECTION: &'static str = "IncubatorConnection";
 }
 
+/// An incubator (孵化器), makerspace (众创空间) or accelerator (加速器).
 #[Object]
 impl Incubator {
     /// Opaque global id.
@@ -85,10 +86,13 @@ impl Incubator {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only incubations with this status.")] status: Option<IncubationStatus>,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<LinkEdge<incubation::Model, Organization>>> {
         let l = loaders(ctx)?;
         let status = status.map(|s| domain::IncubationStatus::from(s).code());

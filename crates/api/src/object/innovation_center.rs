@@ -23,6 +23,7 @@ impl Listed for InnovationCenter {
     const CONNECTION: &'static str = "InnovationCenterConnection";
 }
 
+/// A national innovation center (国家制造业创新中心, 国家技术创新中心, 国家产业创新中心).
 #[Object]
 impl InnovationCenter {
     /// Opaque global id.
@@ -84,10 +85,13 @@ impl InnovationCenter {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only members in this role.")] role: Option<MembershipRole>,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<LinkEdge<innovation_center_membership::Model, Organization>>> {
         let l = loaders(ctx)?;
         let role = role.map(|r| domain::MembershipRole::from(r).code());

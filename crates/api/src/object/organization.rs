@@ -26,6 +26,8 @@ impl Listed for Organization {
     const CONNECTION: &'static str = "OrganizationConnection";
 }
 
+/// An organization: an enterprise (unicorns among them), a university, a research
+/// institute or another body. Enterprises are organizations of kind `ENTERPRISE`.
 #[Object]
 impl Organization {
     /// Opaque global id.
@@ -125,10 +127,13 @@ impl Organization {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only locations in this role.")] role: Option<LocationRole>,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<LinkEdge<enterprise_location::Model, Park>>> {
         let l = loaders(ctx)?;
         let role = role.map(|r| domain::LocationRole::from(r).code());
@@ -148,10 +153,13 @@ impl Organization {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only incubations with this status.")] status: Option<IncubationStatus>,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<LinkEdge<incubation::Model, Incubator>>> {
         let l = loaders(ctx)?;
         let status = status.map(|s| domain::IncubationStatus::from(s).code());
@@ -171,10 +179,13 @@ impl Organization {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only memberships in this role.")] role: Option<MembershipRole>,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<LinkEdge<innovation_center_membership::Model, InnovationCenter>>> {
         let l = loaders(ctx)?;
         let role = role.map(|r| domain::MembershipRole::from(r).code());
@@ -200,10 +211,13 @@ impl Organization {
     async fn second_headquarters(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<SecondHeadquarters>>> {
         let rows = many(&loaders(ctx)?.second_hqs_of, self.0.id).await?;
         let page = slice(&PageArgs::new(first, after, last, before), rows).await?;
@@ -215,10 +229,13 @@ impl Organization {
     async fn second_headquarters_as_local_entity(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<SecondHeadquarters>>> {
         let rows = many(&loaders(ctx)?.second_hqs_local, self.0.id).await?;
         let page = slice(&PageArgs::new(first, after, last, before), rows).await?;
@@ -230,10 +247,13 @@ impl Organization {
     async fn operated_incubators(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<Incubator>>> {
         let rows = many(&loaders(ctx)?.incubators_operated_by, self.0.id).await?;
         let page = slice(&PageArgs::new(first, after, last, before), rows).await?;

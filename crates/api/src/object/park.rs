@@ -64,6 +64,8 @@ impl Park {
     }
 }
 
+/// A park: a national high-tech zone, a park within it, an innovation valley, a
+/// university innovation belt … Parks nest: a zone contains parks.
 #[Object]
 impl Park {
     /// Opaque global id.
@@ -150,10 +152,13 @@ impl Park {
     async fn children(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<Park>>> {
         let mut rows = many(&loaders(ctx)?.park_children, self.0.id).await?;
         rows.sort_by(|a, b| a.name_zh.cmp(&b.name_zh).then(a.id.cmp(&b.id)));
@@ -170,10 +175,13 @@ impl Park {
         ctx: &Context<'_>,
         #[graphql(desc = "Only locations in this role.")] role: Option<LocationRole>,
         #[graphql(desc = "Include enterprises in all parks inside this one.", default = false)] include_sub_parks: bool,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<
         Connection<LinkEdge<parkgraph_persistence::entity::enterprise_location::Model, Organization>>,
     > {
@@ -198,10 +206,13 @@ impl Park {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Include incubators in all parks inside this one.", default = false)] include_sub_parks: bool,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<Incubator>>> {
         let scope = self.scope(ctx, include_sub_parks).await?;
         let rows = many_of(&loaders(ctx)?.incubators_in, &scope).await?;
@@ -216,10 +227,13 @@ impl Park {
         ctx: &Context<'_>,
         #[graphql(desc = "Include second headquarters in all parks inside this one.", default = false)]
         include_sub_parks: bool,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<SecondHeadquarters>>> {
         let scope = self.scope(ctx, include_sub_parks).await?;
         let rows = many_of(&loaders(ctx)?.second_hqs_in, &scope).await?;
@@ -233,10 +247,13 @@ impl Park {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Include centers in all parks inside this one.", default = false)] include_sub_parks: bool,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<InnovationCenter>>> {
         let scope = self.scope(ctx, include_sub_parks).await?;
         let rows = many_of(&loaders(ctx)?.centers_in, &scope).await?;

@@ -23,6 +23,8 @@ impl Listed for SecondHeadquarters {
     const CONNECTION: &'static str = "SecondHeadquartersConnection";
 }
 
+/// A second headquarters (第二总部) that a parent group opens in the city: where, with
+/// which local entity, when, how big, doing what, and how far it has got.
 #[Object]
 impl SecondHeadquarters {
     /// Opaque global id.
