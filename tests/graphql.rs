@@ -346,3 +346,35 @@ async fn every_record_carries_its_source() {
         assert!(node["provenance"]["sourceName"].as_str().is_some_and(|s| !s.is_empty()), "{node}");
     }
 }
+
+#[tokio::test]
+async fn industry_matches_exactly_or_by_substring() {
+    let test = TestDb::sample().await;
+    let schema = test.schema();
+    let d =
+        data(&schema, r#"{ enterprises(filter: { nameContains: "斗鱼" }) { nodes { industry } } }"#, json!({})).await;
+    let industry = d["enterprises"]["nodes"][0]["industry"].as_str().expect("Douyu has an industry").to_string();
+    let exact = data(
+        &schema,
+        "query($i: String) { enterprises(filter: { industry: $i }) { nodes { nameZh industry } } }",
+        json!({ "i": industry }),
+    )
+    .await;
+    assert!(names(&exact["enterprises"]["nodes"]).contains(&"斗鱼".to_string()));
+    assert!(exact["enterprises"]["nodes"].as_array().expect("list").iter().all(|n| n["industry"] == json!(industry)));
+    let fragment: String = industry.chars().skip(1).take(4).collect::<String>().to_uppercase();
+    let partial = data(
+        &schema,
+        "query($i: String) { enterprises(filter: { industryContains: $i }) { totalCount } }",
+        json!({ "i": fragment }),
+    )
+    .await;
+    assert!(partial["enterprises"]["totalCount"].as_u64() >= Some(1));
+    let none = data(
+        &schema,
+        "query($i: String) { enterprises(filter: { industry: $i }) { totalCount } }",
+        json!({ "i": fragment }),
+    )
+    .await;
+    assert_eq!(none["enterprises"]["totalCount"], 0, "industry is an exact match");
+}

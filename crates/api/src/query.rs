@@ -92,8 +92,10 @@ pub struct ParkFilterInput {
 pub struct OrganizationFilterInput {
     /// Any of these kinds (ignored by `enterprises`).
     pub kinds: Option<Vec<OrganizationKind>>,
-    /// Industry contains this text (case-insensitive).
+    /// Industry, exactly as recorded (e.g. "optoelectronics"); fast, uses an index.
     pub industry: Option<String>,
+    /// Industry contains this text (case-insensitive); slower on large registries.
+    pub industry_contains: Option<String>,
     /// Holding a designation of any of these kinds …
     pub designations: Option<Vec<DesignationKind>>,
     /// … awarded in this year.
@@ -576,6 +578,7 @@ async fn organization_filter(
             None => convert::<_, domain::OrganizationKind>(&f.kinds),
         },
         industry: text(&f.industry),
+        industry_contains: text(&f.industry_contains),
         designations: convert::<_, domain::DesignationKind>(&f.designations),
         designation_year: f.designation_year,
         park_ids: scope(ctx, &f.park).await?,

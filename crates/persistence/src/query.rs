@@ -275,8 +275,10 @@ pub fn parks(filter: &ParkFilter, sort: Sort) -> Select<park::Entity> {
 pub struct OrganizationFilter {
     /// Any of these kinds.
     pub kinds: Vec<OrganizationKind>,
-    /// Industry, case-insensitive substring.
+    /// Industry, exactly (uses the index).
     pub industry: Option<String>,
+    /// Industry contains this text, case-insensitive (scans).
+    pub industry_contains: Option<String>,
     /// Holding a designation of any of these kinds …
     pub designations: Vec<DesignationKind>,
     /// … awarded in this year.
@@ -309,6 +311,9 @@ pub fn organizations(filter: &OrganizationFilter, sort: Sort) -> Select<organiza
         cond = cond.add(C::Kind.is_in(codes(&filter.kinds, OrganizationKind::code)));
     }
     if let Some(industry) = &filter.industry {
+        cond = cond.add(C::Industry.eq(industry.clone()));
+    }
+    if let Some(industry) = &filter.industry_contains {
         cond = cond.add(like_ci(C::Industry, industry));
     }
     if !filter.designations.is_empty() || filter.designation_year.is_some() {
