@@ -105,6 +105,13 @@ where
     Ok(total)
 }
 
+/// Refreshes the planner's statistics after a bulk load, so the first queries on the
+/// new data pick the right indexes (`ANALYZE` means the same on SQLite and PostgreSQL).
+pub async fn analyze(db: &impl ConnectionTrait) -> Result<(), StoreError> {
+    db.execute_unprepared("ANALYZE").await?;
+    Ok(())
+}
+
 /// The creation time stamped on seed rows.
 pub(crate) fn now() -> DateTime<Utc> {
     Utc::now()

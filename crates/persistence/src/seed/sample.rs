@@ -261,6 +261,7 @@ pub async fn load(db: &DatabaseConnection) -> Result<SeedReport, StoreError> {
     super::require_empty(&txn).await?;
     let report = write(&txn, &dataset, super::now()).await?;
     txn.commit().await?;
+    super::analyze(db).await?;
     Ok(report)
 }
 

@@ -159,6 +159,7 @@ pub async fn load(db: &DatabaseConnection, n: usize) -> Result<SeedReport, Store
     super::require_empty(&txn).await?;
     let report = write(&txn, n).await?;
     txn.commit().await?;
+    super::analyze(db).await?;
     Ok(report)
 }
 
