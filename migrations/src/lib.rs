@@ -9,6 +9,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_registry;
 mod m20261127_000002_list_indexes;
+mod m20261127_000003_access;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -16,6 +17,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261127_000001_registry::Migration), Box::new(m20261127_000002_list_indexes::Migration)]
+        vec![
+            Box::new(m20261127_000001_registry::Migration),
+            Box::new(m20261127_000002_list_indexes::Migration),
+            Box::new(m20261127_000003_access::Migration),
+        ]
     }
 }

@@ -67,6 +67,7 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Conflict(message) => Self::Conflict(message),
+            StoreError::NotFound(message) => Self::NotFound(message),
             StoreError::Invalid(message) => Self::BadUserInput(message),
             StoreError::Database(e) => Self::Internal(e.to_string()),
         }
@@ -77,6 +78,7 @@ impl From<Arc<StoreError>> for ApiError {
     fn from(err: Arc<StoreError>) -> Self {
         match &*err {
             StoreError::Conflict(message) => Self::Conflict(message.clone()),
+            StoreError::NotFound(message) => Self::NotFound(message.clone()),
             StoreError::Invalid(message) => Self::BadUserInput(message.clone()),
             StoreError::Database(e) => Self::Internal(e.to_string()),
         }

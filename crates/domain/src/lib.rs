@@ -5,11 +5,13 @@
 //! them. It knows nothing of storage, GraphQL or HTTP (CI checks that with `cargo tree`),
 //! so the rules here hold whichever way data enters: the API, an import, or the seed.
 
+pub mod access;
 pub mod kinds;
 pub mod provenance;
 pub mod rules;
 pub mod uscc;
 
+pub use access::{Role, Scope, ScopeCeiling, grant};
 pub use kinds::*;
 pub use provenance::Provenance;
 pub use rules::{DateOrderError, check_date_order};

@@ -13,6 +13,9 @@ pub enum StoreError {
     /// A uniqueness rule was broken (for example two organizations with one USCC).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The record asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
     /// A record or input is not valid; the message names the record and field.
     #[error("{0}")]
     Invalid(String),

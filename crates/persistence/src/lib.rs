@@ -4,6 +4,7 @@
 //! inside a transaction, and runs unchanged on SQLite (the embedded default) and
 //! PostgreSQL (production). Schema changes live in the `parkgraph-migrations` crate.
 
+pub mod access;
 pub mod db;
 pub mod entity;
 pub mod error;

@@ -1,5 +1,7 @@
 //! sea-orm entities, one module per table.
 
+pub mod api_token;
+pub mod audit_event;
 pub mod designation;
 pub mod enterprise_location;
 pub mod incubation;
@@ -9,4 +11,5 @@ pub mod innovation_center_membership;
 pub mod organization;
 pub mod park;
 pub mod park_designation;
+pub mod partner;
 pub mod second_headquarters;

@@ -35,6 +35,14 @@ pub struct Model {
     pub city: Option<String>,
     /// District.
     pub district: Option<String>,
+    /// Contact person (internal).
+    pub contact_name: Option<String>,
+    /// Contact telephone (internal).
+    pub contact_phone: Option<String>,
+    /// Contact e-mail (internal).
+    pub contact_email: Option<String>,
+    /// Notes by staff (internal).
+    pub staff_notes: Option<String>,
     /// Name of the source the record comes from.
     pub source_name: Option<String>,
     /// Where the source can be read.

@@ -35,6 +35,8 @@ pub struct Model {
     pub functions: String,
     /// `SecondHqStatus` code.
     pub status: String,
+    /// Notes by staff (internal).
+    pub staff_notes: Option<String>,
     /// Name of the source the record comes from.
     pub source_name: Option<String>,
     /// Where the source can be read.

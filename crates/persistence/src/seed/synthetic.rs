@@ -143,6 +143,10 @@ fn enterprise(
         headcount: Some(5 + rng.below(5000) as i32),
         website: None,
         status: if rng.chance(3) { OrganizationStatus::Dissolved } else { OrganizationStatus::Active }.code().into(),
+        contact_name: Some(format!("合成联系人{i:07}")),
+        contact_phone: None,
+        contact_email: Some(format!("contact{i:07}@synthetic.invalid")),
+        staff_notes: Some("synthetic staff note".into()),
         city: Some("武汉".into()),
         district: Some((*rng.pick(DISTRICTS)).into()),
         source_name: Some("ParkGraph synthetic generator".into()),
@@ -450,6 +454,7 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
                 .collect::<Vec<_>>()
                 .join(","),
             status: status.code().into(),
+            staff_notes: Some("synthetic staff note".into()),
             source_name,
             source_url,
             as_of,
