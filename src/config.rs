@@ -35,6 +35,116 @@ pub struct Config {
     pub batch_delay_us: u64,
     /// Log filter (`RUST_LOG` syntax); `RUST_LOG` itself wins when set.
     pub log: String,
+    /// Tokens and keys.
+    pub auth: AuthConfig,
+    /// Query cost and rate limits.
+    pub limits: LimitsConfig,
+}
+
+/// A secret read from configuration: never printed.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// One key of the key set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    /// Key id, written in the `kid` header of the tokens it signs.
+    pub kid: String,
+    /// `HS256`, `HS384`, `HS512`, `EdDSA`, `ES256`, `ES384`, `RS256`, `RS384`, `RS512`, `PS256` …
+    pub algorithm: String,
+    /// HMAC secret, inline (prefer `secret_file`).
+    pub secret: Option<Secret>,
+    /// File holding the HMAC secret.
+    pub secret_file: Option<std::path::PathBuf>,
+    /// PEM private key, needed only on the signing key.
+    pub private_key_file: Option<std::path::PathBuf>,
+    /// PEM public key, for verification.
+    pub public_key_file: Option<std::path::PathBuf>,
+}
+
+/// Tokens and keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Serve public data to callers without a token.
+    pub allow_anonymous: bool,
+    /// `iss` of issued tokens, required of presented ones.
+    pub issuer: String,
+    /// `aud` of issued tokens, required of presented ones.
+    pub audience: String,
+    /// The key new tokens are signed with (default: the first key).
+    pub signing_kid: Option<String>,
+    /// The key set: the signing key and any older keys still accepted.
+    pub keys: Vec<KeyConfig>,
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+    pub leeway_seconds: u64,
+    /// How long a token's revocation state is cached, in seconds.
+    pub revocation_cache_seconds: u64,
+    /// On SQLite with no keys configured, generate a development key set beside the database.
+    pub dev_keys: bool,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            allow_anonymous: true,
+            issuer: "parkgraph".into(),
+            audience: "parkgraph-api".into(),
+            signing_kid: None,
+            keys: Vec::new(),
+            leeway_seconds: 30,
+            revocation_cache_seconds: 5,
+            dev_keys: true,
+        }
+    }
+}
+
+/// Query cost and rate limits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Highest cost one operation may request.
+    pub max_query_cost: u64,
+    /// Most fields one operation may select (aliases and fragments included).
+    pub max_fields: usize,
+    /// Points in each token's bucket.
+    pub token_bucket: u64,
+    /// Points restored to a token's bucket per second.
+    pub token_restore_per_second: u64,
+    /// Points in each anonymous client address's bucket.
+    pub anonymous_bucket: u64,
+    /// Points restored to an anonymous bucket per second.
+    pub anonymous_restore_per_second: u64,
+    /// Longest time one request may run, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// Most operations in one batched request.
+    pub max_batch: usize,
+    /// Take client addresses from `X-Forwarded-For` (only behind a trusted load balancer).
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_query_cost: 10_000,
+            max_fields: 500,
+            token_bucket: 20_000,
+            token_restore_per_second: 500,
+            anonymous_bucket: 5_000,
+            anonymous_restore_per_second: 100,
+            request_timeout_ms: 15_000,
+            max_batch: 10,
+            trust_forwarded_for: false,
+        }
+    }
 }
 
 impl Default for Config {
@@ -52,6 +162,8 @@ impl Default for Config {
             max_body_bytes: 1 << 20,
             batch_delay_us: 1_000,
             log: "info".into(),
+            auth: AuthConfig::default(),
+            limits: LimitsConfig::default(),
         }
     }
 }
@@ -76,7 +188,7 @@ impl Config {
             }
             None => figment = figment.merge(Toml::file(DEFAULT_FILE)),
         }
-        figment = figment.merge(Env::raw().only(&["DATABASE_URL"])).merge(Env::prefixed("PARKGRAPH_"));
+        figment = figment.merge(Env::raw().only(&["DATABASE_URL"])).merge(Env::prefixed("PARKGRAPH_").split("__"));
         figment.extract().map_err(Box::new)
     }
 }

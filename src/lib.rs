@@ -2,10 +2,17 @@
 //! `seed` sub-commands over the `domain`, `persistence` and `api` crates.
 
 pub mod config;
+pub mod keys;
 
 use std::net::SocketAddr;
 
 use anyhow_free::Failure;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parkgraph_api::auth::Authenticator;
+use parkgraph_api::cost::BucketConfig;
+use parkgraph_api::http::RequestLimits;
 use parkgraph_api::{AppState, HttpConfig, Limits};
 use parkgraph_persistence::db::{Backend, redact};
 use parkgraph_persistence::{sea_orm::DatabaseConnection, seed};
@@ -57,20 +64,49 @@ pub async fn prepare(config: &Config, db: &DatabaseConnection) -> Result<(), Fai
     Ok(())
 }
 
+/// The authenticator of a configuration (its key set, anonymous access, revocation cache).
+pub fn authenticator(config: &Config, db: &DatabaseConnection) -> Result<Arc<Authenticator>, Failure> {
+    let keys = Arc::new(keys::key_set(&config.auth, &config.database_url)?);
+    Ok(Arc::new(Authenticator::new(
+        keys,
+        db.clone(),
+        config.auth.allow_anonymous,
+        Duration::from_secs(config.auth.revocation_cache_seconds),
+    )))
+}
+
+/// Request limits of a configuration.
+pub fn request_limits(config: &Config) -> RequestLimits {
+    let l = &config.limits;
+    RequestLimits {
+        max_cost: l.max_query_cost,
+        max_fields: l.max_fields,
+        token_bucket: BucketConfig { maximum: l.token_bucket, restore_per_second: l.token_restore_per_second },
+        anonymous_bucket: BucketConfig {
+            maximum: l.anonymous_bucket,
+            restore_per_second: l.anonymous_restore_per_second,
+        },
+        timeout: Duration::from_millis(l.request_timeout_ms),
+        max_batch: l.max_batch,
+        trust_forwarded_for: l.trust_forwarded_for,
+    }
+}
+
 /// Builds the application state and router for a configuration.
-pub fn app(config: &Config, db: DatabaseConnection) -> axum::Router {
+pub fn app(config: &Config, db: DatabaseConnection) -> Result<axum::Router, Failure> {
     let limits = Limits {
         max_depth: config.max_depth,
         max_complexity: config.max_complexity,
-        batch_delay: std::time::Duration::from_micros(config.batch_delay_us),
+        batch_delay: Duration::from_micros(config.batch_delay_us),
     };
-    let schema = parkgraph_api::schema(db.clone(), limits);
+    let auth = authenticator(config, &db)?;
+    let schema = parkgraph_api::schema_with(db.clone(), limits, auth.clone());
     let http = HttpConfig {
         cors_origins: config.cors_origins.clone(),
         graphiql: config.graphiql,
         max_body_bytes: config.max_body_bytes,
     };
-    parkgraph_api::router(AppState { schema, db }, &http)
+    Ok(parkgraph_api::router(AppState::new(schema, db, auth, request_limits(config)), &http))
 }
 
 /// Serves until SIGINT or SIGTERM, then drains in-flight requests.
@@ -83,7 +119,10 @@ pub async fn serve(config: &Config) -> Result<(), Failure> {
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(database = %redact(&config.database_url), "ParkGraph is listening on http://{addr}/graphql");
     println!("ParkGraph is serving GraphQL at http://{addr}/graphql (open it in a browser for GraphiQL)");
-    axum::serve(listener, app(config, db.clone())).with_graceful_shutdown(shutdown_signal()).await?;
+    let router = app(config, db.clone())?;
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     db.close().await.map_err(|e| Failure(format!("closing the database: {e}")))?;
     tracing::info!("stopped");
     Ok(())

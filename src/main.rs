@@ -45,6 +45,11 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Issue, list and revoke API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Load data into an empty database (after migrating it).
     Seed {
         /// The Wuhan sample dataset.
@@ -53,6 +58,42 @@ enum Command {
         /// A deterministic synthetic registry of N enterprises, for benchmarks.
         #[arg(long, value_name = "N")]
         synthetic: Option<usize>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Issue a token and print it (shown this once only).
+    Issue {
+        /// Partner name (required for the partner role; created on first use).
+        #[arg(long)]
+        partner: Option<String>,
+        /// admin, editor, analyst or partner (any case).
+        #[arg(long)]
+        role: String,
+        /// Comma-separated scopes, e.g. read:parks,read:organizations (default: all the role allows).
+        #[arg(long)]
+        scopes: Option<String>,
+        /// Lifetime, e.g. 90d, 12h, 30m.
+        #[arg(long, default_value = "90d")]
+        ttl: String,
+        /// Subject (default partner:<name> or staff:<role>).
+        #[arg(long)]
+        subject: Option<String>,
+        /// Free-text description.
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// List tokens, newest first.
+    List {
+        /// Only this partner's tokens.
+        #[arg(long)]
+        partner: Option<String>,
+    },
+    /// Revoke a token by its jti.
+    Revoke {
+        /// The token's jti (a UUID).
+        jti: String,
     },
 }
 
@@ -105,6 +146,7 @@ async fn run(command: Command, mut config: Config) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Token { command } => token(command, &config).await,
         Command::Schema => {
             print!("{}", parkgraph_api::sdl());
             Ok(())
@@ -121,4 +163,57 @@ async fn run(command: Command, mut config: Config) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+async fn token(command: TokenCommand, config: &Config) -> Result<(), Failure> {
+    use parkgraph_api::auth::issue::{IssueRequest, issue};
+    use parkgraph_domain::{Role, Scope};
+    use parkgraph_persistence::access;
+
+    let db = open(config).await?;
+    parkgraph_persistence::migrate_up(&db).await?;
+    match command {
+        TokenCommand::Issue { partner, role, scopes, ttl, subject, description } => {
+            let role: Role = role.parse().map_err(|e| Failure(format!("--role: {e}")))?;
+            let scopes =
+                scopes.map(|s| Scope::parse_list(&s)).transpose().map_err(|e| Failure(format!("--scopes: {e}")))?;
+            let ttl = parkgraph_api::mutation::humantime_like(&ttl).map_err(|e| Failure(format!("--ttl: {e}")))?;
+            let auth = parkgraph::authenticator(config, &db)?;
+            let request = IssueRequest { partner, role, scopes, ttl, subject, description };
+            let (token, record) = issue(&db, auth.keys(), request).await.map_err(|e| Failure(e.to_string()))?;
+            eprintln!(
+                "issued {} token {} for {} (scopes: {}), expires {}; it is shown once, below:",
+                record.role, record.jti, record.subject, record.scopes, record.expires_at
+            );
+            println!("{token}");
+        }
+        TokenCommand::List { partner } => {
+            let partner_id = match partner {
+                Some(name) => Some(access::partner_named(&db, &name, chrono::Utc::now()).await?.id),
+                None => None,
+            };
+            println!("{:<36}  {:<8}  {:<26}  {:<20}  {:<20}  scopes", "jti", "role", "subject", "expires", "revoked");
+            for t in access::tokens(&db, partner_id, 1000).await? {
+                println!(
+                    "{:<36}  {:<8}  {:<26}  {:<20}  {:<20}  {}",
+                    t.jti,
+                    t.role,
+                    t.subject,
+                    t.expires_at.format("%Y-%m-%d %H:%M"),
+                    t.revoked_at.map(|r| r.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "-".into()),
+                    t.scopes
+                );
+            }
+        }
+        TokenCommand::Revoke { jti } => {
+            let jti = uuid::Uuid::parse_str(jti.trim())
+                .map_err(|_| Failure(format!("{jti:?} is not a token id (a UUID)")))?;
+            let record = access::revoke(&db, jti, chrono::Utc::now()).await?;
+            println!(
+                "revoked {} ({}); replicas refuse it within {} s",
+                record.jti, record.subject, config.auth.revocation_cache_seconds
+            );
+        }
+    }
+    Ok(())
 }

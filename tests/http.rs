@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 async fn app(test: &TestDb, config: Config) -> axum::Router {
-    parkgraph::app(&config, test.db.clone())
+    parkgraph::app(&config, test.db.clone()).expect("app builds")
 }
 
 async fn body(response: axum::response::Response) -> Vec<u8> {
@@ -157,6 +157,7 @@ async fn the_server_serves_over_a_real_socket() {
     let mut raw = String::new();
     stream.read_to_string(&mut raw).await.expect("read");
     assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
-    assert!(raw.contains(r#"{"data":{"unicorns":{"totalCount":5}}}"#), "{raw}");
+    assert!(raw.contains(r#"{"data":{"unicorns":{"totalCount":5}}"#), "{raw}");
+    assert!(raw.contains(r#""requestedQueryCost":1"#), "{raw}");
     server.abort();
 }

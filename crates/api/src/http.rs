@@ -4,20 +4,37 @@
 
 use std::time::Duration;
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::State;
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse};
+use async_graphql::{BatchRequest, BatchResponse, Request};
+use async_graphql_axum::GraphQLBatchRequest;
+use axum::extract::{ConnectInfo, FromRequest, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use chrono::Utc;
+use parkgraph_persistence::access;
+use parkgraph_persistence::entity::audit_event;
 use sea_orm::DatabaseConnection;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
+use uuid::Uuid;
 
 use crate::ParkGraphSchema;
+use crate::auth::{AuthFailure, Authenticator, Caller};
+use crate::cost::{BucketConfig, RateLimiter, ThrottleStatus, actual_cost, analyze};
+use crate::error;
+
+/// Code of a request without valid credentials.
+pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+/// Code of a request refused by the rate limit.
+pub const THROTTLED: &str = "THROTTLED";
 
 /// HTTP settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,17 +53,270 @@ impl Default for HttpConfig {
     }
 }
 
+/// Limits on each request and on each caller's traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestLimits {
+    /// Highest cost one operation may request.
+    pub max_cost: u64,
+    /// Most fields (aliases included) one operation may select.
+    pub max_fields: usize,
+    /// Bucket of each token.
+    pub token_bucket: BucketConfig,
+    /// Bucket of each anonymous client address.
+    pub anonymous_bucket: BucketConfig,
+    /// Longest time one request may run.
+    pub timeout: Duration,
+    /// Most operations in one batch.
+    pub max_batch: usize,
+    /// Take the client address from `X-Forwarded-For` (behind a trusted load balancer).
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        Self {
+            max_cost: 10_000,
+            max_fields: 500,
+            token_bucket: BucketConfig { maximum: 20_000, restore_per_second: 500 },
+            anonymous_bucket: BucketConfig { maximum: 5_000, restore_per_second: 100 },
+            timeout: Duration::from_secs(15),
+            max_batch: 10,
+            trust_forwarded_for: false,
+        }
+    }
+}
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
     /// The schema, with its loaders and pool.
     pub schema: ParkGraphSchema,
-    /// The pool, for readiness checks.
+    /// The pool, for readiness checks and the audit trail.
     pub db: DatabaseConnection,
+    /// Verifies tokens.
+    pub auth: Arc<Authenticator>,
+    /// The callers' buckets.
+    pub limiter: Arc<RateLimiter>,
+    /// Request limits.
+    pub limits: RequestLimits,
 }
 
-async fn graphql(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {
-    crate::execute(&state.schema, request.into_inner()).await.into()
+impl AppState {
+    /// State over a schema built with `auth`.
+    pub fn new(
+        schema: ParkGraphSchema,
+        db: DatabaseConnection,
+        auth: Arc<Authenticator>,
+        limits: RequestLimits,
+    ) -> Self {
+        Self { schema, db, auth, limiter: Arc::new(RateLimiter::new()), limits }
+    }
+}
+
+fn error_body(message: &str, code: &str, extra: Option<serde_json::Value>) -> serde_json::Value {
+    let mut extensions = serde_json::json!({ "code": code });
+    if let (Some(extra), Some(map)) = (extra, extensions.as_object_mut()) {
+        if let Some(extra) = extra.as_object() {
+            map.extend(extra.clone());
+        }
+    }
+    serde_json::json!({ "errors": [{ "message": message, "extensions": extensions }] })
+}
+
+fn client_ip(request: &axum::extract::Request, trust_forwarded_for: bool) -> Option<String> {
+    if trust_forwarded_for
+        && let Some(forwarded) = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok())
+        && let Some(first) = forwarded.split(',').next().map(str::trim).filter(|s| !s.is_empty())
+    {
+        return Some(first.to_string());
+    }
+    request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string())
+}
+
+fn rate_headers(headers: &mut HeaderMap, status: &ThrottleStatus, cost: u64) {
+    let reset =
+        (status.maximum_available.saturating_sub(status.currently_available)).div_ceil(status.restore_rate.max(1));
+    for (name, value) in [
+        ("x-ratelimit-limit", status.maximum_available),
+        ("x-ratelimit-remaining", status.currently_available),
+        ("x-ratelimit-reset", reset),
+        ("x-ratelimit-cost", cost),
+    ] {
+        headers.insert(name, HeaderValue::from(value));
+    }
+}
+
+struct Audit {
+    caller: Caller,
+    operation_name: Option<String>,
+    cost: u64,
+    status: &'static str,
+    started: Instant,
+    client_ip: Option<String>,
+}
+
+fn audit(db: &DatabaseConnection, entry: Audit) {
+    let Some(jti) = entry.caller.jti else { return };
+    let event = audit_event::Model {
+        id: Uuid::now_v7(),
+        at: Utc::now(),
+        jti: Some(jti),
+        subject: entry.caller.subject,
+        role: entry.caller.role.code().into(),
+        operation_name: entry.operation_name,
+        cost: i32::try_from(entry.cost).unwrap_or(i32::MAX),
+        status: entry.status.into(),
+        duration_ms: i32::try_from(entry.started.elapsed().as_millis()).unwrap_or(i32::MAX),
+        client_ip: entry.client_ip,
+    };
+    let db = db.clone();
+    tokio::spawn(async move {
+        if let Err(err) = access::record(&db, event).await {
+            tracing::warn!(%err, "cannot write the audit event");
+        }
+    });
+}
+
+async fn graphql(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let started = Instant::now();
+    let ip = client_ip(&request, state.limits.trust_forwarded_for);
+    let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(String::from);
+    let caller = match state.auth.authenticate(authorization.as_deref()).await {
+        Ok(caller) => caller,
+        Err(AuthFailure::Unavailable) => {
+            let body = error_body("the token registry is unavailable; try again", error::code::INTERNAL, None);
+            return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+        }
+        Err(failure) => {
+            tracing::info!(reason = %failure, "refused a request");
+            let body = error_body(&failure.to_string(), UNAUTHENTICATED, None);
+            let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
+            return response;
+        }
+    };
+    let batch =
+        match GraphQLBatchRequest::<async_graphql_axum::rejection::GraphQLRejection>::from_request(request, &state)
+            .await
+        {
+            Ok(batch) => batch.into_inner(),
+            Err(rejection) => return rejection.into_response(),
+        };
+    let requests: Vec<Request> = match batch {
+        BatchRequest::Single(request) => vec![request],
+        BatchRequest::Batch(requests) => requests,
+    };
+    if requests.len() > state.limits.max_batch || requests.is_empty() {
+        let message = format!("a batch holds 1 to {} operations, this one {}", state.limits.max_batch, requests.len());
+        return (StatusCode::BAD_REQUEST, Json(error_body(&message, error::code::BAD_USER_INPUT, None)))
+            .into_response();
+    }
+    let operation_name = requests.first().and_then(|r| r.operation_name.clone());
+
+    // Cost and size of every operation, before anything runs.
+    let mut requested = 0u64;
+    for request in &requests {
+        let Ok(doc) = async_graphql::parser::parse_query(&request.query) else { continue };
+        let analysis = analyze(&doc, request.operation_name.as_deref(), &request.variables);
+        if analysis.fields > state.limits.max_fields {
+            let message = format!(
+                "the operation selects {} fields (aliases and fragments included), more than the limit of {}",
+                analysis.fields, state.limits.max_fields
+            );
+            audit(&state.db, Audit { caller, operation_name, cost: 0, status: "REJECTED", started, client_ip: ip });
+            return (StatusCode::OK, Json(error_body(&message, error::code::BAD_USER_INPUT, None))).into_response();
+        }
+        if analysis.requested_cost > state.limits.max_cost {
+            let message = format!(
+                "the operation may cost {} points, more than the limit of {} per operation: ask for smaller pages",
+                analysis.requested_cost, state.limits.max_cost
+            );
+            let extra = serde_json::json!({ "cost": { "requestedQueryCost": analysis.requested_cost, "maximumQueryCost": state.limits.max_cost } });
+            audit(&state.db, Audit { caller, operation_name, cost: 0, status: "REJECTED", started, client_ip: ip });
+            return (StatusCode::OK, Json(error_body(&message, error::code::BAD_USER_INPUT, Some(extra))))
+                .into_response();
+        }
+        requested = requested.saturating_add(analysis.requested_cost);
+    }
+
+    let (bucket_key, bucket) = match (&caller.jti, &ip) {
+        (Some(jti), _) => (format!("token:{jti}"), state.limits.token_bucket),
+        (None, Some(ip)) => (format!("ip:{ip}"), state.limits.anonymous_bucket),
+        (None, None) => ("ip:unknown".to_string(), state.limits.anonymous_bucket),
+    };
+    let _charged = match state.limiter.charge(&bucket_key, requested, bucket) {
+        Ok(status) => status,
+        Err(throttled) => {
+            let message = format!(
+                "rate limit: this operation costs {requested} points and {} are available; retry in {} s",
+                throttled.status.currently_available, throttled.retry_after_seconds
+            );
+            let extra =
+                serde_json::json!({ "cost": { "requestedQueryCost": requested, "throttleStatus": throttled.status } });
+            let mut response =
+                (StatusCode::TOO_MANY_REQUESTS, Json(error_body(&message, THROTTLED, Some(extra)))).into_response();
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(throttled.retry_after_seconds));
+            rate_headers(response.headers_mut(), &throttled.status, requested);
+            audit(&state.db, Audit { caller, operation_name, cost: 0, status: "THROTTLED", started, client_ip: ip });
+            return response;
+        }
+    };
+
+    let mut responses = Vec::with_capacity(requests.len());
+    let mut actual = 0u64;
+    let mut timed_out = false;
+    for request in requests {
+        let request = request.data(caller.clone());
+        match tokio::time::timeout(state.limits.timeout, crate::execute(&state.schema, request)).await {
+            Ok(response) => {
+                let data = serde_json::to_value(&response.data).unwrap_or_default();
+                actual = actual.saturating_add(actual_cost(&data));
+                responses.push(response);
+            }
+            Err(_) => {
+                timed_out = true;
+                let mut error = async_graphql::ServerError::new(
+                    format!("the operation took longer than {} ms and was stopped", state.limits.timeout.as_millis()),
+                    None,
+                );
+                error.extensions.get_or_insert_with(Default::default).set("code", "TIMEOUT");
+                responses.push(async_graphql::Response::from_errors(vec![error]));
+            }
+        }
+    }
+    let status = state.limiter.refund(&bucket_key, requested.saturating_sub(actual), bucket);
+    let cost = serde_json::json!({
+        "requestedQueryCost": requested,
+        "actualQueryCost": actual.min(requested),
+        "throttleStatus": status,
+    });
+    let failed = responses.iter().any(|r| !r.errors.is_empty());
+    let responses: Vec<async_graphql::Response> = responses
+        .into_iter()
+        .map(|r| r.extension("cost", async_graphql::Value::from_json(cost.clone()).unwrap_or_default()))
+        .collect();
+    let body = if responses.len() == 1 {
+        serde_json::to_value(BatchResponse::Single(responses.into_iter().next().unwrap_or_default()))
+    } else {
+        serde_json::to_value(BatchResponse::Batch(responses))
+    }
+    .unwrap_or_default();
+    let mut response = Json(body).into_response();
+    rate_headers(response.headers_mut(), &status, actual.min(requested));
+    let outcome = if timed_out {
+        "TIMEOUT"
+    } else if failed {
+        "ERROR"
+    } else {
+        "OK"
+    };
+    audit(
+        &state.db,
+        Audit { caller, operation_name, cost: actual.min(requested), status: outcome, started, client_ip: ip },
+    );
+    response
 }
 
 async fn graphiql() -> Html<String> {

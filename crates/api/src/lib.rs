@@ -4,24 +4,29 @@
 //! `Query`, Relay connections and global ids, the data loaders that keep nested queries
 //! to a fixed number of statements, the error codes, and the axum router serving it all.
 
+pub mod auth;
 pub mod connection;
+pub mod cost;
 pub mod error;
 pub mod http;
 pub mod id;
 pub mod loader;
+pub mod mutation;
 pub mod object;
+pub mod policy;
 pub mod query;
 
 use std::time::Duration;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Request, Response, Schema, ServerError};
+use async_graphql::{EmptySubscription, Request, Response, Schema, ServerError};
 use sea_orm::DatabaseConnection;
 
 pub use http::{AppState, HttpConfig, router};
+pub use mutation::Mutation;
 pub use query::Query;
 
 /// The ParkGraph schema.
-pub type ParkGraphSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type ParkGraphSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Limits every operation is checked against before it runs, and loader tuning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,9 +48,23 @@ impl Default for Limits {
     }
 }
 
-/// Builds the schema over a connection pool.
+/// Builds the schema over a connection pool, with anonymous access and no keys (so no
+/// token verifies): for in-process use and tests.
 pub fn schema(db: DatabaseConnection, limits: Limits) -> ParkGraphSchema {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+    let keys = std::sync::Arc::new(auth::KeySet::new("parkgraph", "parkgraph-api", 30, None, Vec::new()));
+    let authenticator = auth::Authenticator::new(keys, db.clone(), true, Duration::from_secs(5));
+    schema_with(db, limits, std::sync::Arc::new(authenticator))
+}
+
+/// Builds the schema over a connection pool with an authenticator (whose keys also sign
+/// the tokens `issueToken` returns).
+pub fn schema_with(
+    db: DatabaseConnection,
+    limits: Limits,
+    authenticator: std::sync::Arc<auth::Authenticator>,
+) -> ParkGraphSchema {
+    Schema::build(Query, Mutation, EmptySubscription)
+        .data(authenticator)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .data(loader::Loaders::new(&db, limits.batch_delay))
@@ -55,12 +74,17 @@ pub fn schema(db: DatabaseConnection, limits: Limits) -> ParkGraphSchema {
 
 /// The schema without a database: enough for SDL and introspection, nothing else.
 pub fn detached_schema() -> ParkGraphSchema {
-    Schema::build(Query, EmptyMutation, EmptySubscription).finish()
+    Schema::build(Query, Mutation, EmptySubscription).finish()
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query, EmptyMutation, EmptySubscription).finish().sdl()
+    Schema::build(Query, Mutation, EmptySubscription).finish().sdl()
+}
+
+/// Executes a request as `caller`.
+pub async fn execute_as(schema: &ParkGraphSchema, request: impl Into<Request>, caller: auth::Caller) -> Response {
+    execute(schema, request.into().data(caller)).await
 }
 
 /// Executes a request, then makes sure every error carries `extensions.code` and that

@@ -238,6 +238,29 @@ where
     Ok(Connection::build(plan, rows.rows, rows.has_more, total, |cursor, row| Edge::new(cursor, wrap(row))))
 }
 
+/// The read scope of the records a global id can name.
+fn family(kind: NodeType) -> parkgraph_domain::Scope {
+    use parkgraph_domain::Scope;
+    match kind {
+        NodeType::Park => Scope::ReadParks,
+        NodeType::Organization | NodeType::Designation => Scope::ReadOrganizations,
+        NodeType::Incubator => Scope::ReadIncubators,
+        NodeType::InnovationCenter => Scope::ReadInnovationCenters,
+        NodeType::SecondHeadquarters => Scope::ReadSecondHeadquarters,
+    }
+}
+
+/// Who the server takes the caller to be.
+#[derive(async_graphql::SimpleObject)]
+pub struct Viewer {
+    /// Role: ADMIN, EDITOR, ANALYST, PARTNER or ANONYMOUS.
+    pub role: String,
+    /// Scopes held.
+    pub scopes: Vec<String>,
+    /// The token's subject, or `anonymous`.
+    pub subject: String,
+}
+
 /// The root of every read.
 pub struct Query;
 
@@ -251,6 +274,7 @@ impl Query {
         #[graphql(desc = "A global id.")] id: ID,
     ) -> async_graphql::Result<Option<Node>> {
         let (kind, uuid) = decode(&id).map_err(ApiError::into_error)?;
+        crate::policy::require(ctx, family(kind))?;
         let l = loaders(ctx)?;
         Ok(match kind {
             NodeType::Park => one(&l.park, uuid).await?.map(|m| Node::Park(Park(m))),
@@ -281,6 +305,9 @@ impl Query {
             .into_error());
         }
         let decoded = ids.iter().map(|id| decode(id)).collect::<Result<Vec<_>, _>>().map_err(ApiError::into_error)?;
+        for (kind, _) in &decoded {
+            crate::policy::require(ctx, family(*kind))?;
+        }
         let l = loaders(ctx)?;
         let of = |kind: NodeType| decoded.iter().filter(|(k, _)| *k == kind).map(|(_, u)| *u).collect::<Vec<_>>();
         // One batch per type; then answer in the order asked.
@@ -318,7 +345,46 @@ impl Query {
             .collect())
     }
 
+    /// The caller as the server sees it: role, scopes, subject.
+    async fn viewer(&self, ctx: &Context<'_>) -> Viewer {
+        let caller = crate::policy::caller(ctx);
+        Viewer {
+            role: caller.role.code().into(),
+            scopes: caller.scopes.iter().map(|s| s.code().to_string()).collect(),
+            subject: caller.subject.clone(),
+        }
+    }
+
+    /// Issued tokens, newest first (administrators with `admin:tokens`).
+    #[graphql(guard = "crate::policy::Admin(parkgraph_domain::Scope::AdminTokens)")]
+    async fn api_tokens(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only this partner's tokens.")] partner_id: Option<Uuid>,
+        #[graphql(desc = "How many (at most 100, default 20).")] first: Option<i32>,
+    ) -> async_graphql::Result<Vec<crate::object::access::ApiToken>> {
+        let limit =
+            crate::connection::plan(&PageArgs::new(first, None, None, None), async { Ok(0) }).await?.window.limit;
+        let rows = parkgraph_persistence::access::tokens(database(ctx)?, partner_id, limit).await.api()?;
+        Ok(rows.into_iter().map(crate::object::access::ApiToken).collect())
+    }
+
+    /// The audit trail of authenticated requests, newest first (administrators with `admin:audit`).
+    #[graphql(guard = "crate::policy::Admin(parkgraph_domain::Scope::AdminAudit)")]
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only this token's requests.")] jti: Option<Uuid>,
+        #[graphql(desc = "How many (at most 100, default 20).")] first: Option<i32>,
+    ) -> async_graphql::Result<Vec<crate::object::access::AuditEvent>> {
+        let limit =
+            crate::connection::plan(&PageArgs::new(first, None, None, None), async { Ok(0) }).await?.window.limit;
+        let rows = parkgraph_persistence::access::audit_events(database(ctx)?, jti, limit).await.api()?;
+        Ok(rows.into_iter().map(crate::object::access::AuditEvent).collect())
+    }
+
     /// A park by global id; a `NOT_FOUND` error when there is none.
+    #[graphql(guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadParks)")]
     async fn park(&self, ctx: &Context<'_>, #[graphql(desc = "The global id.")] id: ID) -> async_graphql::Result<Park> {
         let uuid = decode_as(NodeType::Park, &id).map_err(ApiError::into_error)?;
         one(&loaders(ctx)?.park, uuid)
@@ -328,6 +394,7 @@ impl Query {
     }
 
     /// An organization by global id; a `NOT_FOUND` error when there is none.
+    #[graphql(guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadOrganizations)")]
     async fn organization(
         &self,
         ctx: &Context<'_>,
@@ -341,6 +408,7 @@ impl Query {
     }
 
     /// An innovation center by global id; a `NOT_FOUND` error when there is none.
+    #[graphql(guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadInnovationCenters)")]
     async fn innovation_center(
         &self,
         ctx: &Context<'_>,
@@ -354,7 +422,10 @@ impl Query {
     }
 
     /// Parks, filtered and ordered.
-    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadParks)"
+    )]
     #[allow(clippy::too_many_arguments)]
     async fn parks(
         &self,
@@ -391,7 +462,10 @@ impl Query {
     }
 
     /// Organizations of every kind (enterprises, universities, institutes …), filtered and ordered.
-    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadOrganizations)"
+    )]
     #[allow(clippy::too_many_arguments)]
     async fn organizations(
         &self,
@@ -411,7 +485,10 @@ impl Query {
     }
 
     /// Enterprises (organizations of kind `ENTERPRISE`), filtered and ordered.
-    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadOrganizations)"
+    )]
     #[allow(clippy::too_many_arguments)]
     async fn enterprises(
         &self,
@@ -432,7 +509,10 @@ impl Query {
     }
 
     /// Incubators, makerspaces and accelerators, filtered and ordered.
-    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadIncubators)"
+    )]
     #[allow(clippy::too_many_arguments)]
     async fn incubators(
         &self,
@@ -459,7 +539,10 @@ impl Query {
     }
 
     /// National innovation centers, filtered and ordered.
-    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadInnovationCenters)"
+    )]
     #[allow(clippy::too_many_arguments)]
     async fn innovation_centers(
         &self,
@@ -489,7 +572,10 @@ impl Query {
     }
 
     /// Second headquarters, filtered and ordered.
-    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadSecondHeadquarters)"
+    )]
     #[allow(clippy::too_many_arguments)]
     async fn second_headquarters(
         &self,
@@ -528,7 +614,10 @@ impl Query {
 
     /// Unicorn designations (one per enterprise and list year), newest year first;
     /// each has the enterprise and its reported valuation.
-    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadOrganizations)"
+    )]
     #[allow(clippy::too_many_arguments)]
     async fn unicorns(
         &self,
@@ -548,7 +637,10 @@ impl Query {
     }
 
     /// Designations of every kind, newest year first.
-    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadOrganizations)"
+    )]
     #[allow(clippy::too_many_arguments)]
     async fn designations(
         &self,

@@ -58,6 +58,7 @@ impl Designation {
     }
 
     /// The enterprise holding the designation.
+    #[graphql(guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadOrganizations)")]
     async fn enterprise(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
         one(&loaders(ctx)?.organization, self.0.organization_id)
             .await?

@@ -65,6 +65,7 @@ impl Incubator {
     }
 
     /// The park the incubator is in.
+    #[graphql(guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadParks)")]
     async fn park(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Park>> {
         match self.0.park_id {
             Some(id) => Ok(one(&loaders(ctx)?.park, id).await?.map(Park)),
@@ -73,6 +74,7 @@ impl Incubator {
     }
 
     /// The organization operating the incubator.
+    #[graphql(guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadOrganizations)")]
     async fn operator(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
         match self.0.operator_id {
             Some(id) => Ok(one(&loaders(ctx)?.organization, id).await?.map(Organization)),
@@ -81,7 +83,10 @@ impl Incubator {
     }
 
     /// Enterprises incubated here, with dates and status.
-    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadOrganizations)"
+    )]
     async fn incubatees(
         &self,
         ctx: &Context<'_>,

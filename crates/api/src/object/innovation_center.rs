@@ -72,6 +72,7 @@ impl InnovationCenter {
     }
 
     /// The park hosting the center.
+    #[graphql(guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadParks)")]
     async fn host_park(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Park>> {
         match self.0.host_park_id {
             Some(id) => Ok(one(&loaders(ctx)?.park, id).await?.map(Park)),
@@ -80,7 +81,10 @@ impl InnovationCenter {
     }
 
     /// Organizations taking part, with their role (lead, founding shareholder, member).
-    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadOrganizations)"
+    )]
     async fn members(
         &self,
         ctx: &Context<'_>,

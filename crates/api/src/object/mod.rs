@@ -1,6 +1,7 @@
 //! The API's own GraphQL types. They wrap storage rows but are defined here, so the
 //! schema changes only when we change it (entities never derive GraphQL traits).
 
+pub mod access;
 pub mod designation;
 pub mod incubator;
 pub mod innovation_center;

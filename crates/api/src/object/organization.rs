@@ -122,7 +122,10 @@ impl Organization {
     }
 
     /// Parks the organization is located in, with its role at each.
-    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadParks)"
+    )]
     async fn parks(
         &self,
         ctx: &Context<'_>,
@@ -148,7 +151,10 @@ impl Organization {
     }
 
     /// Incubators that incubated the organization, with dates and status.
-    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadIncubators)"
+    )]
     async fn incubations(
         &self,
         ctx: &Context<'_>,
@@ -174,7 +180,10 @@ impl Organization {
     }
 
     /// National innovation centers the organization takes part in, with its role.
-    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadInnovationCenters)"
+    )]
     async fn innovation_centers(
         &self,
         ctx: &Context<'_>,
@@ -207,7 +216,10 @@ impl Organization {
     }
 
     /// Second headquarters this organization opened as parent group.
-    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadSecondHeadquarters)"
+    )]
     async fn second_headquarters(
         &self,
         ctx: &Context<'_>,
@@ -225,7 +237,10 @@ impl Organization {
     }
 
     /// Second headquarters for which this organization is the local legal entity.
-    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadSecondHeadquarters)"
+    )]
     async fn second_headquarters_as_local_entity(
         &self,
         ctx: &Context<'_>,
@@ -243,7 +258,10 @@ impl Organization {
     }
 
     /// Incubators this organization operates.
-    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadIncubators)"
+    )]
     async fn operated_incubators(
         &self,
         ctx: &Context<'_>,
@@ -258,6 +276,30 @@ impl Organization {
         let rows = many(&loaders(ctx)?.incubators_operated_by, self.0.id).await?;
         let page = slice(&PageArgs::new(first, after, last, before), rows).await?;
         Ok(page.into_connection(|cursor, row| Edge::new(cursor, Incubator(row))))
+    }
+
+    /// Contact person. Internal: staff with `read:internal` only.
+    #[graphql(guard = "crate::policy::Internal")]
+    async fn contact_name(&self) -> Option<&str> {
+        self.0.contact_name.as_deref()
+    }
+
+    /// Contact telephone. Internal: staff with `read:internal` only.
+    #[graphql(guard = "crate::policy::Internal")]
+    async fn contact_phone(&self) -> Option<&str> {
+        self.0.contact_phone.as_deref()
+    }
+
+    /// Contact e-mail. Internal: staff with `read:internal` only.
+    #[graphql(guard = "crate::policy::Internal")]
+    async fn contact_email(&self) -> Option<&str> {
+        self.0.contact_email.as_deref()
+    }
+
+    /// Notes by staff. Internal: staff with `read:internal` only.
+    #[graphql(guard = "crate::policy::Internal")]
+    async fn staff_notes(&self) -> Option<&str> {
+        self.0.staff_notes.as_deref()
     }
 
     /// Where the record's facts come from.

@@ -168,7 +168,10 @@ impl Park {
 
     /// Enterprises located in this park (and, with `includeSubParks`, in the parks inside
     /// it), with their role there; one edge per location, in the order recorded.
-    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadOrganizations)"
+    )]
     #[allow(clippy::too_many_arguments)]
     async fn enterprises(
         &self,
@@ -201,7 +204,10 @@ impl Park {
     }
 
     /// Incubators in this park (with `includeSubParks`, also in the parks inside it).
-    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadIncubators)"
+    )]
     async fn incubators(
         &self,
         ctx: &Context<'_>,
@@ -221,7 +227,10 @@ impl Park {
     }
 
     /// Second headquarters in this park (with `includeSubParks`, also in the parks inside it).
-    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadSecondHeadquarters)"
+    )]
     async fn second_headquarters(
         &self,
         ctx: &Context<'_>,
@@ -242,7 +251,10 @@ impl Park {
     }
 
     /// National innovation centers hosted in this park (with `includeSubParks`, also in the parks inside it).
-    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadInnovationCenters)"
+    )]
     async fn innovation_centers(
         &self,
         ctx: &Context<'_>,

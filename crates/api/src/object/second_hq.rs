@@ -48,6 +48,7 @@ impl SecondHeadquarters {
     }
 
     /// The parent group.
+    #[graphql(guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadOrganizations)")]
     async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
         one(&loaders(ctx)?.organization, self.0.parent_id)
             .await?
@@ -56,6 +57,7 @@ impl SecondHeadquarters {
     }
 
     /// The park it is in, when known.
+    #[graphql(guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadParks)")]
     async fn park(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Park>> {
         match self.0.park_id {
             Some(id) => Ok(one(&loaders(ctx)?.park, id).await?.map(Park)),
@@ -64,6 +66,7 @@ impl SecondHeadquarters {
     }
 
     /// The local legal entity, when known.
+    #[graphql(guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadOrganizations)")]
     async fn local_entity(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
         match self.0.local_entity_id {
             Some(id) => Ok(one(&loaders(ctx)?.organization, id).await?.map(Organization)),
@@ -114,6 +117,12 @@ impl SecondHeadquarters {
     /// How far it has got.
     async fn status(&self) -> async_graphql::Result<SecondHqStatus> {
         Ok(stored::<domain::SecondHqStatus>("second_headquarters", "status", &self.0.status)?.into())
+    }
+
+    /// Notes by staff. Internal: staff with `read:internal` only.
+    #[graphql(guard = "crate::policy::Internal")]
+    async fn staff_notes(&self) -> Option<&str> {
+        self.0.staff_notes.as_deref()
     }
 
     /// Where the record's facts come from.

@@ -1,0 +1,177 @@
+//! Who is calling: bearer tokens verified against the key set and the token registry,
+//! or an anonymous caller when anonymous access is on.
+
+pub mod issue;
+pub mod jwt;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use parkgraph_domain::{Role, Scope};
+use parkgraph_persistence::access;
+use parkgraph_persistence::entity::api_token;
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+pub use jwt::{Claims, Key, KeySet, TokenError};
+
+/// The identity a request runs under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The role.
+    pub role: Role,
+    /// The scopes.
+    pub scopes: BTreeSet<Scope>,
+    /// `sub` of the token, or `anonymous`.
+    pub subject: String,
+    /// `jti` of the token.
+    pub jti: Option<Uuid>,
+    /// The partner the token belongs to.
+    pub partner_id: Option<Uuid>,
+}
+
+impl Caller {
+    /// A caller without a token: public reads only.
+    pub fn anonymous() -> Self {
+        Self {
+            role: Role::Anonymous,
+            scopes: Role::Anonymous.allowed_scopes(),
+            subject: "anonymous".into(),
+            jti: None,
+            partner_id: None,
+        }
+    }
+
+    /// A caller with every scope, for in-process use (CLI, tests).
+    pub fn system() -> Self {
+        Self {
+            role: Role::Admin,
+            scopes: Role::Admin.allowed_scopes(),
+            subject: "system".into(),
+            jti: None,
+            partner_id: None,
+        }
+    }
+
+    /// True when the caller holds the scope.
+    pub fn has(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope)
+    }
+}
+
+/// Why a request was not authenticated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthFailure {
+    /// Anonymous access is turned off.
+    #[error("this server requires a token: send `Authorization: Bearer <token>`")]
+    TokenRequired,
+    /// The header is not `Bearer <token>`.
+    #[error("the Authorization header must be `Bearer <token>`")]
+    BadScheme,
+    /// The token was refused.
+    #[error("{0}")]
+    Token(#[from] TokenError),
+    /// The registry could not be asked.
+    #[error("the token registry is unavailable")]
+    Unavailable,
+}
+
+/// Verifies bearer tokens, checking revocation against the database through a short
+/// cache, so a revocation reaches every replica within the cache's lifetime.
+pub struct Authenticator {
+    keys: Arc<KeySet>,
+    db: DatabaseConnection,
+    allow_anonymous: bool,
+    cache_ttl: Duration,
+    cache: Mutex<HashMap<Uuid, (Instant, Option<api_token::Model>)>>,
+    touched: Mutex<HashMap<Uuid, Instant>>,
+}
+
+impl Authenticator {
+    /// An authenticator.
+    pub fn new(keys: Arc<KeySet>, db: DatabaseConnection, allow_anonymous: bool, cache_ttl: Duration) -> Self {
+        Self {
+            keys,
+            db,
+            allow_anonymous,
+            cache_ttl,
+            cache: Mutex::new(HashMap::new()),
+            touched: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The key set.
+    pub fn keys(&self) -> &Arc<KeySet> {
+        &self.keys
+    }
+
+    /// The caller of a request with this `Authorization` header (if any).
+    pub async fn authenticate(&self, authorization: Option<&str>) -> Result<Caller, AuthFailure> {
+        let Some(header) = authorization.map(str::trim).filter(|h| !h.is_empty()) else {
+            return if self.allow_anonymous { Ok(Caller::anonymous()) } else { Err(AuthFailure::TokenRequired) };
+        };
+        let token = match header.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => token.trim(),
+            _ => return Err(AuthFailure::BadScheme),
+        };
+        let verified = self.keys.verify(token)?;
+        let jti = verified.claims.jti;
+        let record = self.registered(jti).await?;
+        match record {
+            None => Err(TokenError::Unregistered.into()),
+            Some(r) if r.revoked_at.is_some() => Err(TokenError::Revoked.into()),
+            Some(_) => {
+                self.touch(jti);
+                Ok(Caller {
+                    role: verified.role,
+                    scopes: verified.scopes,
+                    subject: verified.claims.sub,
+                    jti: Some(jti),
+                    partner_id: verified.claims.partner_id,
+                })
+            }
+        }
+    }
+
+    async fn registered(&self, jti: Uuid) -> Result<Option<api_token::Model>, AuthFailure> {
+        if let Some((at, record)) = self.lock_cache().get(&jti)
+            && at.elapsed() < self.cache_ttl
+        {
+            return Ok(record.clone());
+        }
+        let record = access::token(&self.db, jti).await.map_err(|err| {
+            tracing::error!(%err, "cannot read the token registry");
+            AuthFailure::Unavailable
+        })?;
+        self.lock_cache().insert(jti, (Instant::now(), record.clone()));
+        Ok(record)
+    }
+
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, (Instant, Option<api_token::Model>)>> {
+        self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Forgets a token's cached state (after a revocation on this replica).
+    pub fn forget(&self, jti: Uuid) {
+        self.lock_cache().remove(&jti);
+    }
+
+    /// Records `lastUsedAt`, at most once a minute per token, off the request path.
+    fn touch(&self, jti: Uuid) {
+        {
+            let mut touched = self.touched.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if touched.get(&jti).is_some_and(|at| at.elapsed() < Duration::from_secs(60)) {
+                return;
+            }
+            touched.insert(jti, Instant::now());
+        }
+        let db = self.db.clone();
+        tokio::spawn(async move {
+            if let Err(err) = access::touch(&db, jti, Utc::now()).await {
+                tracing::warn!(%err, %jti, "cannot record the token's last use");
+            }
+        });
+    }
+}

@@ -1,0 +1,274 @@
+//! Query cost, computed from the document before anything runs, and the token buckets
+//! that cost is charged to.
+//!
+//! The cost of an operation is 1 plus the number of items its connections may return:
+//! a connection asking for `first: 50` inside a page of 100 costs 5,000. (`nodes(ids:)`
+//! counts its ids; a connection without `first`/`last` counts the default page of 20.)
+//! After execution the *actual* cost counts the items really returned; the difference is
+//! refunded to the bucket, as on GitHub's and Shopify's partner APIs.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{Name, Value as ConstValue, Variables};
+use serde::Serialize;
+
+use crate::connection::DEFAULT_PAGE_SIZE;
+
+/// What the analysis found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Analysis {
+    /// The most the operation can cost.
+    pub requested_cost: u64,
+    /// Fields selected, aliases included, fragments expanded.
+    pub fields: usize,
+}
+
+const MAX_FRAGMENT_DEPTH: usize = 32;
+
+fn page_size(field: &async_graphql::parser::types::Field, variables: &Variables) -> Option<u64> {
+    for (name, value) in &field.arguments {
+        let wanted = name.node.as_str();
+        if wanted != "first" && wanted != "last" && wanted != "ids" {
+            continue;
+        }
+        let value = value
+            .node
+            .clone()
+            .into_const_with(|var: Name| Ok::<_, ()>(variables.get(&var).cloned().unwrap_or(ConstValue::Null)));
+        match (wanted, value) {
+            ("ids", Ok(ConstValue::List(ids))) => return Some(ids.len() as u64),
+            (_, Ok(ConstValue::Number(n))) => return Some(n.as_u64().unwrap_or(0)),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn is_connection(field: &async_graphql::parser::types::Field) -> bool {
+    field.selection_set.node.items.iter().any(|item| match &item.node {
+        Selection::Field(f) => matches!(f.node.name.node.as_str(), "edges" | "nodes"),
+        _ => false,
+    })
+}
+
+struct Walker<'a> {
+    doc: &'a ExecutableDocument,
+    variables: &'a Variables,
+    fields: usize,
+}
+
+impl Walker<'_> {
+    fn cost(&mut self, set: &SelectionSet, multiplier: u64, depth: usize) -> u64 {
+        if depth > MAX_FRAGMENT_DEPTH {
+            return 0;
+        }
+        let mut total: u64 = 0;
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) => {
+                    self.fields += 1;
+                    let field = &field.node;
+                    let explicit = page_size(field, self.variables);
+                    let page = match explicit {
+                        Some(n) => Some(n),
+                        None if is_connection(field) => Some(DEFAULT_PAGE_SIZE as u64),
+                        None => None,
+                    };
+                    let inner = match page {
+                        Some(n) if field.name.node.as_str() != "nodes" || explicit.is_some() => {
+                            total = total.saturating_add(multiplier.saturating_mul(n));
+                            multiplier.saturating_mul(n.max(1))
+                        }
+                        _ => multiplier,
+                    };
+                    total = total.saturating_add(self.cost(&field.selection_set.node, inner, depth + 1));
+                }
+                Selection::InlineFragment(fragment) => {
+                    total = total.saturating_add(self.cost(&fragment.node.selection_set.node, multiplier, depth + 1));
+                }
+                Selection::FragmentSpread(spread) => {
+                    if let Some(fragment) = self.doc.fragments.get(&spread.node.fragment_name.node) {
+                        total =
+                            total.saturating_add(self.cost(&fragment.node.selection_set.node, multiplier, depth + 1));
+                    }
+                }
+            }
+        }
+        total
+    }
+}
+
+/// Analyses the operation a request will run (by name, or the only one).
+pub fn analyze(doc: &ExecutableDocument, operation_name: Option<&str>, variables: &Variables) -> Analysis {
+    let operation = match (&doc.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(&Name::new(name)),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        _ => None,
+    };
+    let Some(operation) = operation else { return Analysis::default() };
+    let mut walker = Walker { doc, variables, fields: 0 };
+    let cost = walker.cost(&operation.node.selection_set.node, 1, 0);
+    Analysis { requested_cost: 1u64.saturating_add(cost), fields: walker.fields }
+}
+
+/// The actual cost of a response: 1 plus the items its connections returned.
+pub fn actual_cost(data: &serde_json::Value) -> u64 {
+    fn walk(value: &serde_json::Value) -> u64 {
+        match value {
+            serde_json::Value::Object(map) => {
+                let edges = map.get("edges").and_then(|v| v.as_array()).map_or(0, Vec::len);
+                let nodes = map.get("nodes").and_then(|v| v.as_array()).map_or(0, Vec::len);
+                edges.max(nodes) as u64 + map.values().map(walk).sum::<u64>()
+            }
+            serde_json::Value::Array(items) => items.iter().map(walk).sum(),
+            _ => 0,
+        }
+    }
+    1 + walk(data)
+}
+
+/// A bucket's state, as reported in `extensions.cost.throttleStatus`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThrottleStatus {
+    /// Points the bucket holds when full.
+    pub maximum_available: u64,
+    /// Points available now.
+    pub currently_available: u64,
+    /// Points restored per second.
+    pub restore_rate: u64,
+}
+
+/// The bucket cannot pay for the request yet.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Throttled {
+    /// Seconds until enough points are back.
+    pub retry_after_seconds: u64,
+    /// The bucket now.
+    pub status: ThrottleStatus,
+}
+
+/// Bucket sizes and refill rates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BucketConfig {
+    /// Points when full.
+    pub maximum: u64,
+    /// Points restored per second.
+    pub restore_per_second: u64,
+}
+
+/// Token buckets, one per token (or per client address for anonymous callers), kept in
+/// memory: each replica limits the traffic it serves.
+pub struct RateLimiter {
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl Default for RateLimiter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RateLimiter {
+    /// No buckets yet: each starts full.
+    pub fn new() -> Self {
+        Self { buckets: Mutex::new(HashMap::new()) }
+    }
+
+    fn with_bucket<T>(&self, key: &str, config: BucketConfig, f: impl FnOnce(&mut f64) -> T) -> T {
+        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        let entry = buckets.entry(key.to_string()).or_insert((config.maximum as f64, now));
+        let elapsed = now.duration_since(entry.1).as_secs_f64();
+        entry.0 = (entry.0 + elapsed * config.restore_per_second as f64).min(config.maximum as f64);
+        entry.1 = now;
+        f(&mut entry.0)
+    }
+
+    fn status(available: f64, config: BucketConfig) -> ThrottleStatus {
+        ThrottleStatus {
+            maximum_available: config.maximum,
+            currently_available: available.max(0.0).floor() as u64,
+            restore_rate: config.restore_per_second,
+        }
+    }
+
+    /// Takes `cost` points, or says how long to wait.
+    pub fn charge(&self, key: &str, cost: u64, config: BucketConfig) -> Result<ThrottleStatus, Throttled> {
+        self.with_bucket(key, config, |available| {
+            if *available >= cost as f64 {
+                *available -= cost as f64;
+                Ok(Self::status(*available, config))
+            } else {
+                let missing = cost as f64 - *available;
+                let rate = config.restore_per_second.max(1) as f64;
+                Err(Throttled {
+                    retry_after_seconds: (missing / rate).ceil().max(1.0) as u64,
+                    status: Self::status(*available, config),
+                })
+            }
+        })
+    }
+
+    /// Gives back points charged but not used.
+    pub fn refund(&self, key: &str, points: u64, config: BucketConfig) -> ThrottleStatus {
+        self.with_bucket(key, config, |available| {
+            *available = (*available + points as f64).min(config.maximum as f64);
+            Self::status(*available, config)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cost_of(query: &str, variables: serde_json::Value) -> Analysis {
+        let doc = async_graphql::parser::parse_query(query).expect("parses");
+        analyze(&doc, None, &Variables::from_json(variables))
+    }
+
+    #[test]
+    fn nested_connections_multiply() {
+        let a = cost_of(
+            "{ enterprises(first: 100) { nodes { parks(first: 5) { edges { node { nameZh } } } } } }",
+            serde_json::json!({}),
+        );
+        assert_eq!(a.requested_cost, 1 + 100 + 100 * 5);
+        let b = cost_of("query($n: Int) { parks(first: $n) { totalCount } }", serde_json::json!({ "n": 7 }));
+        assert_eq!(b.requested_cost, 8);
+        let c = cost_of("{ parks { nodes { nameZh } } }", serde_json::json!({}));
+        assert_eq!(c.requested_cost, 21, "a connection without first costs the default page");
+    }
+
+    #[test]
+    fn fragments_and_aliases_count() {
+        let a = cost_of(
+            "{ a: parks(first: 10) { ...P } b: parks(first: 10) { ...P } } fragment P on ParkConnection { nodes { nameZh } }",
+            serde_json::json!({}),
+        );
+        assert_eq!(a.requested_cost, 21);
+        assert_eq!(a.fields, 6);
+    }
+
+    #[test]
+    fn a_bucket_empties_and_refills() {
+        let limiter = RateLimiter::new();
+        let config = BucketConfig { maximum: 100, restore_per_second: 1000 };
+        assert!(limiter.charge("k", 60, config).is_ok());
+        let throttled = limiter.charge("k", 60, config).expect_err("only 40 left");
+        assert!(throttled.retry_after_seconds >= 1);
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        assert!(limiter.charge("k", 60, config).is_ok(), "refilled at 1000/s");
+    }
+
+    #[test]
+    fn actual_cost_counts_returned_items() {
+        let data = serde_json::json!({ "parks": { "nodes": [{ "children": { "edges": [1, 2] } }, {}] } });
+        assert_eq!(actual_cost(&data), 1 + 2 + 2);
+    }
+}

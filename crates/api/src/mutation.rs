@@ -1,0 +1,117 @@
+//! The root `Mutation`: token administration (curation mutations come with their issue).
+
+use std::sync::Arc;
+
+use async_graphql::{Context, InputObject, Object};
+use parkgraph_domain::{Role, Scope};
+use parkgraph_persistence::access;
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use crate::auth::Authenticator;
+use crate::auth::issue::{IssueRequest, issue};
+use crate::error::{ApiError, ApiResult};
+use crate::object::access::{ApiToken, IssueTokenPayload};
+use crate::policy::Admin;
+
+/// What token to issue.
+#[derive(InputObject)]
+pub struct IssueTokenInput {
+    /// Partner name (required for PARTNER tokens; created on first use).
+    pub partner: Option<String>,
+    /// Role: ADMIN, EDITOR, ANALYST or PARTNER (any case).
+    pub role: String,
+    /// Scopes (e.g. `read:parks`); all the role allows when omitted.
+    pub scopes: Option<Vec<String>>,
+    /// Lifetime, e.g. `90d`, `12h` (default 90 days).
+    pub ttl: Option<String>,
+    /// Subject; defaults to `partner:<name>` or `staff:<role>`.
+    pub subject: Option<String>,
+    /// Free-text description.
+    pub description: Option<String>,
+}
+
+fn bad(message: impl std::fmt::Display) -> async_graphql::Error {
+    ApiError::BadUserInput(message.to_string()).into_error()
+}
+
+/// The root of every change.
+pub struct Mutation;
+
+/// The root of every change.
+#[Object]
+impl Mutation {
+    /// Issues a token (administrators with `admin:tokens`). The token is in the payload,
+    /// shown this once only.
+    #[graphql(guard = "Admin(Scope::AdminTokens)")]
+    async fn issue_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to issue.")] input: IssueTokenInput,
+    ) -> async_graphql::Result<IssueTokenPayload> {
+        let role: Role = input.role.parse().map_err(bad)?;
+        let scopes = match &input.scopes {
+            Some(list) => Some(Scope::parse_list(&list.join(" ")).map_err(bad)?),
+            None => None,
+        };
+        let ttl = humantime_like(input.ttl.as_deref().unwrap_or("90d")).map_err(bad)?;
+        let db = ctx.data::<DatabaseConnection>()?;
+        let auth = ctx.data::<Arc<Authenticator>>()?;
+        let request = IssueRequest {
+            partner: input.partner,
+            role,
+            scopes,
+            ttl,
+            subject: input.subject,
+            description: input.description,
+        };
+        let (token, record) = issue(db, auth.keys(), request).await.map_err(ApiError::into_error)?;
+        Ok(IssueTokenPayload { token, api_token: ApiToken(record) })
+    }
+
+    /// Revokes a token (administrators with `admin:tokens`); every replica refuses it
+    /// within the revocation cache's lifetime (5 s by default).
+    #[graphql(guard = "Admin(Scope::AdminTokens)")]
+    async fn revoke_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token's jti.")] jti: Uuid,
+    ) -> async_graphql::Result<ApiToken> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        let record = access::revoke(db, jti, chrono::Utc::now()).await.api()?;
+        if let Ok(auth) = ctx.data::<Arc<Authenticator>>() {
+            auth.forget(jti);
+        }
+        Ok(ApiToken(record))
+    }
+}
+
+/// Parses a lifetime such as `90d`, `12h`, `30m` or `3600s` (also `90days`).
+pub fn humantime_like(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().map_err(|_| format!("{text:?} is not a lifetime such as 90d, 12h or 30m"))?;
+    let seconds = match unit.trim() {
+        "s" | "sec" | "secs" | "second" | "seconds" => 1,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60,
+        "h" | "hour" | "hours" => 3600,
+        "d" | "day" | "days" => 86_400,
+        "w" | "week" | "weeks" => 7 * 86_400,
+        _ => return Err(format!("{text:?} is not a lifetime such as 90d, 12h or 30m")),
+    };
+    Ok(std::time::Duration::from_secs(n.saturating_mul(seconds)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::humantime_like;
+
+    #[test]
+    fn lifetimes_parse_with_units() {
+        assert_eq!(humantime_like("90d").map(|d| d.as_secs()), Ok(90 * 86_400));
+        assert_eq!(humantime_like("12h").map(|d| d.as_secs()), Ok(12 * 3600));
+        assert!(humantime_like("ninety").is_err());
+        assert!(humantime_like("5y").is_err());
+    }
+}
