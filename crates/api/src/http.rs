@@ -115,10 +115,10 @@ impl AppState {
 
 fn error_body(message: &str, code: &str, extra: Option<serde_json::Value>) -> serde_json::Value {
     let mut extensions = serde_json::json!({ "code": code });
-    if let (Some(extra), Some(map)) = (extra, extensions.as_object_mut()) {
-        if let Some(extra) = extra.as_object() {
-            map.extend(extra.clone());
-        }
+    if let (Some(extra), Some(map)) = (extra, extensions.as_object_mut())
+        && let Some(extra) = extra.as_object()
+    {
+        map.extend(extra.clone());
     }
     serde_json::json!({ "errors": [{ "message": message, "extensions": extensions }] })
 }
@@ -213,12 +213,18 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
         return (StatusCode::BAD_REQUEST, Json(error_body(&message, error::code::BAD_USER_INPUT, None)))
             .into_response();
     }
-    let operation_name = requests.first().and_then(|r| r.operation_name.clone());
+    let mut operation_name = requests.first().and_then(|r| r.operation_name.clone());
 
     // Cost and size of every operation, before anything runs.
     let mut requested = 0u64;
     for request in &requests {
         let Ok(doc) = async_graphql::parser::parse_query(&request.query) else { continue };
+        if operation_name.is_none()
+            && let async_graphql::parser::types::DocumentOperations::Multiple(ops) = &doc.operations
+            && ops.len() == 1
+        {
+            operation_name = ops.keys().next().map(|name| name.to_string());
+        }
         let analysis = analyze(&doc, request.operation_name.as_deref(), &request.variables);
         if analysis.fields > state.limits.max_fields {
             let message = format!(
