@@ -48,6 +48,8 @@ const ENTERPRISE_LIST: &str = "query EnterpriseList { enterprises(filter: { indu
     foundedFrom: \"2005-01-01\" }, orderBy: { field: DATE, direction: DESC }, first: 50) { totalCount \
     nodes { nameZh foundedOn industry parks { edges { role node { nameZh } } } } } }";
 
+const VIEWER: &str = "query Viewer { viewer { role } }";
+
 const CENTER_MEMBERS: &str = "query CenterMembers($id: ID!) { innovationCenter(id: $id) { nameZh kind \
     members(first: 20) { edges { role node { nameZh incubations { edges { status enteredOn graduatedOn \
     node { nameZh level } } } } } } } }";
@@ -81,13 +83,18 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
     status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
 }
 
-async fn post(client: &reqwest::Client, url: &str, query: &str, variables: &Value) -> Result<Value, String> {
-    let response = client
-        .post(url)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    query: &str,
+    variables: &Value,
+    token: Option<&str>,
+) -> Result<Value, String> {
+    let mut request = client.post(url).json(&json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.map_err(|e| e.to_string())?;
     let body: Value = response.json().await.map_err(|e| e.to_string())?;
     if body.get("errors").is_some() {
         return Err(body["errors"].to_string());
@@ -103,13 +110,19 @@ struct Figures {
     p99: Duration,
 }
 
-async fn drive(args: &Args, url: &str, query: &'static str, variables: Arc<Vec<Value>>) -> Figures {
+async fn drive(
+    args: &Args,
+    url: &str,
+    query: &'static str,
+    variables: Arc<Vec<Value>>,
+    token: Option<Arc<String>>,
+) -> Figures {
     let client =
         reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build().unwrap_or_else(|e| fail(e));
     // Warm up: one second, not counted.
     let warm_until = Instant::now() + Duration::from_secs(1);
     while Instant::now() < warm_until {
-        if let Err(e) = post(&client, url, query, &variables[0]).await {
+        if let Err(e) = post(&client, url, query, &variables[0], token.as_deref().map(String::as_str)).await {
             fail(format!("warm-up request failed: {e}"));
         }
     }
@@ -117,7 +130,7 @@ async fn drive(args: &Args, url: &str, query: &'static str, variables: Arc<Vec<V
     let until = started + Duration::from_secs(args.seconds);
     let mut tasks = Vec::new();
     for worker in 0..args.concurrency {
-        let (client, url, variables) = (client.clone(), url.to_string(), variables.clone());
+        let (client, url, variables, token) = (client.clone(), url.to_string(), variables.clone(), token.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut errors = 0usize;
@@ -126,7 +139,7 @@ async fn drive(args: &Args, url: &str, query: &'static str, variables: Arc<Vec<V
                 let vars = &variables[i % variables.len()];
                 i += 1;
                 let t = Instant::now();
-                match post(&client, &url, query, vars).await {
+                match post(&client, &url, query, vars, token.as_deref().map(String::as_str)).await {
                     Ok(_) => latencies.push(t.elapsed()),
                     Err(_) => errors += 1,
                 }
@@ -190,16 +203,56 @@ async fn bench_backend(args: &Args, backend: &str) {
         }
         other => fail(format!("unknown backend {other:?}")),
     };
+    // Limits high enough that the load generator measures the server, not the throttle,
+    // and a key so the token runs can authenticate.
+    let config_path = std::env::temp_dir().join(format!("parkgraph-bench-{backend}.toml"));
+    std::fs::write(
+        &config_path,
+        "[limits]\ntoken_bucket = 1000000000\ntoken_restore_per_second = 1000000000\n\
+         anonymous_bucket = 1000000000\nanonymous_restore_per_second = 1000000000\n\n\
+         [[auth.keys]]\nkid = \"bench\"\nalgorithm = \"HS256\"\nsecret = \"bench-secret-bench-secret-bench-secret!\"\n",
+    )
+    .unwrap_or_else(|e| fail(e));
+    let config_arg = config_path.display().to_string();
     let seeded = Instant::now();
     run(Command::new(&args.binary)
-        .args(["--database-url", &database_url, "seed", "--synthetic", &args.enterprises.to_string()])
+        .args([
+            "--config",
+            &config_arg,
+            "--database-url",
+            &database_url,
+            "seed",
+            "--synthetic",
+            &args.enterprises.to_string(),
+        ])
         .env("PARKGRAPH_LOG", "warn")
         .stdout(Stdio::null()));
     let seed_seconds = seeded.elapsed().as_secs_f64();
 
     let listen = format!("127.0.0.1:{}", args.port);
+    let issued = Command::new(&args.binary)
+        .args([
+            "--config",
+            &config_arg,
+            "--database-url",
+            &database_url,
+            "token",
+            "issue",
+            "--role",
+            "partner",
+            "--partner",
+            "bench",
+        ])
+        .env("PARKGRAPH_LOG", "warn")
+        .stderr(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| fail(e));
+    let token = String::from_utf8_lossy(&issued.stdout).trim().to_string();
+    if !issued.status.success() || token.split('.').count() != 3 {
+        fail("could not issue a benchmark token");
+    }
     let child = Command::new(&args.binary)
-        .args(["--database-url", &database_url, "serve", "--listen", &listen, "--no-seed"])
+        .args(["--config", &config_arg, "--database-url", &database_url, "serve", "--listen", &listen, "--no-seed"])
         .env("PARKGRAPH_LOG", "warn")
         .env("PARKGRAPH_MAX_CONNECTIONS", "16")
         .stdout(Stdio::null())
@@ -211,10 +264,11 @@ async fn bench_backend(args: &Args, backend: &str) {
     let url = format!("{base}/graphql");
 
     let client = reqwest::Client::new();
-    let parks = post(&client, &url, "{ parks(filter: { topLevel: false }, first: 100) { nodes { id } } }", &json!({}))
-        .await
-        .unwrap_or_else(|e| fail(e));
-    let centers = post(&client, &url, "{ innovationCenters(first: 100) { nodes { id } } }", &json!({}))
+    let parks =
+        post(&client, &url, "{ parks(filter: { topLevel: false }, first: 100) { nodes { id } } }", &json!({}), None)
+            .await
+            .unwrap_or_else(|e| fail(e));
+    let centers = post(&client, &url, "{ innovationCenters(first: 100) { nodes { id } } }", &json!({}), None)
         .await
         .unwrap_or_else(|e| fail(e));
     let ids = |v: &Value, list: &str| -> Arc<Vec<Value>> {
@@ -238,7 +292,7 @@ async fn bench_backend(args: &Args, backend: &str) {
         ),
         ("innovation center: 20 members and their incubations", CENTER_MEMBERS, center_ids),
     ] {
-        let f = drive(args, &url, query, variables).await;
+        let f = drive(args, &url, query, variables, None).await;
         println!(
             "| {name} | {} | {} | {:.0} | {:.2} | {:.2} |",
             f.requests,
@@ -247,6 +301,26 @@ async fn bench_backend(args: &Args, backend: &str) {
             f.p50.as_secs_f64() * 1000.0,
             f.p99.as_secs_f64() * 1000.0
         );
+    }
+    println!(
+        "\nPer-request overhead of authentication and cost analysis (the same query, anonymous and with a partner token):\n"
+    );
+    println!("| query | caller | req/s | p50 ms | p99 ms |");
+    println!("|---|---|---:|---:|---:|");
+    let token = Arc::new(token);
+    for (name, query, variables) in [
+        ("minimal: `{ viewer { role } }`", VIEWER, Arc::new(vec![json!({})])),
+        ("park page", PARK_PAGE, ids(&parks, "parks")),
+    ] {
+        for (caller, token) in [("anonymous", None), ("partner token", Some(token.clone()))] {
+            let f = drive(args, &url, query, variables.clone(), token).await;
+            println!(
+                "| {name} | {caller} | {:.0} | {:.2} | {:.2} |",
+                f.per_second,
+                f.p50.as_secs_f64() * 1000.0,
+                f.p99.as_secs_f64() * 1000.0
+            );
+        }
     }
     match peak_rss_kib(server.child.id()) {
         Some(kib) => println!("\nServer peak RSS: {:.1} MiB", kib as f64 / 1024.0),
