@@ -99,17 +99,60 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Request limits.
     pub limits: RequestLimits,
+    /// Where audit events go.
+    pub audit: AuditSink,
 }
 
 impl AppState {
-    /// State over a schema built with `auth`.
+    /// State over a schema built with `auth` (starts the audit writer: call within Tokio).
     pub fn new(
         schema: ParkGraphSchema,
         db: DatabaseConnection,
         auth: Arc<Authenticator>,
         limits: RequestLimits,
     ) -> Self {
-        Self { schema, db, auth, limiter: Arc::new(RateLimiter::new()), limits }
+        let audit = AuditSink::start(db.clone());
+        Self { schema, db, auth, limiter: Arc::new(RateLimiter::new()), limits, audit }
+    }
+}
+
+/// Audit events queue here and a background task writes them in batches (one statement
+/// per few hundred events), so auditing costs a request no database round trip. The
+/// queue is bounded: when the database cannot keep up, events beyond it are dropped
+/// and counted in the log rather than growing memory without limit.
+#[derive(Clone)]
+pub struct AuditSink {
+    queue: tokio::sync::mpsc::Sender<audit_event::Model>,
+    dropped: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl AuditSink {
+    /// Events the queue holds at most.
+    pub const CAPACITY: usize = 20_000;
+
+    /// Starts the writer task.
+    pub fn start(db: DatabaseConnection) -> Self {
+        let (queue, mut events) = tokio::sync::mpsc::channel::<audit_event::Model>(Self::CAPACITY);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(500);
+            while events.recv_many(&mut batch, 500).await > 0 {
+                let rows = std::mem::take(&mut batch);
+                let count = rows.len();
+                if let Err(err) = access::record_many(&db, rows).await {
+                    tracing::warn!(%err, count, "cannot write audit events");
+                }
+            }
+        });
+        Self { queue, dropped: Arc::new(std::sync::atomic::AtomicU64::new(0)) }
+    }
+
+    fn push(&self, event: audit_event::Model) {
+        if self.queue.try_send(event).is_err() {
+            let dropped = self.dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if dropped.is_power_of_two() {
+                tracing::warn!(dropped, "the audit queue is full: events are being dropped");
+            }
+        }
     }
 }
 
@@ -155,7 +198,7 @@ struct Audit {
     client_ip: Option<String>,
 }
 
-fn audit(db: &DatabaseConnection, entry: Audit) {
+fn audit(sink: &AuditSink, entry: Audit) {
     let Some(jti) = entry.caller.jti else { return };
     let event = audit_event::Model {
         id: Uuid::now_v7(),
@@ -169,12 +212,7 @@ fn audit(db: &DatabaseConnection, entry: Audit) {
         duration_ms: i32::try_from(entry.started.elapsed().as_millis()).unwrap_or(i32::MAX),
         client_ip: entry.client_ip,
     };
-    let db = db.clone();
-    tokio::spawn(async move {
-        if let Err(err) = access::record(&db, event).await {
-            tracing::warn!(%err, "cannot write the audit event");
-        }
-    });
+    sink.push(event);
 }
 
 async fn graphql(State(state): State<AppState>, request: axum::extract::Request) -> Response {
@@ -231,7 +269,7 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
                 "the operation selects {} fields (aliases and fragments included), more than the limit of {}",
                 analysis.fields, state.limits.max_fields
             );
-            audit(&state.db, Audit { caller, operation_name, cost: 0, status: "REJECTED", started, client_ip: ip });
+            audit(&state.audit, Audit { caller, operation_name, cost: 0, status: "REJECTED", started, client_ip: ip });
             return (StatusCode::OK, Json(error_body(&message, error::code::BAD_USER_INPUT, None))).into_response();
         }
         if analysis.requested_cost > state.limits.max_cost {
@@ -240,7 +278,7 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
                 analysis.requested_cost, state.limits.max_cost
             );
             let extra = serde_json::json!({ "cost": { "requestedQueryCost": analysis.requested_cost, "maximumQueryCost": state.limits.max_cost } });
-            audit(&state.db, Audit { caller, operation_name, cost: 0, status: "REJECTED", started, client_ip: ip });
+            audit(&state.audit, Audit { caller, operation_name, cost: 0, status: "REJECTED", started, client_ip: ip });
             return (StatusCode::OK, Json(error_body(&message, error::code::BAD_USER_INPUT, Some(extra))))
                 .into_response();
         }
@@ -265,7 +303,7 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
                 (StatusCode::TOO_MANY_REQUESTS, Json(error_body(&message, THROTTLED, Some(extra)))).into_response();
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(throttled.retry_after_seconds));
             rate_headers(response.headers_mut(), &throttled.status, requested);
-            audit(&state.db, Audit { caller, operation_name, cost: 0, status: "THROTTLED", started, client_ip: ip });
+            audit(&state.audit, Audit { caller, operation_name, cost: 0, status: "THROTTLED", started, client_ip: ip });
             return response;
         }
     };
@@ -319,7 +357,7 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
         "OK"
     };
     audit(
-        &state.db,
+        &state.audit,
         Audit { caller, operation_name, cost: actual.min(requested), status: outcome, started, client_ip: ip },
     );
     response

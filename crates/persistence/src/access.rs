@@ -92,6 +92,12 @@ pub async fn record(db: &impl ConnectionTrait, event: audit_event::Model) -> Res
     Ok(())
 }
 
+/// Appends audit events in one statement per few hundred rows.
+pub async fn record_many(db: &impl ConnectionTrait, events: Vec<audit_event::Model>) -> Result<(), StoreError> {
+    crate::seed::insert_all(db, events.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+    Ok(())
+}
+
 /// Audit events, newest first, optionally of one token.
 pub async fn audit_events(
     db: &impl ConnectionTrait,

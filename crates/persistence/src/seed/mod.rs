@@ -92,7 +92,7 @@ pub fn key_bytes(namespace: &str, key: &str) -> [u8; 10] {
 }
 
 /// Inserts rows in chunks small enough for SQLite's bound-parameter limit.
-pub(crate) async fn insert_all<A>(db: &impl ConnectionTrait, rows: Vec<A>) -> Result<usize, StoreError>
+pub async fn insert_all<A>(db: &impl ConnectionTrait, rows: Vec<A>) -> Result<usize, StoreError>
 where
     A: ActiveModelTrait + Send,
 {
