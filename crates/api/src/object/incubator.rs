@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::link::LinkEdge;
 use super::vocabulary::{IncubationStatus, IncubatorKind, IncubatorLevel};
-use super::{Organization, Park, Provenance, loaders, resolve_nodes};
-use crate::connection::{Connection, Listed, PageArgs, slice};
+use super::{Organization, Park, Provenance, link_page, loaders};
+use crate::connection::{Connection, Listed, PageArgs};
 use crate::error::stored;
 use crate::id::{NodeType, encode};
 use crate::loader::{many, one};
@@ -106,11 +106,15 @@ impl Incubator {
             .into_iter()
             .filter(|link| status.is_none_or(|s| link.status == s))
             .collect();
-        let page = slice(&PageArgs::new(first, after, last, before), links).await?;
-        let nodes =
-            resolve_nodes(&l.organization, &page.rows, |link| link.organization_id, Organization, "organization")
-                .await?;
-        Ok(page.zip(nodes).into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
+        link_page(
+            &PageArgs::new(first, after, last, before),
+            links,
+            &l.organization,
+            |link| link.organization_id,
+            Organization,
+            "organization",
+        )
+        .await
     }
 
     /// Where the record's facts come from.

@@ -88,3 +88,34 @@ where
     let rows = crate::loader::each(loader, &ids).await?;
     rows.into_iter().zip(ids).map(|(row, id)| row.map(&wrap).ok_or_else(|| dangling(what, id))).collect()
 }
+
+/// One page of links as a connection whose edges carry each link and the node it leads
+/// to (nodes loaded in one batch for the page).
+pub async fn link_page<L, E, N>(
+    args: &crate::connection::PageArgs,
+    links: Vec<L>,
+    loader: &async_graphql::dataloader::DataLoader<crate::loader::ByColumn<E>>,
+    target: impl Fn(&L) -> Uuid,
+    wrap: impl Fn(E::Model) -> N,
+    what: &str,
+) -> async_graphql::Result<crate::connection::Connection<link::LinkEdge<L, N>>>
+where
+    E: sea_orm::EntityTrait + Sync,
+    E::Model: Clone + Sync,
+    E::Column: Sync,
+    link::LinkEdge<L, N>: crate::connection::EdgeType,
+{
+    let page = crate::connection::slice(args, links).await?;
+    let nodes = resolve_nodes(loader, &page.rows, target, wrap, what).await?;
+    Ok(page.zip(nodes).into_connection(|cursor, (link, node)| link::LinkEdge::new(cursor, link, node)))
+}
+
+/// One page of rows held in memory as a plain connection.
+pub async fn plain_page<R, N: crate::connection::Listed>(
+    args: &crate::connection::PageArgs,
+    rows: Vec<R>,
+    wrap: impl Fn(R) -> N,
+) -> async_graphql::Result<crate::connection::Connection<crate::connection::Edge<N>>> {
+    let page = crate::connection::slice(args, rows).await?;
+    Ok(page.into_connection(|cursor, row| crate::connection::Edge::new(cursor, wrap(row))))
+}

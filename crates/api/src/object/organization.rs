@@ -10,8 +10,10 @@ use super::link::LinkEdge;
 use super::vocabulary::{
     DesignationKind, IncubationStatus, LocationRole, MembershipRole, OrganizationKind, OrganizationStatus,
 };
-use super::{Designation, Incubator, InnovationCenter, Park, Provenance, SecondHeadquarters, loaders, resolve_nodes};
-use crate::connection::{Connection, Edge, Listed, PageArgs, slice};
+use super::{
+    Designation, Incubator, InnovationCenter, Park, Provenance, SecondHeadquarters, link_page, loaders, plain_page,
+};
+use crate::connection::{Connection, Edge, Listed, PageArgs};
 use crate::error::stored;
 use crate::id::{NodeType, encode};
 use crate::loader::many;
@@ -145,9 +147,7 @@ impl Organization {
             .into_iter()
             .filter(|link| role.is_none_or(|r| link.role == r))
             .collect();
-        let page = slice(&PageArgs::new(first, after, last, before), links).await?;
-        let nodes = resolve_nodes(&l.park, &page.rows, |link| link.park_id, Park, "park").await?;
-        Ok(page.zip(nodes).into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
+        link_page(&PageArgs::new(first, after, last, before), links, &l.park, |link| link.park_id, Park, "park").await
     }
 
     /// Incubators that incubated the organization, with dates and status.
@@ -174,9 +174,15 @@ impl Organization {
             .into_iter()
             .filter(|link| status.is_none_or(|s| link.status == s))
             .collect();
-        let page = slice(&PageArgs::new(first, after, last, before), links).await?;
-        let nodes = resolve_nodes(&l.incubator, &page.rows, |link| link.incubator_id, Incubator, "incubator").await?;
-        Ok(page.zip(nodes).into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
+        link_page(
+            &PageArgs::new(first, after, last, before),
+            links,
+            &l.incubator,
+            |link| link.incubator_id,
+            Incubator,
+            "incubator",
+        )
+        .await
     }
 
     /// National innovation centers the organization takes part in, with its role.
@@ -203,16 +209,15 @@ impl Organization {
             .into_iter()
             .filter(|link| role.is_none_or(|r| link.role == r))
             .collect();
-        let page = slice(&PageArgs::new(first, after, last, before), links).await?;
-        let nodes = resolve_nodes(
+        link_page(
+            &PageArgs::new(first, after, last, before),
+            links,
             &l.center,
-            &page.rows,
             |link| link.innovation_center_id,
             InnovationCenter,
             "innovation center",
         )
-        .await?;
-        Ok(page.zip(nodes).into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
+        .await
     }
 
     /// Second headquarters this organization opened as parent group.
@@ -232,8 +237,7 @@ impl Organization {
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<SecondHeadquarters>>> {
         let rows = many(&loaders(ctx)?.second_hqs_of, self.0.id).await?;
-        let page = slice(&PageArgs::new(first, after, last, before), rows).await?;
-        Ok(page.into_connection(|cursor, row| Edge::new(cursor, SecondHeadquarters(row))))
+        plain_page(&PageArgs::new(first, after, last, before), rows, SecondHeadquarters).await
     }
 
     /// Second headquarters for which this organization is the local legal entity.
@@ -253,8 +257,7 @@ impl Organization {
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<SecondHeadquarters>>> {
         let rows = many(&loaders(ctx)?.second_hqs_local, self.0.id).await?;
-        let page = slice(&PageArgs::new(first, after, last, before), rows).await?;
-        Ok(page.into_connection(|cursor, row| Edge::new(cursor, SecondHeadquarters(row))))
+        plain_page(&PageArgs::new(first, after, last, before), rows, SecondHeadquarters).await
     }
 
     /// Incubators this organization operates.
@@ -274,8 +277,7 @@ impl Organization {
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<Incubator>>> {
         let rows = many(&loaders(ctx)?.incubators_operated_by, self.0.id).await?;
-        let page = slice(&PageArgs::new(first, after, last, before), rows).await?;
-        Ok(page.into_connection(|cursor, row| Edge::new(cursor, Incubator(row))))
+        plain_page(&PageArgs::new(first, after, last, before), rows, Incubator).await
     }
 
     /// Contact person. Internal: staff with `read:internal` only.

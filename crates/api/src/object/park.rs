@@ -8,8 +8,10 @@ use uuid::Uuid;
 
 use super::link::LinkEdge;
 use super::vocabulary::{LocationRole, ParkKind};
-use super::{Incubator, InnovationCenter, Organization, Provenance, SecondHeadquarters, loaders, resolve_nodes};
-use crate::connection::{Connection, Edge, Listed, PageArgs, slice};
+use super::{
+    Incubator, InnovationCenter, Organization, Provenance, SecondHeadquarters, link_page, loaders, plain_page,
+};
+use crate::connection::{Connection, Edge, Listed, PageArgs};
 use crate::error::stored;
 use crate::id::{NodeType, encode};
 use crate::loader::{each, many, many_of, one, tree};
@@ -162,8 +164,7 @@ impl Park {
     ) -> async_graphql::Result<Connection<Edge<Park>>> {
         let mut rows = many(&loaders(ctx)?.park_children, self.0.id).await?;
         rows.sort_by(|a, b| a.name_zh.cmp(&b.name_zh).then(a.id.cmp(&b.id)));
-        let page = slice(&PageArgs::new(first, after, last, before), rows).await?;
-        Ok(page.into_connection(|cursor, row| Edge::new(cursor, Park(row))))
+        plain_page(&PageArgs::new(first, after, last, before), rows, Park).await
     }
 
     /// Enterprises located in this park (and, with `includeSubParks`, in the parks inside
@@ -196,11 +197,15 @@ impl Park {
             .into_iter()
             .filter(|link| role.is_none_or(|r| link.role == r))
             .collect();
-        let page = slice(&PageArgs::new(first, after, last, before), links).await?;
-        let nodes =
-            resolve_nodes(&l.organization, &page.rows, |link| link.organization_id, Organization, "organization")
-                .await?;
-        Ok(page.zip(nodes).into_connection(|cursor, (link, node)| LinkEdge::new(cursor, link, node)))
+        link_page(
+            &PageArgs::new(first, after, last, before),
+            links,
+            &l.organization,
+            |link| link.organization_id,
+            Organization,
+            "organization",
+        )
+        .await
     }
 
     /// Incubators in this park (with `includeSubParks`, also in the parks inside it).
@@ -222,8 +227,7 @@ impl Park {
     ) -> async_graphql::Result<Connection<Edge<Incubator>>> {
         let scope = self.scope(ctx, include_sub_parks).await?;
         let rows = many_of(&loaders(ctx)?.incubators_in, &scope).await?;
-        let page = slice(&PageArgs::new(first, after, last, before), rows).await?;
-        Ok(page.into_connection(|cursor, row| Edge::new(cursor, Incubator(row))))
+        plain_page(&PageArgs::new(first, after, last, before), rows, Incubator).await
     }
 
     /// Second headquarters in this park (with `includeSubParks`, also in the parks inside it).
@@ -246,8 +250,7 @@ impl Park {
     ) -> async_graphql::Result<Connection<Edge<SecondHeadquarters>>> {
         let scope = self.scope(ctx, include_sub_parks).await?;
         let rows = many_of(&loaders(ctx)?.second_hqs_in, &scope).await?;
-        let page = slice(&PageArgs::new(first, after, last, before), rows).await?;
-        Ok(page.into_connection(|cursor, row| Edge::new(cursor, SecondHeadquarters(row))))
+        plain_page(&PageArgs::new(first, after, last, before), rows, SecondHeadquarters).await
     }
 
     /// National innovation centers hosted in this park (with `includeSubParks`, also in the parks inside it).
@@ -269,8 +272,7 @@ impl Park {
     ) -> async_graphql::Result<Connection<Edge<InnovationCenter>>> {
         let scope = self.scope(ctx, include_sub_parks).await?;
         let rows = many_of(&loaders(ctx)?.centers_in, &scope).await?;
-        let page = slice(&PageArgs::new(first, after, last, before), rows).await?;
-        Ok(page.into_connection(|cursor, row| Edge::new(cursor, InnovationCenter(row))))
+        plain_page(&PageArgs::new(first, after, last, before), rows, InnovationCenter).await
     }
 
     /// Where the record's facts come from.
