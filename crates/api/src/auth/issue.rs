@@ -7,7 +7,7 @@ use chrono::Utc;
 use parkgraph_domain::{Role, Scope, grant};
 use parkgraph_persistence::access;
 use parkgraph_persistence::entity::api_token;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 use super::KeySet;
 use crate::error::ApiError;
@@ -52,9 +52,11 @@ pub async fn issue(
     let now = Utc::now();
     let expires = now
         + chrono::Duration::from_std(request.ttl).map_err(|_| ApiError::BadUserInput("lifetime too long".into()))?;
-    let txn = db.begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    // No explicit transaction: on SQLite a read-then-write transaction cannot wait for
+    // another writer (its lock upgrade fails at once), and nothing here needs one: the
+    // partner row is found or created on its own, then the token row is written.
     let partner = match request.partner.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        Some(name) => Some(access::partner_named(&txn, name, now).await?),
+        Some(name) => Some(access::partner_named(db, name, now).await?),
         None => None,
     };
     let subject = request.subject.unwrap_or_else(|| match &partner {
@@ -75,7 +77,6 @@ pub async fn issue(
         revoked_at: None,
         last_used_at: None,
     };
-    access::insert_token(&txn, record.clone()).await?;
-    txn.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    access::insert_token(db, record.clone()).await?;
     Ok((token, record))
 }
