@@ -538,3 +538,42 @@ async fn a_partner_token_from_the_cli_reads_is_refused_internal_fields_and_dies_
     let (status, _, body) = server.as_token("{ parks { totalCount } }", &token).await;
     assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"), "{body}");
 }
+
+#[tokio::test]
+async fn ed25519_key_pairs_from_pem_files_sign_and_verify() {
+    let dir = std::env::temp_dir().join(format!("parkgraph-keys-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let private = dir.join("ed.pem");
+    let public = dir.join("ed.pub.pem");
+    let openssl = |args: &[&str]| {
+        let status = std::process::Command::new("openssl").args(args).status().expect("openssl runs");
+        assert!(status.success(), "openssl {args:?}");
+    };
+    openssl(&["genpkey", "-algorithm", "ed25519", "-out", &private.display().to_string()]);
+    openssl(&["pkey", "-in", &private.display().to_string(), "-pubout", "-out", &public.display().to_string()]);
+    let ed = |with_private: bool| KeyConfig {
+        kid: "ed-2026".into(),
+        algorithm: "EdDSA".into(),
+        secret: None,
+        secret_file: None,
+        private_key_file: with_private.then(|| private.clone()),
+        public_key_file: Some(public.clone()),
+    };
+    let test = TestDb::sample().await;
+    let signer = Server::new(&test, config(&test, vec![ed(true)], "ed-2026"));
+    let (token, _) = signer.issue(Role::Partner, None, Some("acme")).await;
+    let (status, _, body) = signer.as_token("{ viewer { role } }", &token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // A replica holding only the public key verifies the same token.
+    let verifier = Server::new(&test, config(&test, vec![ed(false)], "ed-2026"));
+    let (status, _, _) = verifier.as_token("{ viewer { role } }", &token).await;
+    assert_eq!(status, StatusCode::OK);
+    // An HMAC token claiming the Ed25519 key's kid is algorithm confusion.
+    let confused = sign(Some("ed-2026"), Algorithm::HS256, SECRET, &claims("PARTNER", uuid::Uuid::now_v7()));
+    let (status, _, body) = verifier.as_token("{ viewer { role } }", &confused).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("does not match key")), "{body}");
+    let bad = KeyConfig { public_key_file: Some(dir.join("absent.pem")), ..ed(false) };
+    let err = parkgraph::keys::key_set(&config(&test, vec![bad], "ed-2026").auth, &test.url).expect_err("missing file");
+    assert!(err.to_string().contains("absent.pem"), "{err}");
+}
