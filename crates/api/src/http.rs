@@ -242,7 +242,7 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
             Ok(batch) => batch.into_inner(),
             Err(rejection) => return rejection.into_response(),
         };
-    let requests: Vec<Request> = match batch {
+    let mut requests: Vec<Request> = match batch {
         BatchRequest::Single(request) => vec![request],
         BatchRequest::Batch(requests) => requests,
     };
@@ -255,7 +255,7 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
 
     // Cost and size of every operation, before anything runs.
     let mut requested = 0u64;
-    for request in &requests {
+    for request in &mut requests {
         let Ok(doc) = async_graphql::parser::parse_query(&request.query) else { continue };
         if operation_name.is_none()
             && let async_graphql::parser::types::DocumentOperations::Multiple(ops) = &doc.operations
@@ -283,6 +283,8 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
                 .into_response();
         }
         requested = requested.saturating_add(analysis.requested_cost);
+        // Execution reuses this parse instead of parsing the document again.
+        request.set_parsed_query(doc);
     }
 
     let (bucket_key, bucket) = match (&caller.jti, &ip) {
