@@ -127,8 +127,17 @@ pub struct LimitsConfig {
     pub request_timeout_ms: u64,
     /// Most operations in one batched request.
     pub max_batch: usize,
-    /// Take client addresses from `X-Forwarded-For` (only behind a trusted load balancer).
-    pub trust_forwarded_for: bool,
+    /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` is believed: the client
+    /// is the right-most address in it that is not one of them. Empty: the TCP peer.
+    pub trusted_proxies: Vec<String>,
+    /// Most buckets one replica keeps in memory; beyond it, new addresses share one.
+    pub max_buckets: usize,
+    /// `redis://HOST:PORT[/DB]` holding the buckets of every replica; none: per replica.
+    pub shared_store: Option<Secret>,
+    /// Prefix of the bucket keys in the shared store.
+    pub shared_store_prefix: String,
+    /// Longest wait for the shared store, in milliseconds, before charging locally.
+    pub shared_store_timeout_ms: u64,
 }
 
 impl Default for LimitsConfig {
@@ -142,7 +151,11 @@ impl Default for LimitsConfig {
             anonymous_restore_per_second: 100,
             request_timeout_ms: 15_000,
             max_batch: 10,
-            trust_forwarded_for: false,
+            trusted_proxies: Vec::new(),
+            max_buckets: 100_000,
+            shared_store: None,
+            shared_store_prefix: "parkgraph:bucket:".into(),
+            shared_store_timeout_ms: 250,
         }
     }
 }

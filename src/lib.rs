@@ -11,8 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parkgraph_api::auth::Authenticator;
-use parkgraph_api::cost::BucketConfig;
+use parkgraph_api::client_address::TrustedProxies;
 use parkgraph_api::http::RequestLimits;
+use parkgraph_api::limiter::{BucketConfig, SharedStoreConfig, StoreConfig};
 use parkgraph_api::{AppState, HttpConfig, Limits};
 use parkgraph_persistence::db::{Backend, redact};
 use parkgraph_persistence::{sea_orm::DatabaseConnection, seed};
@@ -75,10 +76,23 @@ pub fn authenticator(config: &Config, db: &DatabaseConnection) -> Result<Arc<Aut
     )))
 }
 
-/// Request limits of a configuration.
-pub fn request_limits(config: &Config) -> RequestLimits {
+/// Request limits of a configuration: fails on trusted proxies that are not addresses
+/// or CIDR blocks, and on a shared store that is not a Redis URL (it does not connect).
+pub fn request_limits(config: &Config) -> Result<RequestLimits, Failure> {
     let l = &config.limits;
-    RequestLimits {
+    let trusted_proxies = TrustedProxies::parse(&l.trusted_proxies).map_err(|e| Failure(e.to_string()))?;
+    let shared = match &l.shared_store {
+        Some(url) => Some(
+            SharedStoreConfig::new(
+                &url.0,
+                l.shared_store_prefix.clone(),
+                Duration::from_millis(l.shared_store_timeout_ms),
+            )
+            .map_err(|e| Failure(e.to_string()))?,
+        ),
+        None => None,
+    };
+    Ok(RequestLimits {
         max_cost: l.max_query_cost,
         max_fields: l.max_fields,
         token_bucket: BucketConfig { maximum: l.token_bucket, restore_per_second: l.token_restore_per_second },
@@ -88,8 +102,9 @@ pub fn request_limits(config: &Config) -> RequestLimits {
         },
         timeout: Duration::from_millis(l.request_timeout_ms),
         max_batch: l.max_batch,
-        trust_forwarded_for: l.trust_forwarded_for,
-    }
+        trusted_proxies,
+        buckets: StoreConfig { max_buckets: l.max_buckets, shared },
+    })
 }
 
 /// Builds the application state and router for a configuration.
@@ -106,7 +121,7 @@ pub fn app(config: &Config, db: DatabaseConnection) -> Result<axum::Router, Fail
         graphiql: config.graphiql,
         max_body_bytes: config.max_body_bytes,
     };
-    Ok(parkgraph_api::router(AppState::new(schema, db, auth, request_limits(config)), &http))
+    Ok(parkgraph_api::router(AppState::new(schema, db, auth, request_limits(config)?), &http))
 }
 
 /// Serves until SIGINT or SIGTERM, then drains in-flight requests.

@@ -1,5 +1,5 @@
-//! Query cost, computed from the document before anything runs, and the token buckets
-//! that cost is charged to.
+//! Query cost, computed from the document before anything runs. The token buckets that
+//! cost is charged to live in [`crate::limiter`] (re-exported here).
 //!
 //! The cost of an operation is 1 plus the number of items its connections may return:
 //! a connection asking for `first: 50` inside a page of 100 costs 5,000. (`nodes(ids:)`
@@ -7,15 +7,11 @@
 //! After execution the *actual* cost counts the items really returned; the difference is
 //! refunded to the bucket, as on GitHub's and Shopify's partner APIs.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::Instant;
-
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Name, Value as ConstValue, Variables};
-use serde::Serialize;
 
 use crate::connection::DEFAULT_PAGE_SIZE;
+pub use crate::limiter::{BucketConfig, RateLimiter, ThrottleStatus, Throttled};
 
 /// What the analysis found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -131,98 +127,6 @@ pub fn actual_cost(data: &serde_json::Value) -> u64 {
     1 + walk(data)
 }
 
-/// A bucket's state, as reported in `extensions.cost.throttleStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ThrottleStatus {
-    /// Points the bucket holds when full.
-    pub maximum_available: u64,
-    /// Points available now.
-    pub currently_available: u64,
-    /// Points restored per second.
-    pub restore_rate: u64,
-}
-
-/// The bucket cannot pay for the request yet.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Throttled {
-    /// Seconds until enough points are back.
-    pub retry_after_seconds: u64,
-    /// The bucket now.
-    pub status: ThrottleStatus,
-}
-
-/// Bucket sizes and refill rates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BucketConfig {
-    /// Points when full.
-    pub maximum: u64,
-    /// Points restored per second.
-    pub restore_per_second: u64,
-}
-
-/// Token buckets, one per token (or per client address for anonymous callers), kept in
-/// memory: each replica limits the traffic it serves.
-pub struct RateLimiter {
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
-}
-
-impl Default for RateLimiter {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl RateLimiter {
-    /// No buckets yet: each starts full.
-    pub fn new() -> Self {
-        Self { buckets: Mutex::new(HashMap::new()) }
-    }
-
-    fn with_bucket<T>(&self, key: &str, config: BucketConfig, f: impl FnOnce(&mut f64) -> T) -> T {
-        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = Instant::now();
-        let entry = buckets.entry(key.to_string()).or_insert((config.maximum as f64, now));
-        let elapsed = now.duration_since(entry.1).as_secs_f64();
-        entry.0 = (entry.0 + elapsed * config.restore_per_second as f64).min(config.maximum as f64);
-        entry.1 = now;
-        f(&mut entry.0)
-    }
-
-    fn status(available: f64, config: BucketConfig) -> ThrottleStatus {
-        ThrottleStatus {
-            maximum_available: config.maximum,
-            currently_available: available.max(0.0).floor() as u64,
-            restore_rate: config.restore_per_second,
-        }
-    }
-
-    /// Takes `cost` points, or says how long to wait.
-    pub fn charge(&self, key: &str, cost: u64, config: BucketConfig) -> Result<ThrottleStatus, Throttled> {
-        self.with_bucket(key, config, |available| {
-            if *available >= cost as f64 {
-                *available -= cost as f64;
-                Ok(Self::status(*available, config))
-            } else {
-                let missing = cost as f64 - *available;
-                let rate = config.restore_per_second.max(1) as f64;
-                Err(Throttled {
-                    retry_after_seconds: (missing / rate).ceil().max(1.0) as u64,
-                    status: Self::status(*available, config),
-                })
-            }
-        })
-    }
-
-    /// Gives back points charged but not used.
-    pub fn refund(&self, key: &str, points: u64, config: BucketConfig) -> ThrottleStatus {
-        self.with_bucket(key, config, |available| {
-            *available = (*available + points as f64).min(config.maximum as f64);
-            Self::status(*available, config)
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,17 +157,6 @@ mod tests {
         );
         assert_eq!(a.requested_cost, 21);
         assert_eq!(a.fields, 6);
-    }
-
-    #[test]
-    fn a_bucket_empties_and_refills() {
-        let limiter = RateLimiter::new();
-        let config = BucketConfig { maximum: 100, restore_per_second: 1000 };
-        assert!(limiter.charge("k", 60, config).is_ok());
-        let throttled = limiter.charge("k", 60, config).expect_err("only 40 left");
-        assert!(throttled.retry_after_seconds >= 1);
-        std::thread::sleep(std::time::Duration::from_millis(30));
-        assert!(limiter.charge("k", 60, config).is_ok(), "refilled at 1000/s");
     }
 
     #[test]

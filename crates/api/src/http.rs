@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -28,8 +28,10 @@ use uuid::Uuid;
 
 use crate::ParkGraphSchema;
 use crate::auth::{AuthFailure, Authenticator, Caller};
-use crate::cost::{BucketConfig, RateLimiter, ThrottleStatus, actual_cost, analyze};
+use crate::client_address::TrustedProxies;
+use crate::cost::{actual_cost, analyze};
 use crate::error;
+use crate::limiter::{BucketConfig, BucketKey, RateLimiter, StoreConfig, ThrottleStatus};
 
 /// Code of a request without valid credentials.
 pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
@@ -54,7 +56,7 @@ impl Default for HttpConfig {
 }
 
 /// Limits on each request and on each caller's traffic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestLimits {
     /// Highest cost one operation may request.
     pub max_cost: u64,
@@ -68,8 +70,10 @@ pub struct RequestLimits {
     pub timeout: Duration,
     /// Most operations in one batch.
     pub max_batch: usize,
-    /// Take the client address from `X-Forwarded-For` (behind a trusted load balancer).
-    pub trust_forwarded_for: bool,
+    /// Proxies whose `X-Forwarded-For` gives the client address (see [`crate::client_address`]).
+    pub trusted_proxies: TrustedProxies,
+    /// Where the buckets live, and how many this replica keeps.
+    pub buckets: StoreConfig,
 }
 
 impl Default for RequestLimits {
@@ -81,7 +85,8 @@ impl Default for RequestLimits {
             anonymous_bucket: BucketConfig { maximum: 5_000, restore_per_second: 100 },
             timeout: Duration::from_secs(15),
             max_batch: 10,
-            trust_forwarded_for: false,
+            trusted_proxies: TrustedProxies::none(),
+            buckets: StoreConfig::default(),
         }
     }
 }
@@ -104,7 +109,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over a schema built with `auth` (starts the audit writer: call within Tokio).
+    /// State over a schema built with `auth` (starts the audit writer and sets up the
+    /// limiter, which connects to a shared store lazily: call within Tokio).
     pub fn new(
         schema: ParkGraphSchema,
         db: DatabaseConnection,
@@ -112,7 +118,8 @@ impl AppState {
         limits: RequestLimits,
     ) -> Self {
         let audit = AuditSink::start(db.clone());
-        Self { schema, db, auth, limiter: Arc::new(RateLimiter::new()), limits, audit }
+        let limiter = Arc::new(RateLimiter::new(&limits.buckets));
+        Self { schema, db, auth, limiter, limits, audit }
     }
 }
 
@@ -166,14 +173,9 @@ fn error_body(message: &str, code: &str, extra: Option<serde_json::Value>) -> se
     serde_json::json!({ "errors": [{ "message": message, "extensions": extensions }] })
 }
 
-fn client_ip(request: &axum::extract::Request, trust_forwarded_for: bool) -> Option<String> {
-    if trust_forwarded_for
-        && let Some(forwarded) = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok())
-        && let Some(first) = forwarded.split(',').next().map(str::trim).filter(|s| !s.is_empty())
-    {
-        return Some(first.to_string());
-    }
-    request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string())
+fn client_address(request: &axum::extract::Request, trusted: &TrustedProxies) -> Option<IpAddr> {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    trusted.client_address(peer, request.headers())
 }
 
 fn rate_headers(headers: &mut HeaderMap, status: &ThrottleStatus, cost: u64) {
@@ -217,7 +219,8 @@ fn audit(sink: &AuditSink, entry: Audit) {
 
 async fn graphql(State(state): State<AppState>, request: axum::extract::Request) -> Response {
     let started = Instant::now();
-    let ip = client_ip(&request, state.limits.trust_forwarded_for);
+    let address = client_address(&request, &state.limits.trusted_proxies);
+    let ip = address.map(|address| address.to_string());
     let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(String::from);
     let caller = match state.auth.authenticate(authorization.as_deref()).await {
         Ok(caller) => caller,
@@ -287,12 +290,12 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
         request.set_parsed_query(doc);
     }
 
-    let (bucket_key, bucket) = match (&caller.jti, &ip) {
-        (Some(jti), _) => (format!("token:{jti}"), state.limits.token_bucket),
-        (None, Some(ip)) => (format!("ip:{ip}"), state.limits.anonymous_bucket),
-        (None, None) => ("ip:unknown".to_string(), state.limits.anonymous_bucket),
+    let (bucket_key, bucket) = match (caller.jti, address) {
+        (Some(jti), _) => (BucketKey::Token(jti), state.limits.token_bucket),
+        (None, Some(address)) => (BucketKey::Address(address), state.limits.anonymous_bucket),
+        (None, None) => (BucketKey::UnknownAddress, state.limits.anonymous_bucket),
     };
-    let _charged = match state.limiter.charge(&bucket_key, requested, bucket) {
+    let _charged = match state.limiter.charge(bucket_key, requested, bucket).await {
         Ok(status) => status,
         Err(throttled) => {
             let message = format!(
@@ -332,7 +335,7 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
             }
         }
     }
-    let status = state.limiter.refund(&bucket_key, requested.saturating_sub(actual), bucket);
+    let status = state.limiter.refund(bucket_key, requested.saturating_sub(actual), bucket).await;
     let cost = serde_json::json!({
         "requestedQueryCost": requested,
         "actualQueryCost": actual.min(requested),
@@ -374,13 +377,22 @@ async fn healthz() -> impl IntoResponse {
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
-        Ok(Ok(())) => (StatusCode::OK, Json(serde_json::json!({ "status": "ready" }))),
+    // Where the buckets are is reported, never a reason to fail: the limiter falls back
+    // to local buckets on its own.
+    let (database, rate_limits) =
+        tokio::join!(tokio::time::timeout(Duration::from_secs(2), state.db.ping()), state.limiter.store_status());
+    let rate_limits = rate_limits.to_string();
+    match database {
+        Ok(Ok(())) => (StatusCode::OK, Json(serde_json::json!({ "status": "ready", "rateLimits": rate_limits }))),
         Ok(Err(err)) => {
             tracing::warn!(%err, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database unavailable" })))
+            let body = serde_json::json!({ "status": "database unavailable", "rateLimits": rate_limits });
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body))
         }
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database timed out" }))),
+        Err(_) => {
+            let body = serde_json::json!({ "status": "database timed out", "rateLimits": rate_limits });
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body))
+        }
     }
 }
 

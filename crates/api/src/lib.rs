@@ -5,11 +5,13 @@
 //! to a fixed number of statements, the error codes, and the axum router serving it all.
 
 pub mod auth;
+pub mod client_address;
 pub mod connection;
 pub mod cost;
 pub mod error;
 pub mod http;
 pub mod id;
+pub mod limiter;
 pub mod loader;
 pub mod mutation;
 pub mod object;
