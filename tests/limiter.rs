@@ -1,0 +1,297 @@
+//! Rate-limit buckets end to end, through the HTTP router with real tokens: which address
+//! a request is charged to behind proxies (`limits.trusted_proxies`), one allowance shared
+//! by two servers through Redis (`limits.shared_store`), and serving on local buckets when
+//! Redis cannot be reached. Needs Redis on 127.0.0.1:6379 (each test uses its own keys).
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use common::TestDb;
+use http_body_util::BodyExt;
+use parkgraph::Config;
+use parkgraph::config::{KeyConfig, Secret};
+use parkgraph_api::auth::issue::{IssueRequest, issue};
+use parkgraph_domain::Role;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const SECRET: &str = "test-secret-of-at-least-thirty-two-bytes!";
+const REDIS: &str = "redis://127.0.0.1:6379";
+/// Nothing listens there: connections are refused at once.
+const NO_REDIS: &str = "redis://127.0.0.1:1";
+/// Asks for 31 points; the sample's 14 parks use 15 of them, so it leaves 25 of a fresh
+/// 40-point bucket: not enough to run it a second time.
+const PARKS_30: &str = "{ parks(first: 30) { nodes { nameZh } } }";
+
+fn config(test: &TestDb) -> Config {
+    let mut config = Config { database_url: test.url.clone(), ..Config::default() };
+    config.auth.keys = vec![KeyConfig {
+        kid: "k1".into(),
+        algorithm: "HS256".into(),
+        secret: Some(Secret(SECRET.into())),
+        secret_file: None,
+        private_key_file: None,
+        public_key_file: None,
+    }];
+    config.auth.signing_kid = Some("k1".into());
+    config.auth.dev_keys = false;
+    // Slow refills, so a slow machine cannot refill a bucket between two requests.
+    config.limits.token_bucket = 40;
+    config.limits.token_restore_per_second = 1;
+    config.limits.anonymous_bucket = 40;
+    config.limits.anonymous_restore_per_second = 1;
+    config
+}
+
+/// A key prefix no other test (or earlier run) uses.
+fn unique_prefix() -> String {
+    format!("parkgraph:test:{}:", uuid::Uuid::now_v7().simple())
+}
+
+struct Server {
+    router: axum::Router,
+    config: Config,
+    db: parkgraph_persistence::sea_orm::DatabaseConnection,
+}
+
+/// What a request looks like on the wire: its TCP peer and `X-Forwarded-For` lines.
+#[derive(Default)]
+struct Origin<'a> {
+    peer: Option<&'a str>,
+    forwarded_for: &'a [&'a str],
+    token: Option<&'a str>,
+}
+
+impl Server {
+    fn new(test: &TestDb, config: Config) -> Self {
+        let router = parkgraph::app(&config, test.db.clone()).expect("app builds");
+        Self { router, config, db: test.db.clone() }
+    }
+
+    async fn issue(&self, role: Role) -> (String, uuid::Uuid) {
+        let keys = parkgraph::keys::key_set(&self.config.auth, &self.config.database_url).expect("keys");
+        let partner = (role == Role::Partner).then(|| "acme".to_string());
+        let request = IssueRequest {
+            partner,
+            role,
+            scopes: None,
+            ttl: Duration::from_secs(3600),
+            subject: None,
+            description: None,
+        };
+        let (token, record) = issue(&self.db, &keys, request).await.expect("issues");
+        (token, record.jti)
+    }
+
+    async fn call(&self, query: &str, from: Origin<'_>) -> (StatusCode, Value) {
+        let payload = json!({ "query": query }).to_string();
+        let mut request = Request::post("/graphql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_LENGTH, payload.len());
+        for line in from.forwarded_for {
+            request = request.header("x-forwarded-for", *line);
+        }
+        if let Some(token) = from.token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let mut request = request.body(Body::from(payload)).expect("request");
+        if let Some(peer) = from.peer {
+            let peer: SocketAddr = peer.parse().expect("a socket address");
+            request.extensions_mut().insert(ConnectInfo(peer));
+        }
+        let response = self.router.clone().oneshot(request).await.expect("response");
+        let status = response.status();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    async fn readyz(&self) -> (StatusCode, Value) {
+        let request = Request::get("/readyz").body(Body::empty()).expect("request");
+        let response = self.router.clone().oneshot(request).await.expect("response");
+        let status = response.status();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+}
+
+fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>")
+}
+
+/// Points left in the bucket, from a response (or a refusal's error).
+fn available(body: &Value) -> u64 {
+    let cost = if body["errors"][0]["extensions"]["cost"].is_object() {
+        &body["errors"][0]["extensions"]["cost"]
+    } else {
+        &body["extensions"]["cost"]
+    };
+    cost["throttleStatus"]["currentlyAvailable"].as_u64().unwrap_or(u64::MAX)
+}
+
+#[tokio::test]
+async fn a_spoofed_left_most_address_behind_an_appending_proxy_does_not_choose_the_bucket() {
+    let test = TestDb::sample().await;
+    let mut cfg = config(&test);
+    cfg.limits.trusted_proxies = vec!["10.0.0.0/8".into()];
+    let server = Server::new(&test, cfg);
+    // The client (203.0.113.9) writes a different address each time; the proxy
+    // (10.0.0.2) appends the one it saw.
+    let (status, body) = server
+        .call(PARKS_30, Origin { peer: Some("10.0.0.2:40000"), forwarded_for: &["6.6.6.1, 203.0.113.9"], token: None })
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(available(&body) < 31, "{body}");
+    let (status, body) = server
+        .call(
+            PARKS_30,
+            Origin { peer: Some("10.0.0.2:40001"), forwarded_for: &["6.6.6.2", "203.0.113.9"], token: None },
+        )
+        .await;
+    assert_eq!((status, code(&body)), (StatusCode::TOO_MANY_REQUESTS, "THROTTLED"), "same bucket: {body}");
+    // Another client behind the same proxy has its own bucket.
+    let (status, body) = server
+        .call(PARKS_30, Origin { peer: Some("10.0.0.2:40002"), forwarded_for: &["198.51.100.4"], token: None })
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn forwarded_for_from_an_untrusted_peer_is_ignored() {
+    let test = TestDb::sample().await;
+    let mut cfg = config(&test);
+    cfg.limits.trusted_proxies = vec!["10.0.0.0/8".into()];
+    let server = Server::new(&test, cfg);
+    let peer = Some("203.0.113.50:5000");
+    let (status, body) = server.call(PARKS_30, Origin { peer, forwarded_for: &["1.1.1.1"], token: None }).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = server.call(PARKS_30, Origin { peer, forwarded_for: &["2.2.2.2"], token: None }).await;
+    assert_eq!((status, code(&body)), (StatusCode::TOO_MANY_REQUESTS, "THROTTLED"), "{body}");
+    // With no trusted proxy at all, the header is never read either.
+    let server = Server::new(&test, config(&test));
+    let peer = Some("10.0.0.2:5000");
+    let (status, _) = server.call(PARKS_30, Origin { peer, forwarded_for: &["1.1.1.1"], token: None }).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = server.call(PARKS_30, Origin { peer, forwarded_for: &["2.2.2.2"], token: None }).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_forwarded_for_that_is_not_an_address_is_never_a_bucket_or_an_audit_value() {
+    let test = TestDb::sample().await;
+    let mut cfg = config(&test);
+    cfg.limits.trusted_proxies = vec!["10.0.0.0/8".into()];
+    cfg.auth.revocation_cache_seconds = 1;
+    let server = Server::new(&test, cfg);
+    let proxy = Some("10.0.0.2:40000");
+    // Garbage ends the walk at the proxy: every garbage request shares the proxy's bucket.
+    let (status, body) =
+        server.call(PARKS_30, Origin { peer: proxy, forwarded_for: &["not-an-ip <script>"], token: None }).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) =
+        server.call(PARKS_30, Origin { peer: proxy, forwarded_for: &["also garbage, unknown"], token: None }).await;
+    assert_eq!((status, code(&body)), (StatusCode::TOO_MANY_REQUESTS, "THROTTLED"), "{body}");
+
+    // The audit trail records the last address established, never the header's text.
+    let (admin, _) = server.issue(Role::Admin).await;
+    let (partner, jti) = server.issue(Role::Partner).await;
+    let from = Origin { peer: proxy, forwarded_for: &["203.0.113.9, not-an-ip <script>"], token: Some(&partner) };
+    let (status, body) = server.call("{ parks(first: 1) { totalCount } }", from).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let query = format!(r#"{{ auditEvents(jti: "{jti}") {{ clientIp }} }}"#);
+    let mut events = Value::Null;
+    for _ in 0..50 {
+        let (_, body) = server.call(&query, Origin { token: Some(&admin), ..Origin::default() }).await;
+        if body["data"]["auditEvents"].as_array().is_some_and(|e| !e.is_empty()) {
+            events = body["data"]["auditEvents"].clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(events, json!([{ "clientIp": "10.0.0.2" }]));
+}
+
+#[tokio::test]
+async fn a_bad_trusted_proxy_or_shared_store_is_a_configuration_error() {
+    let test = TestDb::migrated().await;
+    let mut cfg = config(&test);
+    cfg.limits.trusted_proxies = vec!["10.0.0.0/8".into(), "lb.internal".into()];
+    let err = parkgraph::app(&cfg, test.db.clone()).err().expect("refused");
+    assert!(err.to_string().contains("trusted_proxies") && err.to_string().contains("lb.internal"), "{err}");
+    let mut cfg = config(&test);
+    cfg.limits.shared_store = Some(Secret("memcached://127.0.0.1".into()));
+    let err = parkgraph::app(&cfg, test.db.clone()).err().expect("refused");
+    assert!(err.to_string().contains("shared_store"), "{err}");
+}
+
+#[tokio::test]
+async fn two_servers_on_one_redis_share_one_allowance() {
+    let test = TestDb::sample().await;
+    let mut cfg = config(&test);
+    cfg.limits.shared_store = Some(Secret(REDIS.into()));
+    cfg.limits.shared_store_prefix = unique_prefix();
+    let first = Server::new(&test, cfg.clone());
+    let second = Server::new(&test, cfg.clone());
+    let (token, jti) = first.issue(Role::Partner).await;
+    let (status, body) = first.call(PARKS_30, Origin { token: Some(&token), ..Origin::default() }).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let left = available(&body);
+    assert!(left < 31, "{body}");
+    let (status, body) = second.call(PARKS_30, Origin { token: Some(&token), ..Origin::default() }).await;
+    assert_eq!((status, code(&body)), (StatusCode::TOO_MANY_REQUESTS, "THROTTLED"), "{body}");
+    assert!(available(&body) <= left + 5, "the second server sees the first one's spending: {body}");
+    for server in [&first, &second] {
+        let (status, body) = server.readyz().await;
+        assert_eq!((status, body["rateLimits"].as_str()), (StatusCode::OK, Some("shared")), "{body}");
+    }
+
+    // The bucket is a hash that expires in Redis once it would be full again.
+    let client = redis::Client::open(REDIS).expect("redis url");
+    let mut redis = client.get_multiplexed_async_connection().await.expect("redis answers");
+    let key = format!("{}token:{jti}", cfg.limits.shared_store_prefix);
+    let ttl: i64 = redis::cmd("TTL").arg(&key).query_async(&mut redis).await.expect("ttl");
+    assert!((1..=42).contains(&ttl), "expires by the time it refills (40 s at most): {ttl}");
+    let fields: Vec<String> = redis::cmd("HKEYS").arg(&key).query_async(&mut redis).await.expect("hkeys");
+    assert_eq!(fields.len(), 2, "{fields:?}");
+    let _: i64 = redis::cmd("DEL").arg(&key).query_async(&mut redis).await.expect("del");
+}
+
+#[tokio::test]
+async fn without_a_shared_store_each_server_has_its_own_buckets() {
+    let test = TestDb::sample().await;
+    let cfg = config(&test);
+    let first = Server::new(&test, cfg.clone());
+    let second = Server::new(&test, cfg);
+    let (token, _) = first.issue(Role::Partner).await;
+    for server in [&first, &second] {
+        let (status, body) = server.call(PARKS_30, Origin { token: Some(&token), ..Origin::default() }).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (_, body) = server.readyz().await;
+        assert_eq!(body["rateLimits"], "local");
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_shared_store_leaves_the_server_serving_on_local_buckets() {
+    let test = TestDb::sample().await;
+    let mut cfg = config(&test);
+    cfg.limits.shared_store = Some(Secret(NO_REDIS.into()));
+    cfg.limits.shared_store_prefix = unique_prefix();
+    // Startup does not wait for, or fail on, the store.
+    let server = Server::new(&test, cfg);
+    let (token, _) = server.issue(Role::Partner).await;
+    let started = std::time::Instant::now();
+    let (status, body) = server.call(PARKS_30, Origin { token: Some(&token), ..Origin::default() }).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(available(&body) < 31, "charged locally: {body}");
+    let (status, body) = server.call(PARKS_30, Origin { token: Some(&token), ..Origin::default() }).await;
+    assert_eq!((status, code(&body)), (StatusCode::TOO_MANY_REQUESTS, "THROTTLED"), "still limited: {body}");
+    assert!(started.elapsed() < Duration::from_secs(5), "no long waits on the store: {:?}", started.elapsed());
+    let (status, body) = server.readyz().await;
+    assert_eq!(status, StatusCode::OK, "readiness does not depend on the store: {body}");
+    assert_eq!(body["rateLimits"], "local (shared store unreachable)", "{body}");
+}
