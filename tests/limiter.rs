@@ -237,11 +237,11 @@ async fn a_bad_trusted_proxy_or_shared_store_is_a_configuration_error() {
     let test = TestDb::migrated().await;
     let mut cfg = config(&test);
     cfg.limits.trusted_proxies = vec!["10.0.0.0/8".into(), "lb.internal".into()];
-    let err = parkgraph::app(&cfg, test.db.clone()).err().expect("refused");
+    let err = parkgraph::app(&cfg, test.db.clone()).expect_err("refused");
     assert!(err.to_string().contains("trusted_proxies") && err.to_string().contains("lb.internal"), "{err}");
     let mut cfg = config(&test);
     cfg.limits.shared_store = Some(Secret("memcached://127.0.0.1".into()));
-    let err = parkgraph::app(&cfg, test.db.clone()).err().expect("refused");
+    let err = parkgraph::app(&cfg, test.db.clone()).expect_err("refused");
     assert!(err.to_string().contains("shared_store"), "{err}");
 }
 
@@ -312,4 +312,96 @@ async fn an_unreachable_shared_store_leaves_the_server_serving_on_local_buckets(
     let (status, body) = server.readyz().await;
     assert_eq!(status, StatusCode::OK, "readiness does not depend on the store: {body}");
     assert_eq!(body["rateLimits"], "local (shared store unreachable)", "{body}");
+}
+
+/// A TCP forwarder to Redis that a test can cut and restore, on the same port.
+struct Link {
+    port: u16,
+    target: String,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Link {
+    async fn open(target: String) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
+        let port = listener.local_addr().expect("addr").port();
+        let mut link = Self { port, target, task: None };
+        link.serve(listener);
+        link
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
+        let target = self.target.clone();
+        self.task = Some(tokio::spawn(async move {
+            // Dropping the set (when the task is aborted) closes every forwarded connection.
+            let mut connections = tokio::task::JoinSet::new();
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = target.clone();
+                connections.spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        }));
+    }
+
+    fn cut(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+
+    async fn restore(&mut self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await.expect("binds again");
+        self.serve(listener);
+    }
+}
+
+#[tokio::test]
+async fn the_server_rides_out_a_shared_store_outage_and_goes_back_to_it() {
+    let Some(redis_url) = test_redis().await else { return };
+    let target = redis::Client::open(redis_url.as_str()).expect("redis url").get_connection_info().addr().to_string();
+    let mut link = Link::open(target).await;
+    let test = TestDb::sample().await;
+    let mut cfg = config(&test);
+    cfg.limits.shared_store = Some(Secret(format!("redis://127.0.0.1:{}", link.port)));
+    let prefix = unique_prefix();
+    cfg.limits.shared_store_prefix = prefix.clone();
+    let server = Server::new(&test, cfg);
+    let (token, jti) = server.issue(Role::Partner).await;
+    let as_partner = || Origin { token: Some(&token), ..Origin::default() };
+    let (status, body) = server.call(PARKS_30, as_partner()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(server.readyz().await.1["rateLimits"], "shared");
+
+    link.cut();
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        let (status, body) = server.call("{ parks(first: 1) { totalCount } }", as_partner()).await;
+        assert_eq!(status, StatusCode::OK, "served during the outage: {body}");
+    }
+    assert!(started.elapsed() < Duration::from_secs(3), "no long waits: {:?}", started.elapsed());
+    let (status, body) = server.readyz().await;
+    assert_eq!((status, body["rateLimits"].as_str()), (StatusCode::OK, Some("local (shared store unreachable)")));
+
+    link.restore().await;
+    let mut back = Value::Null;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        back = server.readyz().await.1;
+        if back["rateLimits"] == "shared" {
+            break;
+        }
+    }
+    assert_eq!(back["rateLimits"], "shared", "{back}");
+    // Charges go to the shared bucket again: its `ts` (Redis's clock) moves.
+    let client = redis::Client::open(redis_url).expect("redis url");
+    let mut redis = client.get_multiplexed_async_connection().await.expect("redis answers");
+    let (now, _): (i64, i64) = redis::cmd("TIME").query_async(&mut redis).await.expect("time");
+    let (status, _) = server.call("{ parks(first: 1) { totalCount } }", as_partner()).await;
+    assert_eq!(status, StatusCode::OK);
+    let key = format!("{}token:{jti}", prefix);
+    let ts: f64 = redis::cmd("HGET").arg(&key).arg("ts").query_async(&mut redis).await.expect("the bucket exists");
+    assert!(ts >= now as f64, "charged in Redis after the outage: {ts} < {now}");
 }
