@@ -231,6 +231,30 @@ mod tests {
     }
 
     #[test]
+    fn rate_limit_stores_and_trusted_proxies_load_from_file_and_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "limits.toml",
+                "[limits]\ntrusted_proxies = [\"10.0.0.0/8\", \"192.0.2.7\"]\nmax_buckets = 500\n",
+            )?;
+            jail.set_env("PARKGRAPH_LIMITS__SHARED_STORE", "redis://:hunter2@127.0.0.1:6379/2");
+            jail.set_env("PARKGRAPH_LIMITS__SHARED_STORE_PREFIX", "staging:bucket:");
+            let config = Config::load(Some(Path::new("limits.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(config.limits.trusted_proxies, vec!["10.0.0.0/8".to_string(), "192.0.2.7".to_string()]);
+            assert_eq!(config.limits.max_buckets, 500);
+            assert_eq!(config.limits.shared_store_prefix, "staging:bucket:");
+            assert_eq!(config.limits.shared_store_timeout_ms, 250);
+            let store = config.limits.shared_store.as_ref().map(|s| s.0.as_str());
+            assert_eq!(store, Some("redis://:hunter2@127.0.0.1:6379/2"));
+            assert!(!format!("{config:?}").contains("hunter2"), "the store URL is never printed");
+            // The old switch is gone: a file that still sets it is refused, not ignored.
+            jail.create_file("old.toml", "[limits]\ntrust_forwarded_for = true\n")?;
+            assert!(Config::load(Some(Path::new("old.toml"))).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
     fn unknown_keys_and_missing_files_are_errors() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("bad.toml", "listne = \"x\"\n")?;

@@ -405,3 +405,27 @@ async fn the_server_rides_out_a_shared_store_outage_and_goes_back_to_it() {
     let ts: f64 = redis::cmd("HGET").arg(&key).arg("ts").query_async(&mut redis).await.expect("the bucket exists");
     assert!(ts >= now as f64, "charged in Redis after the outage: {ts} < {now}");
 }
+
+#[tokio::test]
+async fn the_redis_bucket_refunds_up_to_full_then_disappears_and_says_when_to_retry() {
+    use parkgraph_api::limiter::{BucketConfig, BucketKey, RateLimiter, SharedStoreConfig, StoreConfig};
+    let Some(redis_url) = test_redis().await else { return };
+    let prefix = unique_prefix();
+    let shared = SharedStoreConfig::new(&redis_url, prefix.clone(), Duration::from_millis(250)).expect("a redis url");
+    let limiter = RateLimiter::new(&StoreConfig { max_buckets: 10, shared: Some(shared) });
+    let config = BucketConfig { maximum: 40, restore_per_second: 1 };
+    let jti = uuid::Uuid::now_v7();
+    let key = BucketKey::Token(jti);
+    let status = limiter.charge(key, 30, config).await.expect("a full bucket pays");
+    assert_eq!(status.currently_available, 10);
+    let throttled = limiter.charge(key, 35, config).await.expect_err("10 left");
+    assert!((20..=25).contains(&throttled.retry_after_seconds), "25 points at 1/s: {throttled:?}");
+    assert_eq!(limiter.refund(key, 30, config).await.currently_available, 40);
+    let client = redis::Client::open(redis_url).expect("redis url");
+    let mut redis = client.get_multiplexed_async_connection().await.expect("redis answers");
+    let exists: i64 =
+        redis::cmd("EXISTS").arg(format!("{prefix}token:{jti}")).query_async(&mut redis).await.expect("exists");
+    assert_eq!(exists, 0, "a full bucket is not kept");
+    assert_eq!(limiter.local_buckets(), 0, "nothing was charged locally");
+    assert_eq!(limiter.store_status().await.to_string(), "shared");
+}

@@ -523,10 +523,19 @@ impl SharedBuckets {
         self.health.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// False while a recent failure says not to wait on the store.
+    /// False while a recent failure says not to wait on the store. Once the wait is
+    /// over, one caller probes the store and the others stay local until it answers.
     fn worth_trying(&self) -> bool {
-        let health = self.health();
-        !health.down || health.retry_at.is_none_or(|at| Instant::now() >= at)
+        let mut health = self.health();
+        if !health.down {
+            return true;
+        }
+        let now = Instant::now();
+        if health.retry_at.is_some_and(|at| now < at) {
+            return false;
+        }
+        health.retry_at = Some(now + RETRY_SHARED_AFTER);
+        true
     }
 
     fn succeeded(&self) {
