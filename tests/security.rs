@@ -67,6 +67,7 @@ impl Server {
             ttl: Duration::from_secs(3600),
             subject: None,
             description: None,
+            issued_by: None,
         };
         let (token, record) = issue(&self.test_db, &keys, request).await.expect("issues");
         (token, record.jti)
@@ -141,7 +142,7 @@ async fn every_bad_token_is_a_401_with_a_reason() {
     escalated["role"] = json!("ADMIN");
     let now = chrono::Utc::now().timestamp();
     let with = |f: &dyn Fn(&mut Claims)| {
-        let mut c = claims("PARTNER", jti);
+        let mut c = payload_of(&good);
         f(&mut c);
         sign(Some("k1"), Algorithm::HS256, SECRET, &c)
     };
@@ -576,4 +577,101 @@ async fn ed25519_key_pairs_from_pem_files_sign_and_verify() {
     let bad = KeyConfig { public_key_file: Some(dir.join("absent.pem")), ..ed(false) };
     let err = parkgraph::keys::key_set(&config(&test, vec![bad], "ed-2026").auth, &test.url).expect_err("missing file");
     assert!(err.to_string().contains("absent.pem"), "{err}");
+}
+
+fn payload_of(token: &str) -> Claims {
+    use base64::Engine;
+    let part = token.split('.').nth(1).expect("payload");
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).expect("b64"))
+        .expect("claims")
+}
+
+#[tokio::test]
+async fn a_partner_re_signing_its_own_token_with_the_right_key_is_refused() {
+    let test = TestDb::sample().await;
+    let server = Server::new(&test, config(&test, vec![hmac_key("k1", SECRET)], "k1"));
+    let (partner, jti) = server.issue(Role::Partner, Some("read:parks"), Some("acme")).await;
+    let genuine = payload_of(&partner);
+    let all_scopes = Scope::join(&Role::Admin.allowed_scopes());
+    let admin_probe = "{ apiTokens { jti } auditEvents { status } }";
+    let resigned = |f: &dyn Fn(&mut Claims)| {
+        let mut claims = genuine.clone();
+        f(&mut claims);
+        sign(Some("k1"), Algorithm::HS256, SECRET, &claims)
+    };
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "role ADMIN with every scope",
+            resigned(&|c| {
+                c.role = "ADMIN".into();
+                c.scope = all_scopes.clone();
+            }),
+            "role",
+        ),
+        (
+            "scopes above the partner ceiling",
+            resigned(&|c| c.scope = "read:parks read:internal admin:tokens".into()),
+            "scopes",
+        ),
+        ("more scopes within the ceiling", resigned(&|c| c.scope = "read:parks read:organizations".into()), "scopes"),
+        ("a later expiry", resigned(&|c| c.exp += 365 * 24 * 3600), "expiry"),
+        ("another subject", resigned(&|c| c.sub = "staff:admin".into()), "subject"),
+        ("another partner", resigned(&|c| c.partner_id = Some(uuid::Uuid::now_v7())), "partner"),
+    ];
+    for (name, token, field) in cases {
+        let (status, _, body) = server.as_token(admin_probe, &token).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{name}: {body}");
+        assert_eq!(code(&body), "UNAUTHENTICATED", "{name}");
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("altered") && message.contains(field), "{name}: {message:?}");
+    }
+    let mint = r#"mutation { issueToken(input: { role: "ADMIN", ttl: "30d" }) { token } }"#;
+    let (status, _, _) = server.as_token(mint, &resigned(&|c| c.role = "ADMIN".into())).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a re-signed token cannot mint an ADMIN token");
+
+    // The genuine token keeps working, with the stored grant and nothing more.
+    let (status, _, body) = server.as_token("{ viewer { role scopes subject } }", &partner).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["data"]["viewer"],
+        json!({ "role": "PARTNER", "scopes": ["read:parks"], "subject": "partner:acme" })
+    );
+    let (_, _, body) = server.as_token("{ apiTokens { jti } }", &partner).await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    let _ = jti;
+}
+
+#[tokio::test]
+async fn the_stored_expiry_wins_over_the_token_and_tokens_record_who_issued_them() {
+    let test = TestDb::sample().await;
+    let server = Server::new(&test, config(&test, vec![hmac_key("k1", SECRET)], "k1"));
+    let (admin, admin_jti) = server.issue(Role::Admin, None, None).await;
+    let mint = r#"mutation { issueToken(input: { partner: "acme", role: "PARTNER", ttl: "1h" }) { token apiToken { jti issuedBy } } }"#;
+    let (_, _, body) = server.as_token(mint, &admin).await;
+    let issued = &body["data"]["issueToken"];
+    assert_eq!(issued["apiToken"]["issuedBy"], json!(admin_jti.to_string()), "{body}");
+    let minted_jti: uuid::Uuid = issued["apiToken"]["jti"].as_str().expect("jti").parse().expect("uuid");
+    let (_, _, body) = server.as_token("{ apiTokens { jti issuedBy } }", &admin).await;
+    let listed = body["data"]["apiTokens"].as_array().expect("tokens").clone();
+    assert!(
+        listed
+            .iter()
+            .any(|t| t["jti"] == json!(minted_jti.to_string()) && t["issuedBy"] == json!(admin_jti.to_string())),
+        "{body}"
+    );
+    assert!(listed.iter().any(|t| t["jti"] == json!(admin_jti.to_string()) && t["issuedBy"].is_null()), "{body}");
+
+    // Shorten the stored expiry (as an operator cutting a token's life would): the token's
+    // own, later `exp` no longer counts.
+    let token = issued["token"].as_str().expect("token").to_string();
+    let past = chrono::Utc::now() - chrono::Duration::minutes(5);
+    use parkgraph_persistence::sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+    let record = parkgraph_persistence::access::token(&test.db, minted_jti).await.expect("reads").expect("stored");
+    let mut active = record.into_active_model();
+    active.expires_at = Set(past);
+    active.update(&test.db).await.expect("updates");
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let (status, _, body) = server.as_token("{ parks { totalCount } }", &token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("expired")), "{body}");
 }

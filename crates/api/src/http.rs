@@ -31,10 +31,7 @@ use crate::auth::{AuthFailure, Authenticator, Caller};
 use crate::cost::{BucketConfig, RateLimiter, ThrottleStatus, actual_cost, analyze};
 use crate::error;
 
-/// Code of a request without valid credentials.
-pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
-/// Code of a request refused by the rate limit.
-pub const THROTTLED: &str = "THROTTLED";
+pub use crate::error::code::{THROTTLED, UNAUTHENTICATED};
 
 /// HTTP settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -327,7 +324,7 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
                     format!("the operation took longer than {} ms and was stopped", state.limits.timeout.as_millis()),
                     None,
                 );
-                error.extensions.get_or_insert_with(Default::default).set("code", "TIMEOUT");
+                error.extensions.get_or_insert_with(Default::default).set("code", error::code::TIMEOUT);
                 responses.push(async_graphql::Response::from_errors(vec![error]));
             }
         }

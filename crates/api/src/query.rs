@@ -346,13 +346,13 @@ impl Query {
     }
 
     /// The caller as the server sees it: role, scopes, subject.
-    async fn viewer(&self, ctx: &Context<'_>) -> Viewer {
-        let caller = crate::policy::caller(ctx);
-        Viewer {
+    async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Viewer> {
+        let caller = crate::policy::caller(ctx)?;
+        Ok(Viewer {
             role: caller.role.code().into(),
             scopes: caller.scopes.iter().map(|s| s.code().to_string()).collect(),
             subject: caller.subject.clone(),
-        }
+        })
     }
 
     /// Issued tokens, newest first (administrators with `admin:tokens`).
