@@ -675,3 +675,52 @@ async fn the_stored_expiry_wins_over_the_token_and_tokens_record_who_issued_them
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("expired")), "{body}");
 }
+
+#[tokio::test]
+async fn aliases_and_fragments_pay_for_every_item_they_return() {
+    let test = TestDb::sample().await;
+    let mut cfg = config(&test, vec![hmac_key("k1", SECRET)], "k1");
+    cfg.limits.anonymous_bucket = 2_000;
+    cfg.limits.anonymous_restore_per_second = 1;
+    let server = Server::new(&test, cfg);
+    let (_, _, body) = server.call("{ parks(first: 1) { nodes { id } } }", None).await;
+    let id = body["data"]["parks"]["nodes"][0]["id"].as_str().expect("id").to_string();
+
+    let shapes = [
+        "{ parks(first: 100) { n: nodes { id } } }",
+        "{ p: parks(first: 100) { e: edges { n: node { id } } } }",
+        "{ parks(first: 100) { ...P } } fragment P on ParkConnection { items: nodes { id } }",
+        "{ parks(first: 100) { ... on ParkConnection { items: nodes { id } } } }",
+        "{ parks(first: 100) { a: nodes { id } b: nodes { id } } }",
+    ];
+    for query in shapes {
+        let (status, _, body) = server.call(query, None).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {body}");
+        let returned = body["data"]
+            .as_object()
+            .and_then(|d| d.values().next())
+            .and_then(|c| c.as_object())
+            .and_then(|c| c.values().find_map(|v| v.as_array()))
+            .map_or(0, Vec::len) as u64;
+        assert!(returned > 10, "{query}: {body}");
+        assert_eq!(body["extensions"]["cost"]["actualQueryCost"], 1 + returned, "{query}: {body}");
+    }
+
+    // Nine aliased `nodes(ids:)` of 100 ids each cost 900 points, aliases or not.
+    let ids = vec![format!("\"{id}\""); 100].join(",");
+    let aliased: String = (0..9).map(|i| format!("n{i}: nodes(ids: [{ids}]) {{ id }} ")).collect();
+    let query = format!("{{ {aliased} }}");
+    let (status, _, body) = server.call(&query, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["extensions"]["cost"]["actualQueryCost"], 901, "{}", body["extensions"]);
+    let mut throttled = false;
+    for _ in 0..3 {
+        let (status, _, body) = server.call(&query, None).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(code(&body), "THROTTLED");
+            throttled = true;
+            break;
+        }
+    }
+    assert!(throttled, "2,000 points pay for two such requests, not four");
+}

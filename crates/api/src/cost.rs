@@ -4,11 +4,18 @@
 //! The cost of an operation is 1 plus the number of items its connections may return:
 //! a connection asking for `first: 50` inside a page of 100 costs 5,000. (`nodes(ids:)`
 //! counts its ids; a connection without `first`/`last` counts the default page of 20.)
-//! After execution the *actual* cost counts the items really returned; the difference is
-//! refunded to the bucket, as on GitHub's and Shopify's partner APIs.
+//! After execution the *actual* cost counts the items really returned, as counted by the
+//! resolvers themselves into the request's [`CostMeter`] (each connection page once,
+//! `nodes(ids:)` by its ids), so neither aliases nor fragments change what is charged;
+//! the difference is refunded to the bucket, as on GitHub's and Shopify's partner APIs.
+//!
+//! Both counts follow field *definitions*, never response names: a connection is a field
+//! whose selection reaches `edges` or `nodes` directly or through fragments, and an alias
+//! renames a field without changing what it costs.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet};
@@ -47,10 +54,19 @@ fn page_size(field: &async_graphql::parser::types::Field, variables: &Variables)
     None
 }
 
-fn is_connection(field: &async_graphql::parser::types::Field) -> bool {
-    field.selection_set.node.items.iter().any(|item| match &item.node {
+/// True when the selection reaches a connection's `edges` or `nodes`, directly, under an
+/// alias, or through named and inline fragments.
+fn selects_items(doc: &ExecutableDocument, set: &SelectionSet, depth: usize) -> bool {
+    if depth > MAX_FRAGMENT_DEPTH {
+        return false;
+    }
+    set.items.iter().any(|item| match &item.node {
         Selection::Field(f) => matches!(f.node.name.node.as_str(), "edges" | "nodes"),
-        _ => false,
+        Selection::InlineFragment(fragment) => selects_items(doc, &fragment.node.selection_set.node, depth + 1),
+        Selection::FragmentSpread(spread) => doc
+            .fragments
+            .get(&spread.node.fragment_name.node)
+            .is_some_and(|fragment| selects_items(doc, &fragment.node.selection_set.node, depth + 1)),
     })
 }
 
@@ -74,7 +90,7 @@ impl Walker<'_> {
                     let explicit = page_size(field, self.variables);
                     let page = match explicit {
                         Some(n) => Some(n),
-                        None if is_connection(field) => Some(DEFAULT_PAGE_SIZE as u64),
+                        None if selects_items(self.doc, &field.selection_set.node, 0) => Some(DEFAULT_PAGE_SIZE as u64),
                         None => None,
                     };
                     let inner = match page {
@@ -115,20 +131,33 @@ pub fn analyze(doc: &ExecutableDocument, operation_name: Option<&str>, variables
     Analysis { requested_cost: 1u64.saturating_add(cost), fields: walker.fields }
 }
 
-/// The actual cost of a response: 1 plus the items its connections returned.
-pub fn actual_cost(data: &serde_json::Value) -> u64 {
-    fn walk(value: &serde_json::Value) -> u64 {
-        match value {
-            serde_json::Value::Object(map) => {
-                let edges = map.get("edges").and_then(|v| v.as_array()).map_or(0, Vec::len);
-                let nodes = map.get("nodes").and_then(|v| v.as_array()).map_or(0, Vec::len);
-                edges.max(nodes) as u64 + map.values().map(walk).sum::<u64>()
-            }
-            serde_json::Value::Array(items) => items.iter().map(walk).sum(),
-            _ => 0,
+/// Counts the items a request's resolvers really returned; attached to each request's
+/// data by the HTTP handler and read after execution for the actual cost.
+#[derive(Debug, Clone, Default)]
+pub struct CostMeter(Arc<AtomicU64>);
+
+impl CostMeter {
+    /// A meter at zero.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds returned items.
+    pub fn add(&self, items: u64) {
+        self.0.fetch_add(items, Ordering::Relaxed);
+    }
+
+    /// Adds `items` to the meter of the request `ctx` runs in, if it has one.
+    pub fn charge(ctx: &async_graphql::Context<'_>, items: usize) {
+        if let Some(meter) = ctx.data_opt::<Self>() {
+            meter.add(items as u64);
         }
     }
-    1 + walk(data)
+
+    /// The actual cost: 1 plus the items returned.
+    pub fn actual_cost(&self) -> u64 {
+        1u64.saturating_add(self.0.load(Ordering::Relaxed))
+    }
 }
 
 /// A bucket's state, as reported in `extensions.cost.throttleStatus`.
@@ -267,8 +296,19 @@ mod tests {
     }
 
     #[test]
-    fn actual_cost_counts_returned_items() {
-        let data = serde_json::json!({ "parks": { "nodes": [{ "children": { "edges": [1, 2] } }, {}] } });
-        assert_eq!(actual_cost(&data), 1 + 2 + 2);
+    fn aliases_fragments_and_inline_fragments_are_priced_by_field_definitions() {
+        let plain = cost_of("{ parks { nodes { nameZh } } }", serde_json::json!({})).requested_cost;
+        for query in [
+            "{ parks { n: nodes { nameZh } } }",
+            "{ p: parks { e: edges { node { nameZh } } } }",
+            "{ parks { ...P } } fragment P on ParkConnection { nodes { nameZh } }",
+            "{ parks { ... on ParkConnection { items: nodes { nameZh } } } }",
+            "{ parks { ...Outer } } fragment Outer on ParkConnection { ...Inner } fragment Inner on ParkConnection { nodes { nameZh } }",
+        ] {
+            assert_eq!(cost_of(query, serde_json::json!({})).requested_cost, plain, "{query}");
+        }
+        let ids: Vec<String> = (0..100).map(|i| format!("\"id{i}\"")).collect();
+        let aliased: String = (0..9).map(|i| format!("n{i}: nodes(ids: [{}]) {{ id }} ", ids.join(","))).collect();
+        assert_eq!(cost_of(&format!("{{ {aliased} }}"), serde_json::json!({})).requested_cost, 1 + 900);
     }
 }

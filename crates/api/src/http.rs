@@ -28,7 +28,7 @@ use uuid::Uuid;
 
 use crate::ParkGraphSchema;
 use crate::auth::{AuthFailure, Authenticator, Caller};
-use crate::cost::{BucketConfig, RateLimiter, ThrottleStatus, actual_cost, analyze};
+use crate::cost::{BucketConfig, CostMeter, RateLimiter, ThrottleStatus, analyze};
 use crate::error;
 
 pub use crate::error::code::{THROTTLED, UNAUTHENTICATED};
@@ -311,13 +311,13 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
     let mut actual = 0u64;
     let mut timed_out = false;
     for request in requests {
-        let request = request.data(caller.clone());
-        match tokio::time::timeout(state.limits.timeout, crate::execute(&state.schema, request)).await {
-            Ok(response) => {
-                let data = serde_json::to_value(&response.data).unwrap_or_default();
-                actual = actual.saturating_add(actual_cost(&data));
-                responses.push(response);
-            }
+        let meter = CostMeter::new();
+        let request = request.data(caller.clone()).data(meter.clone());
+        let outcome = tokio::time::timeout(state.limits.timeout, crate::execute(&state.schema, request)).await;
+        // Items returned so far are charged, even by an operation stopped at the limit.
+        actual = actual.saturating_add(meter.actual_cost());
+        match outcome {
+            Ok(response) => responses.push(response),
             Err(_) => {
                 timed_out = true;
                 let mut error = async_graphql::ServerError::new(
