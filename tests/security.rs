@@ -724,3 +724,168 @@ async fn aliases_and_fragments_pay_for_every_item_they_return() {
     }
     assert!(throttled, "2,000 points pay for two such requests, not four");
 }
+
+impl Server {
+    async fn send(&self, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+        let response = self.router.clone().oneshot(request).await.expect("response");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        (status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+}
+
+fn post(content_type: Option<&str>, body: String) -> axum::http::request::Builder {
+    let mut request = Request::post("/graphql").header(header::CONTENT_LENGTH, body.len());
+    if let Some(content_type) = content_type {
+        request = request.header(header::CONTENT_TYPE, content_type);
+    }
+    request
+}
+
+#[tokio::test]
+async fn refused_credentials_are_charged_to_the_address_and_echoed_only_in_short() {
+    let test = TestDb::sample().await;
+    let mut cfg = config(&test, vec![hmac_key("k1", SECRET)], "k1");
+    cfg.limits.anonymous_bucket = 200;
+    cfg.limits.anonymous_restore_per_second = 1;
+    cfg.limits.failed_auth_cost = 50;
+    let server = Server::new(&test, cfg);
+    let huge_kid = "k".repeat(300_000);
+    let forged = sign(Some(&huge_kid), Algorithm::HS256, SECRET, &claims("PARTNER", uuid::Uuid::now_v7()));
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let (status, _, body) = server.as_token("{ parks { totalCount } }", &forged).await;
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.len() < 400, "the refusal echoes {} bytes", message.len());
+        statuses.push(status);
+    }
+    assert_eq!(&statuses[..4], &[StatusCode::UNAUTHORIZED; 4], "{statuses:?}");
+    assert_eq!(statuses[4], StatusCode::TOO_MANY_REQUESTS, "failures empty the address's bucket: {statuses:?}");
+    let (status, _, _) = server.call("{ parks { totalCount } }", None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the same address is throttled for anonymous reads too");
+}
+
+#[tokio::test]
+async fn a_malformed_authorization_header_is_refused_not_served_as_anonymous() {
+    let test = TestDb::sample().await;
+    let server = Server::new(&test, config(&test, vec![hmac_key("k1", SECRET)], "k1"));
+    let payload = json!({ "query": "{ viewer { role } }" }).to_string();
+    let non_ascii = axum::http::HeaderValue::from_bytes(b"Bearer \xff\xfe").expect("opaque header value");
+    let request = post(Some("application/json"), payload.clone())
+        .header(header::AUTHORIZATION, non_ascii)
+        .body(Body::from(payload.clone()))
+        .expect("request");
+    let (status, _, body) = server.send(request).await;
+    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"), "{body}");
+    let request = post(Some("application/json"), payload.clone())
+        .header(header::AUTHORIZATION, "Bearer a.b.c")
+        .header(header::AUTHORIZATION, "Bearer d.e.f")
+        .body(Body::from(payload))
+        .expect("request");
+    let (status, _, _) = server.send(request).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn posts_a_browser_sends_without_preflight_are_refused_unless_they_carry_the_csrf_header() {
+    let test = TestDb::sample().await;
+    let server = Server::new(&test, config(&test, vec![hmac_key("k1", SECRET)], "k1"));
+    let payload = json!({ "query": "{ parks { totalCount } }" }).to_string();
+    for content_type in [
+        Some("text/plain"),
+        Some("text/plain;charset=UTF-8"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        None,
+    ] {
+        let request = post(content_type, payload.clone()).body(Body::from(payload.clone())).expect("request");
+        let (status, _, body) = server.send(request).await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{content_type:?}: {body}");
+        assert_eq!(code(&body), "BAD_USER_INPUT");
+        assert!(body.get("data").is_none(), "nothing ran: {body}");
+    }
+    let request = post(Some("text/plain"), payload.clone())
+        .header("x-parkgraph-csrf", "1")
+        .body(Body::from(payload.clone()))
+        .expect("request");
+    let (status, _, body) = server.send(request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let request =
+        post(Some("application/json; charset=utf-8"), payload.clone()).body(Body::from(payload)).expect("request");
+    let (status, _, _) = server.send(request).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn oversized_or_nul_string_arguments_are_bad_user_input_before_anything_runs() {
+    let test = TestDb::sample().await;
+    let server = Server::new(&test, config(&test, vec![hmac_key("k1", SECRET)], "k1"));
+    let long = "光".repeat(50_000);
+    let (status, _, body) = server
+        .call(&format!(r#"{{ organizations(filter: {{ nameContains: "{long}" }}) {{ totalCount }} }}"#), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+    assert!(body.get("data").is_none(), "{body}");
+    assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("nameContains")), "{body}");
+
+    let payload = json!({
+        "query": "query($f: OrganizationFilter) { organizations(filter: $f) { totalCount } }",
+        "variables": { "f": { "nameContains": "\u{0}" } }
+    })
+    .to_string();
+    let request = post(Some("application/json"), payload.clone()).body(Body::from(payload)).expect("request");
+    let (_, _, body) = server.send(request).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "a NUL must not match everything: {body}");
+    assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("NUL")), "{body}");
+}
+
+#[tokio::test]
+async fn introspection_and_suggestions_follow_the_configuration_and_the_caller() {
+    let test = TestDb::sample().await;
+    let introspect = "{ __schema { queryType { name } } }";
+    let misspelt = "{ enterprises(first: 1) { nodes { staffNote } } }";
+
+    let open = Server::new(&test, config(&test, vec![hmac_key("k1", SECRET)], "k1"));
+    let (analyst, _) = open.issue(Role::Analyst, None, None).await;
+    let (_, _, body) = open.call(introspect, None).await;
+    assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query", "introspection = all by default: {body}");
+    let (_, _, body) = open.call(misspelt, None).await;
+    let anonymous = body["errors"][0]["message"].as_str().unwrap_or_default().to_string();
+    assert!(!anonymous.is_empty() && !anonymous.contains("Did you mean"), "{anonymous}");
+    let (_, _, body) = open.as_token(misspelt, &analyst).await;
+    let staff = body["errors"][0]["message"].as_str().unwrap_or_default().to_string();
+    assert!(staff.contains("Did you mean") && staff.contains("staffNotes"), "{staff}");
+
+    let mut cfg = config(&test, vec![hmac_key("k1", SECRET)], "k1");
+    cfg.limits.introspection = "authenticated".into();
+    let closed = Server::new(&test, cfg.clone());
+    let (_, _, body) = closed.call(introspect, None).await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    assert!(body.get("data").is_none(), "{body}");
+    let (_, _, body) =
+        closed.call("query { ...Sneaky } fragment Sneaky on Query { __type(name: \"Query\") { name } }", None).await;
+    assert_eq!(code(&body), "FORBIDDEN", "through a fragment too: {body}");
+    let (_, _, body) = closed.as_token(introspect, &analyst).await;
+    assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query", "{body}");
+
+    cfg.limits.introspection = "off".into();
+    let off = Server::new(&test, cfg.clone());
+    let (_, _, body) = off.as_token(introspect, &analyst).await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    cfg.limits.introspection = "sometimes".into();
+    let err = parkgraph::app(&cfg, test.db.clone()).err().expect("a bad value is a configuration error");
+    assert!(err.to_string().contains("introspection"), "{err}");
+}
+
+#[tokio::test]
+async fn a_request_without_an_attached_caller_fails_closed() {
+    let test = TestDb::sample().await;
+    let schema = test.schema();
+    let response = parkgraph_api::execute(&schema, "{ viewer { role } parks { totalCount } }").await;
+    let response = serde_json::to_value(&response).expect("json");
+    let codes = common::codes(&response);
+    assert!(!codes.is_empty() && codes.iter().all(|c| c == "UNAUTHENTICATED"), "{response}");
+    assert!(response["data"].is_null(), "nothing is served: {response}");
+}

@@ -25,12 +25,45 @@ use serde::Serialize;
 use crate::connection::DEFAULT_PAGE_SIZE;
 
 /// What the analysis found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Analysis {
     /// The most the operation can cost.
     pub requested_cost: u64,
     /// Fields selected, aliases included, fragments expanded.
     pub fields: usize,
+    /// The first argument the operation may not pass (a string over the length limit, or
+    /// one holding a NUL character), described for the caller.
+    pub bad_argument: Option<String>,
+    /// The operation asks for `__schema` or `__type` (introspection).
+    pub introspects: bool,
+}
+
+/// Finds a string in an argument value (variables substituted) that is longer than
+/// `max_chars` or holds a NUL character, and says where it is.
+fn bad_string(value: &ConstValue, path: &mut Vec<String>, max_chars: usize) -> Option<String> {
+    match value {
+        ConstValue::String(text) => {
+            if text.contains('\0') {
+                Some(format!("argument `{}` holds a NUL character", path.join(".")))
+            } else if text.len() > max_chars && text.chars().count() > max_chars {
+                Some(format!(
+                    "argument `{}` is {} characters long, more than the limit of {max_chars}",
+                    path.join("."),
+                    text.chars().count()
+                ))
+            } else {
+                None
+            }
+        }
+        ConstValue::List(items) => items.iter().find_map(|item| bad_string(item, path, max_chars)),
+        ConstValue::Object(fields) => fields.iter().find_map(|(name, item)| {
+            path.push(name.to_string());
+            let found = bad_string(item, path, max_chars);
+            path.pop();
+            found
+        }),
+        _ => None,
+    }
 }
 
 const MAX_FRAGMENT_DEPTH: usize = 32;
@@ -74,9 +107,27 @@ struct Walker<'a> {
     doc: &'a ExecutableDocument,
     variables: &'a Variables,
     fields: usize,
+    max_string: usize,
+    bad_argument: Option<String>,
+    introspects: bool,
 }
 
 impl Walker<'_> {
+    fn check_arguments(&mut self, field: &async_graphql::parser::types::Field) {
+        for (name, value) in &field.arguments {
+            let Ok(value) = value.node.clone().into_const_with(|var: Name| {
+                Ok::<_, ()>(self.variables.get(&var).cloned().unwrap_or(ConstValue::Null))
+            }) else {
+                continue;
+            };
+            let mut path = vec![format!("{}.{}", field.name.node, name.node)];
+            if let Some(problem) = bad_string(&value, &mut path, self.max_string) {
+                self.bad_argument = Some(problem);
+                return;
+            }
+        }
+    }
+
     fn cost(&mut self, set: &SelectionSet, multiplier: u64, depth: usize) -> u64 {
         if depth > MAX_FRAGMENT_DEPTH {
             return 0;
@@ -87,6 +138,12 @@ impl Walker<'_> {
                 Selection::Field(field) => {
                     self.fields += 1;
                     let field = &field.node;
+                    if matches!(field.name.node.as_str(), "__schema" | "__type") {
+                        self.introspects = true;
+                    }
+                    if self.bad_argument.is_none() {
+                        self.check_arguments(field);
+                    }
                     let explicit = page_size(field, self.variables);
                     let page = match explicit {
                         Some(n) => Some(n),
@@ -117,8 +174,14 @@ impl Walker<'_> {
     }
 }
 
-/// Analyses the operation a request will run (by name, or the only one).
-pub fn analyze(doc: &ExecutableDocument, operation_name: Option<&str>, variables: &Variables) -> Analysis {
+/// Analyses the operation a request will run (by name, or the only one); string
+/// arguments may hold at most `max_string` characters.
+pub fn analyze(
+    doc: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &Variables,
+    max_string: usize,
+) -> Analysis {
     let operation = match (&doc.operations, operation_name) {
         (DocumentOperations::Single(op), _) => Some(op),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(&Name::new(name)),
@@ -126,9 +189,14 @@ pub fn analyze(doc: &ExecutableDocument, operation_name: Option<&str>, variables
         _ => None,
     };
     let Some(operation) = operation else { return Analysis::default() };
-    let mut walker = Walker { doc, variables, fields: 0 };
+    let mut walker = Walker { doc, variables, fields: 0, max_string, bad_argument: None, introspects: false };
     let cost = walker.cost(&operation.node.selection_set.node, 1, 0);
-    Analysis { requested_cost: 1u64.saturating_add(cost), fields: walker.fields }
+    Analysis {
+        requested_cost: 1u64.saturating_add(cost),
+        fields: walker.fields,
+        bad_argument: walker.bad_argument,
+        introspects: walker.introspects,
+    }
 }
 
 /// Counts the items a request's resolvers really returned; attached to each request's
@@ -258,7 +326,7 @@ mod tests {
 
     fn cost_of(query: &str, variables: serde_json::Value) -> Analysis {
         let doc = async_graphql::parser::parse_query(query).expect("parses");
-        analyze(&doc, None, &Variables::from_json(variables))
+        analyze(&doc, None, &Variables::from_json(variables), 1_000)
     }
 
     #[test]
@@ -282,6 +350,29 @@ mod tests {
         );
         assert_eq!(a.requested_cost, 21);
         assert_eq!(a.fields, 6);
+    }
+
+    #[test]
+    fn long_or_nul_string_arguments_are_found_in_literals_and_variables() {
+        let long = "x".repeat(1_001);
+        let a = cost_of(
+            &format!("{{ parks(filter: {{ nameContains: \"{long}\" }}) {{ totalCount }} }}"),
+            serde_json::json!({}),
+        );
+        assert!(
+            a.bad_argument.as_deref().is_some_and(|m| m.contains("parks.filter.nameContains") && m.contains("1001")),
+            "{a:?}"
+        );
+        let b = cost_of(
+            "query($f: ParkFilter) { parks(filter: $f) { totalCount } }",
+            serde_json::json!({ "f": { "city": "武汉\u{0}" } }),
+        );
+        assert!(b.bad_argument.as_deref().is_some_and(|m| m.contains("NUL")), "{b:?}");
+        let fine = cost_of(
+            &format!("{{ parks(filter: {{ nameContains: \"{}\" }}) {{ totalCount }} }}", "光".repeat(1_000)),
+            serde_json::json!({}),
+        );
+        assert_eq!(fine.bad_argument, None, "1,000 characters are allowed, whatever their byte length");
     }
 
     #[test]

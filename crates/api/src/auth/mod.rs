@@ -67,6 +67,9 @@ pub enum AuthFailure {
     /// Anonymous access is turned off.
     #[error("this server requires a token: send `Authorization: Bearer <token>`")]
     TokenRequired,
+    /// The header is present but unreadable (non-ASCII bytes, or sent twice).
+    #[error("{0}")]
+    MalformedHeader(&'static str),
     /// The header is not `Bearer <token>`.
     #[error("the Authorization header must be `Bearer <token>`")]
     BadScheme,
