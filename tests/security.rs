@@ -875,7 +875,7 @@ async fn introspection_and_suggestions_follow_the_configuration_and_the_caller()
     let (_, _, body) = off.as_token(introspect, &analyst).await;
     assert_eq!(code(&body), "FORBIDDEN", "{body}");
     cfg.limits.introspection = "sometimes".into();
-    let err = parkgraph::app(&cfg, test.db.clone()).err().expect("a bad value is a configuration error");
+    let Err(err) = parkgraph::app(&cfg, test.db.clone()) else { panic!("a bad value is a configuration error") };
     assert!(err.to_string().contains("introspection"), "{err}");
 }
 

@@ -296,7 +296,7 @@ pub const CSRF_HEADER: &str = "x-parkgraph-csrf";
 /// Refuses POSTs a browser could send cross-origin without a preflight (`text/plain`,
 /// forms, multipart) unless they carry [`CSRF_HEADER`]: a page on another site must not
 /// be able to run operations with a visitor's ambient credentials.
-fn csrf_safe(headers: &HeaderMap) -> Result<(), Response> {
+fn csrf_refusal(headers: &HeaderMap) -> Option<Response> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -304,14 +304,16 @@ fn csrf_safe(headers: &HeaderMap) -> Result<(), Response> {
         .map(|v| v.trim().to_ascii_lowercase());
     let json = matches!(content_type.as_deref(), Some("application/json" | "application/graphql-response+json"));
     if json || headers.get(CSRF_HEADER).is_some_and(|v| !v.is_empty()) {
-        return Ok(());
+        return None;
     }
     let message = format!(
         "POST /graphql with `Content-Type: application/json`; other content types ({}) need the `{CSRF_HEADER}` header",
         truncated(content_type.as_deref().unwrap_or("none"))
     );
-    Err((StatusCode::UNSUPPORTED_MEDIA_TYPE, Json(error_body(&message, error::code::BAD_USER_INPUT, None)))
-        .into_response())
+    Some(
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, Json(error_body(&message, error::code::BAD_USER_INPUT, None)))
+            .into_response(),
+    )
 }
 
 /// Answers a request whose credentials were refused: the failure is charged to the
@@ -341,7 +343,7 @@ fn refuse(state: &AppState, ip: Option<&str>, failure: &AuthFailure) -> Response
 async fn graphql(State(state): State<AppState>, request: axum::extract::Request) -> Response {
     let started = Instant::now();
     let ip = client_ip(&request, state.limits.trust_forwarded_for);
-    if let Err(refusal) = csrf_safe(request.headers()) {
+    if let Some(refusal) = csrf_refusal(request.headers()) {
         return refusal;
     }
     let caller = match authorization(request.headers()) {
