@@ -138,6 +138,12 @@ pub struct LimitsConfig {
     pub shared_store_prefix: String,
     /// Longest wait for the shared store, in milliseconds, before charging locally.
     pub shared_store_timeout_ms: u64,
+    /// Points a request with refused credentials costs its client address's bucket.
+    pub failed_auth_cost: u64,
+    /// Longest string argument or variable accepted, in characters.
+    pub max_string_chars: usize,
+    /// Who may introspect the schema: `all`, `authenticated` or `off`.
+    pub introspection: String,
 }
 
 impl Default for LimitsConfig {
@@ -156,6 +162,9 @@ impl Default for LimitsConfig {
             shared_store: None,
             shared_store_prefix: "parkgraph:bucket:".into(),
             shared_store_timeout_ms: 250,
+            failed_auth_cost: 50,
+            max_string_chars: 1_000,
+            introspection: "all".into(),
         }
     }
 }

@@ -77,7 +77,8 @@ pub fn authenticator(config: &Config, db: &DatabaseConnection) -> Result<Arc<Aut
 }
 
 /// Request limits of a configuration: fails on trusted proxies that are not addresses
-/// or CIDR blocks, and on a shared store that is not a Redis URL (it does not connect).
+/// or CIDR blocks, on a shared store that is not a Redis URL (it does not connect), and
+/// on an unknown introspection setting.
 pub fn request_limits(config: &Config) -> Result<RequestLimits, Failure> {
     let l = &config.limits;
     let trusted_proxies = TrustedProxies::parse(&l.trusted_proxies).map_err(|e| Failure(e.to_string()))?;
@@ -104,6 +105,9 @@ pub fn request_limits(config: &Config) -> Result<RequestLimits, Failure> {
         max_batch: l.max_batch,
         trusted_proxies,
         buckets: StoreConfig { max_buckets: l.max_buckets, shared },
+        failed_auth_cost: l.failed_auth_cost,
+        max_string_chars: l.max_string_chars,
+        introspection: l.introspection.parse().map_err(|e| Failure(format!("limits.introspection: {e}")))?,
     })
 }
 
@@ -115,13 +119,13 @@ pub fn app(config: &Config, db: DatabaseConnection) -> Result<axum::Router, Fail
         batch_delay: Duration::from_micros(config.batch_delay_us),
     };
     let auth = authenticator(config, &db)?;
-    let schema = parkgraph_api::schema_with(db.clone(), limits, auth.clone());
+    let schemas = parkgraph_api::schemas(db.clone(), limits, auth.clone());
     let http = HttpConfig {
         cors_origins: config.cors_origins.clone(),
         graphiql: config.graphiql,
         max_body_bytes: config.max_body_bytes,
     };
-    Ok(parkgraph_api::router(AppState::new(schema, db, auth, request_limits(config)?), &http))
+    Ok(parkgraph_api::router(AppState::new(schemas, db, auth, request_limits(config)?), &http))
 }
 
 /// Serves until SIGINT or SIGTERM, then drains in-flight requests.

@@ -100,6 +100,7 @@ impl Server {
             ttl: Duration::from_secs(3600),
             subject: None,
             description: None,
+            issued_by: None,
         };
         let (token, record) = issue(&self.db, &keys, request).await.expect("issues");
         (token, record.jti)

@@ -28,6 +28,14 @@ pub mod code {
     pub const INTERNAL: &str = "INTERNAL";
     /// The document could not be parsed or validated.
     pub const VALIDATION: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// No valid credentials: a refused token, or no token where one is required.
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    /// The caller may not read or do this.
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    /// The caller's rate limit has no points left for this operation.
+    pub const THROTTLED: &str = "THROTTLED";
+    /// The operation ran longer than the request time limit.
+    pub const TIMEOUT: &str = "TIMEOUT";
 }
 
 /// An error with a code and a message safe to show.

@@ -102,6 +102,11 @@ pub enum BucketKey {
 }
 
 impl BucketKey {
+    /// The key of an anonymous caller at `address`, if known.
+    pub fn anonymous(address: Option<IpAddr>) -> Self {
+        address.map_or(Self::UnknownAddress, Self::Address)
+    }
+
     /// The key as stored: addresses grouped as documented on [`BucketKey::Address`].
     fn normalized(self) -> Self {
         match self {
