@@ -220,7 +220,10 @@ impl RateLimiter {
     /// use, so a server starts while Redis is down. Call within a Tokio runtime.
     pub fn new(config: &StoreConfig) -> Self {
         let shared = config.shared.as_ref().and_then(|shared| match SharedBuckets::new(shared) {
-            Ok(buckets) => Some(buckets),
+            Ok(buckets) => {
+                tracing::info!(store = %buckets.address, prefix = %buckets.prefix, "buckets are shared by replicas");
+                Some(buckets)
+            }
             Err(err) => {
                 tracing::error!(%err, "cannot use the shared bucket store: buckets are per replica");
                 None
