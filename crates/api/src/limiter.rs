@@ -221,7 +221,8 @@ impl RateLimiter {
     pub fn new(config: &StoreConfig) -> Self {
         let shared = config.shared.as_ref().and_then(|shared| match SharedBuckets::new(shared) {
             Ok(buckets) => {
-                tracing::info!(store = %buckets.address, prefix = %buckets.prefix, "buckets are shared by replicas");
+                let (store, prefix) = (&buckets.address, &buckets.prefix);
+                tracing::info!(%store, %prefix, "buckets are shared by replicas through this store (reached on first use)");
                 Some(buckets)
             }
             Err(err) => {
