@@ -179,6 +179,39 @@ async fn a_spoofed_left_most_address_behind_an_appending_proxy_does_not_choose_t
 }
 
 #[tokio::test]
+async fn once_the_bucket_store_is_full_new_addresses_share_one_allowance() {
+    let test = TestDb::sample().await;
+    let mut cfg = config(&test);
+    cfg.limits.trusted_proxies = vec!["10.0.0.0/8".into()];
+    cfg.limits.max_buckets = 2;
+    // Each PARKS_30 nets 15 points (31 charged, 16 refunded): a bucket of 100 pays for five
+    // of them, and one that paid stays short of full (so it is kept) for 15 s.
+    cfg.limits.anonymous_bucket = 100;
+    let server = Server::new(&test, cfg);
+    let proxy = Some("10.0.0.2:40000");
+    for client in ["203.0.113.1", "203.0.113.2"] {
+        let (status, _) = server.call(PARKS_30, Origin { peer: proxy, forwarded_for: &[client], token: None }).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    // A flood of new addresses shares one overflow bucket: five get through, not forty.
+    let mut served = 0;
+    for n in 1..=40 {
+        let spoofed = format!("198.51.100.{n}");
+        let (status, _) =
+            server.call(PARKS_30, Origin { peer: proxy, forwarded_for: &[spoofed.as_str()], token: None }).await;
+        if status == StatusCode::OK {
+            served += 1;
+        }
+    }
+    assert!((5..=8).contains(&served), "{served} of 40 new addresses were served");
+    // The clients that had a bucket keep theirs, debt included.
+    let (status, body) =
+        server.call(PARKS_30, Origin { peer: proxy, forwarded_for: &["203.0.113.1"], token: None }).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!((60..=75).contains(&available(&body)), "its own bucket, 100 less two spends of 15: {body}");
+}
+
+#[tokio::test]
 async fn forwarded_for_from_an_untrusted_peer_is_ignored() {
     let test = TestDb::sample().await;
     let mut cfg = config(&test);

@@ -417,9 +417,16 @@ impl LocalBuckets {
         })
     }
 
-    /// Drops one address bucket to make room for a token's; false when there is none.
+    /// Drops the address bucket closest to full (the one that owes least) to make room
+    /// for a token's; false when there is none. A scan, but only when the store is full
+    /// and a token it has never seen arrives.
     fn make_room(state: &mut LocalState) -> bool {
-        let victim = state.buckets.keys().copied().find(|key| key.is_address());
+        let victim = state
+            .buckets
+            .iter()
+            .filter(|(key, _)| key.is_address())
+            .min_by_key(|(_, bucket)| bucket.full_at)
+            .map(|(key, _)| *key);
         victim.is_some_and(|key| state.buckets.remove(&key).is_some())
     }
 
@@ -715,11 +722,13 @@ mod tests {
         // The real clients' drained buckets were not pushed out.
         assert!(buckets.charge_at(address(0), 1, ANONYMOUS, now).is_err(), "still drained");
         assert_eq!(buckets.len(), 3);
-        // A token still gets a bucket of its own, in place of an address's.
+        // A token still gets a bucket of its own, in place of the address owing least.
+        assert!(buckets.refund_at(address(2), 90, ANONYMOUS, now).currently_available == 90);
         let token = BucketKey::Token(Uuid::now_v7());
         assert!(buckets.charge_at(token, 100, ANONYMOUS, now).is_ok());
         assert!(buckets.charge_at(token, 1, ANONYMOUS, now).is_err(), "its own, drained");
         assert_eq!(buckets.len(), 3);
+        assert!(buckets.charge_at(address(1), 1, ANONYMOUS, now).is_err(), "address 1 kept its debt");
     }
 
     #[test]
