@@ -28,6 +28,11 @@ pub mod code {
     pub const INTERNAL: &str = "INTERNAL";
     /// The document could not be parsed or validated.
     pub const VALIDATION: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// The database cannot be reached for now; the HTTP answer is `503` with
+    /// `Retry-After`, and the same request may succeed when retried.
+    pub const UNAVAILABLE: &str = "UNAVAILABLE";
+    /// The request took too long: its body did not arrive in time (`408`).
+    pub const TIMEOUT: &str = "TIMEOUT";
 }
 
 /// An error with a code and a message safe to show.
