@@ -258,6 +258,21 @@ mod tests {
     }
 
     #[test]
+    fn server_settings_come_from_the_server_table_and_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("server.toml", "[server]\nheader_read_timeout_ms = 2500\nmax_open_connections = 64\n")?;
+            jail.set_env("PARKGRAPH_SERVER__SHUTDOWN_GRACE_MS", "4000");
+            let config = Config::load(Some(Path::new("server.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(config.server.header_read_timeout_ms, 2500);
+            assert_eq!(config.server.max_open_connections, 64);
+            assert_eq!(config.server.shutdown_grace_ms, 4000);
+            assert_eq!(config.server.body_read_timeout_ms, ServerConfig::default().body_read_timeout_ms);
+            assert_eq!(config.max_connections, 10, "the database pool size is a separate setting");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn unknown_keys_and_missing_files_are_errors() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("bad.toml", "listne = \"x\"\n")?;

@@ -221,10 +221,7 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
     let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(String::from);
     let caller = match state.auth.authenticate(authorization.as_deref()).await {
         Ok(caller) => caller,
-        Err(AuthFailure::Unavailable) => {
-            let body = error_body("the token registry is unavailable; try again", error::code::INTERNAL, None);
-            return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
-        }
+        Err(AuthFailure::Unavailable) => return unavailable("the token registry is unavailable; try again shortly"),
         Err(failure) => {
             tracing::info!(reason = %failure, "refused a request");
             let body = error_body(&failure.to_string(), UNAUTHENTICATED, None);
@@ -339,6 +336,7 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
         "throttleStatus": status,
     });
     let failed = responses.iter().any(|r| !r.errors.is_empty());
+    let unavailable = any_unavailable(&responses);
     let responses: Vec<async_graphql::Response> = responses
         .into_iter()
         .map(|r| r.extension("cost", async_graphql::Value::from_json(cost.clone()).unwrap_or_default()))
@@ -362,6 +360,37 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
         &state.audit,
         Audit { caller, operation_name, cost: actual.min(requested), status: outcome, started, client_ip: ip },
     );
+    if unavailable {
+        retry_later(&mut response);
+    }
+    response
+}
+
+/// Seconds a client is told to wait (`Retry-After`) when the database is unavailable:
+/// long enough for a restart or fail-over to finish, short enough to notice recovery.
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u32 = 2;
+
+/// True when an error of any response is `UNAVAILABLE` (the database could not be
+/// reached): the whole answer is then a `503` the client should retry.
+fn any_unavailable(responses: &[async_graphql::Response]) -> bool {
+    responses.iter().flat_map(|r| &r.errors).any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|code| matches!(code, async_graphql::Value::String(code) if code == error::code::UNAVAILABLE))
+    })
+}
+
+/// Makes a response a `503 Service Unavailable` with `Retry-After`, keeping its body.
+fn retry_later(response: &mut Response) {
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECONDS));
+}
+
+/// A `503` with `Retry-After` and one `UNAVAILABLE` error.
+fn unavailable(message: &str) -> Response {
+    let mut response = Json(error_body(message, error::code::UNAVAILABLE, None)).into_response();
+    retry_later(&mut response);
     response
 }
 
@@ -373,15 +402,23 @@ async fn healthz() -> impl IntoResponse {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
-        Ok(Ok(())) => (StatusCode::OK, Json(serde_json::json!({ "status": "ready" }))),
+/// Ready when the database answers a ping within 2 s; otherwise `503` with `Retry-After`,
+/// so a load balancer stops sending traffic while the database is unreachable.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let status = match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
+        Ok(Ok(())) => return Json(serde_json::json!({ "status": "ready" })).into_response(),
         Ok(Err(err)) => {
             tracing::warn!(%err, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database unavailable" })))
+            "database unavailable"
         }
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database timed out" }))),
-    }
+        Err(_) => {
+            tracing::warn!("readiness check timed out");
+            "database timed out"
+        }
+    };
+    let mut response = Json(serde_json::json!({ "status": status })).into_response();
+    retry_later(&mut response);
+    response
 }
 
 fn cors(origins: &[String]) -> Option<CorsLayer> {
