@@ -22,6 +22,11 @@
 //!   connection is asked to finish (idle keep-alive connections close at once, a
 //!   request in flight gets its answer with `Connection: close`), and after
 //!   `shutdown_grace_ms` the connections still open are closed and the function returns.
+//!
+//! Each connection task owns its hyper connection and calls `graceful_shutdown` on it
+//! itself when a watch channel says so (hyper-util's `GracefulShutdown` would take the
+//! connection away, and the idle check needs it too); the tasks sit in a `JoinSet`, so
+//! the ones still running when the grace ends are aborted, which closes their sockets.
 
 use std::convert::Infallible;
 use std::future::Future;

@@ -1,7 +1,7 @@
 //! A database outage is `UNAVAILABLE` (HTTP 503 with `Retry-After`), not `INTERNAL`, and
 //! `/readyz` fails while it lasts. On both backends the outage is the server's pool being
 //! closed; on PostgreSQL a TCP proxy between the server's pool and the database is also
-//! cut and restored, and the server recovers on its own.
+//! stopped and started again, and the server recovers on its own.
 
 mod common;
 
@@ -121,59 +121,71 @@ async fn an_unreachable_token_registry_answers_503_unavailable() {
     assert_unavailable(&graphql(&router, PARKS, Some(&token)).await);
 }
 
-/// A TCP proxy to the database that can be cut (every connection reset, new ones closed
-/// at once) and restored.
+/// A TCP proxy to the database that can be stopped (its listener closed, so connecting
+/// is refused, and every open connection reset, as when PostgreSQL restarts) and started
+/// again on the same address.
 struct Proxy {
     addr: SocketAddr,
-    links: Arc<Mutex<(bool, Vec<AbortHandle>)>>,
-    accept: JoinHandle<()>,
+    upstream: String,
+    accept: Option<JoinHandle<()>>,
+    links: Arc<Mutex<Vec<AbortHandle>>>,
 }
 
 impl Proxy {
     async fn start(upstream: String) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the proxy");
         let addr = listener.local_addr().expect("proxy address");
-        let links = Arc::new(Mutex::new((true, Vec::new())));
-        let accept = tokio::spawn({
-            let links = Arc::clone(&links);
-            async move {
-                loop {
-                    let Ok((mut client, _)) = listener.accept().await else { continue };
-                    let mut state = links.lock().expect("proxy state");
-                    if !state.0 {
-                        drop(client);
-                        continue;
-                    }
-                    let upstream = upstream.clone();
-                    let link = tokio::spawn(async move {
-                        if let Ok(mut server) = TcpStream::connect(&upstream).await {
-                            tokio::io::copy_bidirectional(&mut client, &mut server).await.ok();
-                        }
-                    });
-                    state.1.push(link.abort_handle());
-                }
-            }
-        });
-        Self { addr, links, accept }
+        let mut proxy = Self { addr, upstream, accept: None, links: Arc::default() };
+        proxy.serve(listener);
+        proxy
     }
 
-    fn cut(&self) {
-        let mut state = self.links.lock().expect("proxy state");
-        state.0 = false;
-        for link in state.1.drain(..) {
+    fn serve(&mut self, listener: TcpListener) {
+        let links = Arc::clone(&self.links);
+        let upstream = self.upstream.clone();
+        self.accept = Some(tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let upstream = upstream.clone();
+                let link = tokio::spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(&upstream).await {
+                        tokio::io::copy_bidirectional(&mut client, &mut server).await.ok();
+                    }
+                });
+                links.lock().expect("proxy links").push(link.abort_handle());
+            }
+        }));
+    }
+
+    async fn stop(&mut self) {
+        if let Some(accept) = self.accept.take() {
+            accept.abort();
+            accept.await.ok();
+        }
+        for link in self.links.lock().expect("proxy links").drain(..) {
             link.abort();
         }
     }
 
-    fn restore(&self) {
-        self.links.lock().expect("proxy state").0 = true;
+    async fn restart(&mut self) {
+        for _ in 0..50 {
+            if let Ok(listener) = TcpListener::bind(self.addr).await {
+                self.serve(listener);
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("cannot listen on {} again", self.addr);
     }
 }
 
 impl Drop for Proxy {
     fn drop(&mut self) {
-        self.cut();
-        self.accept.abort();
+        if let Some(accept) = self.accept.take() {
+            accept.abort();
+        }
+        for link in self.links.lock().expect("proxy links").drain(..) {
+            link.abort();
+        }
     }
 }
 
@@ -207,21 +219,21 @@ async fn a_postgres_outage_answers_503_unavailable_then_recovers() {
         return;
     }
     let (_, upstream) = through(&test.url, "127.0.0.1:1".parse().expect("address"));
-    let proxy = Proxy::start(upstream).await;
+    let mut proxy = Proxy::start(upstream).await;
     let (url, _) = through(&test.url, proxy.addr);
     let router = parkgraph::app(&config(&url), pool(&url).await).expect("app builds");
     let before = graphql(&router, PARKS, None).await;
     assert_eq!(before.status, StatusCode::OK, "{:#}", before.body);
     assert_eq!(readyz(&router).await.status, StatusCode::OK);
 
-    proxy.cut();
+    proxy.stop().await;
     for _ in 0..3 {
         assert_unavailable(&graphql(&router, PARKS, None).await);
     }
     let ready = readyz(&router).await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE, "{:#}", ready.body);
 
-    proxy.restore();
+    proxy.restart().await;
     let mut recovered = None;
     for _ in 0..50 {
         let answer = graphql(&router, PARKS, None).await;
