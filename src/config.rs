@@ -15,7 +15,8 @@ pub struct Config {
     pub database_url: String,
     /// Address to listen on.
     pub listen: String,
-    /// Connection-pool size.
+    /// Database connection-pool size (client connections are capped by
+    /// `server.max_open_connections`).
     pub max_connections: u32,
     /// Run pending migrations when `serve` starts.
     pub migrate_on_start: bool,
