@@ -132,6 +132,12 @@ pub struct LimitsConfig {
     pub max_batch: usize,
     /// Take client addresses from `X-Forwarded-For` (only behind a trusted load balancer).
     pub trust_forwarded_for: bool,
+    /// Points a request with refused credentials costs its client address's bucket.
+    pub failed_auth_cost: u64,
+    /// Longest string argument or variable accepted, in characters.
+    pub max_string_chars: usize,
+    /// Who may introspect the schema: `all`, `authenticated` or `off`.
+    pub introspection: String,
 }
 
 impl Default for LimitsConfig {
@@ -146,6 +152,9 @@ impl Default for LimitsConfig {
             request_timeout_ms: 15_000,
             max_batch: 10,
             trust_forwarded_for: false,
+            failed_auth_cost: 50,
+            max_string_chars: 1_000,
+            introspection: "all".into(),
         }
     }
 }

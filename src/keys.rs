@@ -54,6 +54,7 @@ fn key(config: &KeyConfig) -> Result<Key, Failure> {
             let secret = match (&config.secret, &config.secret_file) {
                 (Some(secret), _) => secret.0.clone().into_bytes(),
                 (None, Some(file)) => {
+                    warn_if_exposed(file, "secret file");
                     let mut bytes = read(file, "secret file")?;
                     while bytes.last().is_some_and(|b| b.is_ascii_whitespace()) {
                         bytes.pop();
@@ -78,6 +79,7 @@ fn key(config: &KeyConfig) -> Result<Key, Failure> {
             .map_err(|e| bad(&format!("public key is not valid PEM: {e}")))?;
             let encoding = match &config.private_key_file {
                 Some(file) => {
+                    warn_if_exposed(file, "private key file");
                     let private = read(file, "private key")?;
                     Some(
                         match algorithm {
@@ -99,22 +101,71 @@ fn dev_key(path: &Path) -> Result<Key, Failure> {
     if !path.exists() {
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret).map_err(|e| Failure(format!("cannot generate a development key: {e}")))?;
+        let mut suffix = [0u8; 4];
+        getrandom::fill(&mut suffix).map_err(|e| Failure(format!("cannot generate a development key: {e}")))?;
         let dev = DevKey {
-            kid: format!("dev-{}", chrono::Utc::now().format("%Y%m%d%H%M%S")),
+            kid: format!(
+                "dev-{}-{}",
+                chrono::Utc::now().format("%Y%m%d%H%M%S"),
+                suffix.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            ),
             algorithm: "HS256".into(),
             secret: STANDARD.encode(secret),
         };
         let json = serde_json::to_string_pretty(&dev).map_err(|e| Failure(e.to_string()))?;
-        std::fs::write(path, json).map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+        write_private(path, json.as_bytes())?;
         tracing::warn!(
             file = %path.display(),
-            "generated a development key set beside the database; configure [auth] keys for production"
+            kid = %dev.kid,
+            "generated a development key set beside the database (readable by its owner only); configure [auth] keys for production"
         );
     }
+    warn_if_exposed(path, "development key file");
     let dev: DevKey = serde_json::from_slice(&read(path, "development key file")?)
         .map_err(|e| Failure(format!("{} is not a ParkGraph key file: {e}", path.display())))?;
     let secret = STANDARD.decode(dev.secret).map_err(|e| Failure(format!("{}: {e}", path.display())))?;
     Ok(Key::hmac(&dev.kid, Algorithm::HS256, &secret))
+}
+
+/// Writes a new secret file that only its owner can read or write (0600), refusing to
+/// overwrite one that appeared meanwhile.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))
+}
+
+/// True when a file's permissions let its group or other users read it.
+pub fn readable_by_others(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o044 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
+}
+
+/// Logs a warning when a file holding key material is readable by other users.
+fn warn_if_exposed(path: &Path, what: &str) {
+    if readable_by_others(path) {
+        tracing::warn!(
+            file = %path.display(),
+            "the {what} is readable by other users of this machine; restrict it with `chmod 600`"
+        );
+    }
 }
 
 /// The key set of a configuration.
@@ -152,5 +203,24 @@ mod tests {
         assert_eq!(dev_key_path("sqlite://parkgraph.db?mode=rwc"), Some(PathBuf::from("parkgraph.keys.json")));
         assert_eq!(dev_key_path("sqlite:///var/lib/pg/x.db"), Some(PathBuf::from("/var/lib/pg/x.keys.json")));
         assert_eq!(dev_key_path("sqlite::memory:"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_generated_key_file_is_readable_by_its_owner_only_and_each_install_gets_its_own_kid() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("parkgraph-devkey-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let first = dir.join("a.keys.json");
+        let second = dir.join("b.keys.json");
+        let a = dev_key(&first).expect("generates");
+        let b = dev_key(&second).expect("generates");
+        let mode = std::fs::metadata(&first).expect("exists").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "key files are written 0600, found {mode:o}");
+        assert!(!readable_by_others(&first));
+        assert_ne!(a.kid, b.kid, "a new install gets a new kid");
+        assert_eq!(dev_key(&first).expect("reads again").kid, a.kid, "an existing key file is reused");
+        std::fs::set_permissions(&first, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        assert!(readable_by_others(&first), "a 0644 key file is flagged");
     }
 }

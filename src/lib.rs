@@ -78,9 +78,9 @@ pub fn authenticator(config: &Config, db: &DatabaseConnection) -> Result<Arc<Aut
 }
 
 /// Request limits of a configuration.
-pub fn request_limits(config: &Config) -> RequestLimits {
+pub fn request_limits(config: &Config) -> Result<RequestLimits, Failure> {
     let l = &config.limits;
-    RequestLimits {
+    Ok(RequestLimits {
         max_cost: l.max_query_cost,
         max_fields: l.max_fields,
         token_bucket: BucketConfig { maximum: l.token_bucket, restore_per_second: l.token_restore_per_second },
@@ -91,7 +91,10 @@ pub fn request_limits(config: &Config) -> RequestLimits {
         timeout: Duration::from_millis(l.request_timeout_ms),
         max_batch: l.max_batch,
         trust_forwarded_for: l.trust_forwarded_for,
-    }
+        failed_auth_cost: l.failed_auth_cost,
+        max_string_chars: l.max_string_chars,
+        introspection: l.introspection.parse().map_err(|e| Failure(format!("limits.introspection: {e}")))?,
+    })
 }
 
 /// Builds the application state and router for a configuration.
@@ -102,13 +105,13 @@ pub fn app(config: &Config, db: DatabaseConnection) -> Result<axum::Router, Fail
         batch_delay: Duration::from_micros(config.batch_delay_us),
     };
     let auth = authenticator(config, &db)?;
-    let schema = parkgraph_api::schema_with(db.clone(), limits, auth.clone());
+    let schemas = parkgraph_api::schemas(db.clone(), limits, auth.clone());
     let http = HttpConfig {
         cors_origins: config.cors_origins.clone(),
         graphiql: config.graphiql,
         max_body_bytes: config.max_body_bytes,
     };
-    Ok(parkgraph_api::router(AppState::new(schema, db, auth, request_limits(config)), &http))
+    Ok(parkgraph_api::router(AppState::new(schemas, db, auth, request_limits(config)?), &http))
 }
 
 /// Serves until SIGINT or SIGTERM, then drains in-flight requests for at most

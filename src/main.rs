@@ -179,7 +179,7 @@ async fn token(command: TokenCommand, config: &Config) -> Result<(), Failure> {
                 scopes.map(|s| Scope::parse_list(&s)).transpose().map_err(|e| Failure(format!("--scopes: {e}")))?;
             let ttl = parkgraph_api::mutation::humantime_like(&ttl).map_err(|e| Failure(format!("--ttl: {e}")))?;
             let auth = parkgraph::authenticator(config, &db)?;
-            let request = IssueRequest { partner, role, scopes, ttl, subject, description };
+            let request = IssueRequest { partner, role, scopes, ttl, subject, description, issued_by: None };
             let (token, record) = issue(&db, auth.keys(), request).await.map_err(|e| Failure(e.to_string()))?;
             eprintln!(
                 "issued {} token {} for {} (scopes: {}), expires {}; it is shown once, below:",

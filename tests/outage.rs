@@ -113,6 +113,7 @@ async fn an_unreachable_token_registry_answers_503_unavailable() {
         ttl: Duration::from_secs(600),
         subject: None,
         description: None,
+        issued_by: None,
     };
     let (token, _) = issue(&test.db, &keys, request).await.expect("issues");
 

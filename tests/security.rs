@@ -67,6 +67,7 @@ impl Server {
             ttl: Duration::from_secs(3600),
             subject: None,
             description: None,
+            issued_by: None,
         };
         let (token, record) = issue(&self.test_db, &keys, request).await.expect("issues");
         (token, record.jti)
@@ -141,7 +142,7 @@ async fn every_bad_token_is_a_401_with_a_reason() {
     escalated["role"] = json!("ADMIN");
     let now = chrono::Utc::now().timestamp();
     let with = |f: &dyn Fn(&mut Claims)| {
-        let mut c = claims("PARTNER", jti);
+        let mut c = payload_of(&good);
         f(&mut c);
         sign(Some("k1"), Algorithm::HS256, SECRET, &c)
     };
@@ -576,4 +577,315 @@ async fn ed25519_key_pairs_from_pem_files_sign_and_verify() {
     let bad = KeyConfig { public_key_file: Some(dir.join("absent.pem")), ..ed(false) };
     let err = parkgraph::keys::key_set(&config(&test, vec![bad], "ed-2026").auth, &test.url).expect_err("missing file");
     assert!(err.to_string().contains("absent.pem"), "{err}");
+}
+
+fn payload_of(token: &str) -> Claims {
+    use base64::Engine;
+    let part = token.split('.').nth(1).expect("payload");
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).expect("b64"))
+        .expect("claims")
+}
+
+#[tokio::test]
+async fn a_partner_re_signing_its_own_token_with_the_right_key_is_refused() {
+    let test = TestDb::sample().await;
+    let server = Server::new(&test, config(&test, vec![hmac_key("k1", SECRET)], "k1"));
+    let (partner, jti) = server.issue(Role::Partner, Some("read:parks"), Some("acme")).await;
+    let genuine = payload_of(&partner);
+    let all_scopes = Scope::join(&Role::Admin.allowed_scopes());
+    let admin_probe = "{ apiTokens { jti } auditEvents { status } }";
+    let resigned = |f: &dyn Fn(&mut Claims)| {
+        let mut claims = genuine.clone();
+        f(&mut claims);
+        sign(Some("k1"), Algorithm::HS256, SECRET, &claims)
+    };
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "role ADMIN with every scope",
+            resigned(&|c| {
+                c.role = "ADMIN".into();
+                c.scope = all_scopes.clone();
+            }),
+            "role",
+        ),
+        (
+            "scopes above the partner ceiling",
+            resigned(&|c| c.scope = "read:parks read:internal admin:tokens".into()),
+            "scopes",
+        ),
+        ("more scopes within the ceiling", resigned(&|c| c.scope = "read:parks read:organizations".into()), "scopes"),
+        ("a later expiry", resigned(&|c| c.exp += 365 * 24 * 3600), "expiry"),
+        ("another subject", resigned(&|c| c.sub = "staff:admin".into()), "subject"),
+        ("another partner", resigned(&|c| c.partner_id = Some(uuid::Uuid::now_v7())), "partner"),
+    ];
+    for (name, token, field) in cases {
+        let (status, _, body) = server.as_token(admin_probe, &token).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{name}: {body}");
+        assert_eq!(code(&body), "UNAUTHENTICATED", "{name}");
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("altered") && message.contains(field), "{name}: {message:?}");
+    }
+    let mint = r#"mutation { issueToken(input: { role: "ADMIN", ttl: "30d" }) { token } }"#;
+    let (status, _, _) = server.as_token(mint, &resigned(&|c| c.role = "ADMIN".into())).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a re-signed token cannot mint an ADMIN token");
+
+    // The genuine token keeps working, with the stored grant and nothing more.
+    let (status, _, body) = server.as_token("{ viewer { role scopes subject } }", &partner).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["data"]["viewer"],
+        json!({ "role": "PARTNER", "scopes": ["read:parks"], "subject": "partner:acme" })
+    );
+    let (_, _, body) = server.as_token("{ apiTokens { jti } }", &partner).await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    let _ = jti;
+}
+
+#[tokio::test]
+async fn the_stored_expiry_wins_over_the_token_and_tokens_record_who_issued_them() {
+    let test = TestDb::sample().await;
+    let server = Server::new(&test, config(&test, vec![hmac_key("k1", SECRET)], "k1"));
+    let (admin, admin_jti) = server.issue(Role::Admin, None, None).await;
+    let mint = r#"mutation { issueToken(input: { partner: "acme", role: "PARTNER", ttl: "1h" }) { token apiToken { jti issuedBy } } }"#;
+    let (_, _, body) = server.as_token(mint, &admin).await;
+    let issued = &body["data"]["issueToken"];
+    assert_eq!(issued["apiToken"]["issuedBy"], json!(admin_jti.to_string()), "{body}");
+    let minted_jti: uuid::Uuid = issued["apiToken"]["jti"].as_str().expect("jti").parse().expect("uuid");
+    let (_, _, body) = server.as_token("{ apiTokens { jti issuedBy } }", &admin).await;
+    let listed = body["data"]["apiTokens"].as_array().expect("tokens").clone();
+    assert!(
+        listed
+            .iter()
+            .any(|t| t["jti"] == json!(minted_jti.to_string()) && t["issuedBy"] == json!(admin_jti.to_string())),
+        "{body}"
+    );
+    assert!(listed.iter().any(|t| t["jti"] == json!(admin_jti.to_string()) && t["issuedBy"].is_null()), "{body}");
+
+    // Shorten the stored expiry (as an operator cutting a token's life would): the token's
+    // own, later `exp` no longer counts.
+    let token = issued["token"].as_str().expect("token").to_string();
+    let past = chrono::Utc::now() - chrono::Duration::minutes(5);
+    use parkgraph_persistence::sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+    let record = parkgraph_persistence::access::token(&test.db, minted_jti).await.expect("reads").expect("stored");
+    let mut active = record.into_active_model();
+    active.expires_at = Set(past);
+    active.update(&test.db).await.expect("updates");
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let (status, _, body) = server.as_token("{ parks { totalCount } }", &token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("expired")), "{body}");
+}
+
+#[tokio::test]
+async fn aliases_and_fragments_pay_for_every_item_they_return() {
+    let test = TestDb::sample().await;
+    let mut cfg = config(&test, vec![hmac_key("k1", SECRET)], "k1");
+    cfg.limits.anonymous_bucket = 2_000;
+    cfg.limits.anonymous_restore_per_second = 1;
+    let server = Server::new(&test, cfg);
+    let (_, _, body) = server.call("{ parks(first: 1) { nodes { id } } }", None).await;
+    let id = body["data"]["parks"]["nodes"][0]["id"].as_str().expect("id").to_string();
+
+    let shapes = [
+        "{ parks(first: 100) { n: nodes { id } } }",
+        "{ p: parks(first: 100) { e: edges { n: node { id } } } }",
+        "{ parks(first: 100) { ...P } } fragment P on ParkConnection { items: nodes { id } }",
+        "{ parks(first: 100) { ... on ParkConnection { items: nodes { id } } } }",
+        "{ parks(first: 100) { a: nodes { id } b: nodes { id } } }",
+    ];
+    for query in shapes {
+        let (status, _, body) = server.call(query, None).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {body}");
+        let returned = body["data"]
+            .as_object()
+            .and_then(|d| d.values().next())
+            .and_then(|c| c.as_object())
+            .and_then(|c| c.values().find_map(|v| v.as_array()))
+            .map_or(0, Vec::len) as u64;
+        assert!(returned > 10, "{query}: {body}");
+        assert_eq!(body["extensions"]["cost"]["actualQueryCost"], 1 + returned, "{query}: {body}");
+    }
+
+    // Nine aliased `nodes(ids:)` of 100 ids each cost 900 points, aliases or not.
+    let ids = vec![format!("\"{id}\""); 100].join(",");
+    let aliased: String = (0..9).map(|i| format!("n{i}: nodes(ids: [{ids}]) {{ id }} ")).collect();
+    let query = format!("{{ {aliased} }}");
+    let (status, _, body) = server.call(&query, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["extensions"]["cost"]["actualQueryCost"], 901, "{}", body["extensions"]);
+    let mut throttled = false;
+    for _ in 0..3 {
+        let (status, _, body) = server.call(&query, None).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(code(&body), "THROTTLED");
+            throttled = true;
+            break;
+        }
+    }
+    assert!(throttled, "2,000 points pay for two such requests, not four");
+}
+
+impl Server {
+    async fn send(&self, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+        let response = self.router.clone().oneshot(request).await.expect("response");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        (status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+}
+
+fn post(content_type: Option<&str>, body: String) -> axum::http::request::Builder {
+    let mut request = Request::post("/graphql").header(header::CONTENT_LENGTH, body.len());
+    if let Some(content_type) = content_type {
+        request = request.header(header::CONTENT_TYPE, content_type);
+    }
+    request
+}
+
+#[tokio::test]
+async fn refused_credentials_are_charged_to_the_address_and_echoed_only_in_short() {
+    let test = TestDb::sample().await;
+    let mut cfg = config(&test, vec![hmac_key("k1", SECRET)], "k1");
+    cfg.limits.anonymous_bucket = 200;
+    cfg.limits.anonymous_restore_per_second = 1;
+    cfg.limits.failed_auth_cost = 50;
+    let server = Server::new(&test, cfg);
+    let huge_kid = "k".repeat(300_000);
+    let forged = sign(Some(&huge_kid), Algorithm::HS256, SECRET, &claims("PARTNER", uuid::Uuid::now_v7()));
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let (status, _, body) = server.as_token("{ parks { totalCount } }", &forged).await;
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.len() < 400, "the refusal echoes {} bytes", message.len());
+        statuses.push(status);
+    }
+    assert_eq!(&statuses[..4], &[StatusCode::UNAUTHORIZED; 4], "{statuses:?}");
+    assert_eq!(statuses[4], StatusCode::TOO_MANY_REQUESTS, "failures empty the address's bucket: {statuses:?}");
+    let (status, _, _) = server.call("{ parks { totalCount } }", None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the same address is throttled for anonymous reads too");
+}
+
+#[tokio::test]
+async fn a_malformed_authorization_header_is_refused_not_served_as_anonymous() {
+    let test = TestDb::sample().await;
+    let server = Server::new(&test, config(&test, vec![hmac_key("k1", SECRET)], "k1"));
+    let payload = json!({ "query": "{ viewer { role } }" }).to_string();
+    let non_ascii = axum::http::HeaderValue::from_bytes(b"Bearer \xff\xfe").expect("opaque header value");
+    let request = post(Some("application/json"), payload.clone())
+        .header(header::AUTHORIZATION, non_ascii)
+        .body(Body::from(payload.clone()))
+        .expect("request");
+    let (status, _, body) = server.send(request).await;
+    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"), "{body}");
+    let request = post(Some("application/json"), payload.clone())
+        .header(header::AUTHORIZATION, "Bearer a.b.c")
+        .header(header::AUTHORIZATION, "Bearer d.e.f")
+        .body(Body::from(payload))
+        .expect("request");
+    let (status, _, _) = server.send(request).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn posts_a_browser_sends_without_preflight_are_refused_unless_they_carry_the_csrf_header() {
+    let test = TestDb::sample().await;
+    let server = Server::new(&test, config(&test, vec![hmac_key("k1", SECRET)], "k1"));
+    let payload = json!({ "query": "{ parks { totalCount } }" }).to_string();
+    for content_type in [
+        Some("text/plain"),
+        Some("text/plain;charset=UTF-8"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        None,
+    ] {
+        let request = post(content_type, payload.clone()).body(Body::from(payload.clone())).expect("request");
+        let (status, _, body) = server.send(request).await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{content_type:?}: {body}");
+        assert_eq!(code(&body), "BAD_USER_INPUT");
+        assert!(body.get("data").is_none(), "nothing ran: {body}");
+    }
+    let request = post(Some("text/plain"), payload.clone())
+        .header("x-parkgraph-csrf", "1")
+        .body(Body::from(payload.clone()))
+        .expect("request");
+    let (status, _, body) = server.send(request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let request =
+        post(Some("application/json; charset=utf-8"), payload.clone()).body(Body::from(payload)).expect("request");
+    let (status, _, _) = server.send(request).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn oversized_or_nul_string_arguments_are_bad_user_input_before_anything_runs() {
+    let test = TestDb::sample().await;
+    let server = Server::new(&test, config(&test, vec![hmac_key("k1", SECRET)], "k1"));
+    let long = "光".repeat(50_000);
+    let (status, _, body) = server
+        .call(&format!(r#"{{ organizations(filter: {{ nameContains: "{long}" }}) {{ totalCount }} }}"#), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+    assert!(body.get("data").is_none(), "{body}");
+    assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("nameContains")), "{body}");
+
+    let payload = json!({
+        "query": "query($f: OrganizationFilter) { organizations(filter: $f) { totalCount } }",
+        "variables": { "f": { "nameContains": "\u{0}" } }
+    })
+    .to_string();
+    let request = post(Some("application/json"), payload.clone()).body(Body::from(payload)).expect("request");
+    let (_, _, body) = server.send(request).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "a NUL must not match everything: {body}");
+    assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("NUL")), "{body}");
+}
+
+#[tokio::test]
+async fn introspection_and_suggestions_follow_the_configuration_and_the_caller() {
+    let test = TestDb::sample().await;
+    let introspect = "{ __schema { queryType { name } } }";
+    let misspelt = "{ enterprises(first: 1) { nodes { staffNote } } }";
+
+    let open = Server::new(&test, config(&test, vec![hmac_key("k1", SECRET)], "k1"));
+    let (analyst, _) = open.issue(Role::Analyst, None, None).await;
+    let (_, _, body) = open.call(introspect, None).await;
+    assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query", "introspection = all by default: {body}");
+    let (_, _, body) = open.call(misspelt, None).await;
+    let anonymous = body["errors"][0]["message"].as_str().unwrap_or_default().to_string();
+    assert!(!anonymous.is_empty() && !anonymous.contains("Did you mean"), "{anonymous}");
+    let (_, _, body) = open.as_token(misspelt, &analyst).await;
+    let staff = body["errors"][0]["message"].as_str().unwrap_or_default().to_string();
+    assert!(staff.contains("Did you mean") && staff.contains("staffNotes"), "{staff}");
+
+    let mut cfg = config(&test, vec![hmac_key("k1", SECRET)], "k1");
+    cfg.limits.introspection = "authenticated".into();
+    let closed = Server::new(&test, cfg.clone());
+    let (_, _, body) = closed.call(introspect, None).await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    assert!(body.get("data").is_none(), "{body}");
+    let (_, _, body) =
+        closed.call("query { ...Sneaky } fragment Sneaky on Query { __type(name: \"Query\") { name } }", None).await;
+    assert_eq!(code(&body), "FORBIDDEN", "through a fragment too: {body}");
+    let (_, _, body) = closed.as_token(introspect, &analyst).await;
+    assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query", "{body}");
+
+    cfg.limits.introspection = "off".into();
+    let off = Server::new(&test, cfg.clone());
+    let (_, _, body) = off.as_token(introspect, &analyst).await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    cfg.limits.introspection = "sometimes".into();
+    let Err(err) = parkgraph::app(&cfg, test.db.clone()) else { panic!("a bad value is a configuration error") };
+    assert!(err.to_string().contains("introspection"), "{err}");
+}
+
+#[tokio::test]
+async fn a_request_without_an_attached_caller_fails_closed() {
+    let test = TestDb::sample().await;
+    let schema = test.schema();
+    let response = parkgraph_api::execute(&schema, "{ viewer { role } parks { totalCount } }").await;
+    let response = serde_json::to_value(&response).expect("json");
+    let codes = common::codes(&response);
+    assert!(!codes.is_empty() && codes.iter().all(|c| c == "UNAUTHENTICATED"), "{response}");
+    assert!(response["data"].is_null(), "nothing is served: {response}");
 }

@@ -10,6 +10,7 @@ use sea_orm_migration::prelude::*;
 mod m20261127_000001_registry;
 mod m20261127_000002_list_indexes;
 mod m20261127_000003_access;
+mod m20261127_000004_token_issuer;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_registry::Migration),
             Box::new(m20261127_000002_list_indexes::Migration),
             Box::new(m20261127_000003_access::Migration),
+            Box::new(m20261127_000004_token_issuer::Migration),
         ]
     }
 }

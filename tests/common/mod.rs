@@ -69,10 +69,10 @@ impl TestDb {
     }
 }
 
-/// Runs a query in-process and returns the whole response as JSON.
+/// Runs a query in-process as an anonymous caller and returns the whole response as JSON.
 pub async fn run(schema: &ParkGraphSchema, query: &str, variables: Value) -> Value {
     let request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
-    let response = parkgraph_api::execute(schema, request).await;
+    let response = parkgraph_api::execute_as(schema, request, parkgraph_api::auth::Caller::anonymous()).await;
     serde_json::to_value(&response).expect("response serializes")
 }
 

@@ -9,13 +9,15 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use async_graphql::{Object, OutputType, SimpleObject, TypeName};
+use async_graphql::{Context, Object, OutputType, SimpleObject, TypeName};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use parkgraph_persistence::StoreError;
 use parkgraph_persistence::query::Window;
 
+use crate::cost::CostMeter;
 use crate::error::{ApiError, ApiResult};
 
 /// The largest page a caller may ask for.
@@ -160,6 +162,20 @@ pub struct Connection<E> {
     edges: Vec<E>,
     page_info: PageInfo,
     total: Total,
+    /// Whether this page's items were charged to the request's [`CostMeter`] yet: a page
+    /// is charged once, however many times (and under whatever aliases) its `edges` and
+    /// `nodes` are selected.
+    charged: AtomicBool,
+}
+
+impl<E> Connection<E> {
+    fn charge(&self, ctx: &Context<'_>) {
+        if !self.charged.swap(true, Ordering::Relaxed)
+            && let Some(meter) = ctx.data_opt::<CostMeter>()
+        {
+            meter.add(self.edges.len() as u64);
+        }
+    }
 }
 
 impl<E: EdgeType> Connection<E> {
@@ -180,7 +196,7 @@ impl<E: EdgeType> Connection<E> {
             start_cursor: (count > 0).then(|| encode_cursor(offset)),
             end_cursor: (count > 0).then(|| encode_cursor(offset + count - 1)),
         };
-        Self { edges, page_info, total }
+        Self { edges, page_info, total, charged: AtomicBool::new(false) }
     }
 }
 
@@ -228,12 +244,14 @@ impl<R> Sliced<R> {
 #[Object(name_type)]
 impl<E: EdgeType> Connection<E> {
     /// The edges of this page, each with its cursor and node.
-    async fn edges(&self) -> &[E] {
+    async fn edges(&self, ctx: &Context<'_>) -> &[E] {
+        self.charge(ctx);
         &self.edges
     }
 
     /// The nodes of this page, for callers that need no cursors.
-    async fn nodes(&self) -> Vec<&E::Node> {
+    async fn nodes(&self, ctx: &Context<'_>) -> Vec<&E::Node> {
+        self.charge(ctx);
         self.edges.iter().map(EdgeType::node).collect()
     }
 

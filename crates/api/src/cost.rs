@@ -4,11 +4,18 @@
 //! The cost of an operation is 1 plus the number of items its connections may return:
 //! a connection asking for `first: 50` inside a page of 100 costs 5,000. (`nodes(ids:)`
 //! counts its ids; a connection without `first`/`last` counts the default page of 20.)
-//! After execution the *actual* cost counts the items really returned; the difference is
-//! refunded to the bucket, as on GitHub's and Shopify's partner APIs.
+//! After execution the *actual* cost counts the items really returned, as counted by the
+//! resolvers themselves into the request's [`CostMeter`] (each connection page once,
+//! `nodes(ids:)` by its ids), so neither aliases nor fragments change what is charged;
+//! the difference is refunded to the bucket, as on GitHub's and Shopify's partner APIs.
+//!
+//! Both counts follow field *definitions*, never response names: a connection is a field
+//! whose selection reaches `edges` or `nodes` directly or through fragments, and an alias
+//! renames a field without changing what it costs.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet};
@@ -18,12 +25,45 @@ use serde::Serialize;
 use crate::connection::DEFAULT_PAGE_SIZE;
 
 /// What the analysis found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Analysis {
     /// The most the operation can cost.
     pub requested_cost: u64,
     /// Fields selected, aliases included, fragments expanded.
     pub fields: usize,
+    /// The first argument the operation may not pass (a string over the length limit, or
+    /// one holding a NUL character), described for the caller.
+    pub bad_argument: Option<String>,
+    /// The operation asks for `__schema` or `__type` (introspection).
+    pub introspects: bool,
+}
+
+/// Finds a string in an argument value (variables substituted) that is longer than
+/// `max_chars` or holds a NUL character, and says where it is.
+fn bad_string(value: &ConstValue, path: &mut Vec<String>, max_chars: usize) -> Option<String> {
+    match value {
+        ConstValue::String(text) => {
+            if text.contains('\0') {
+                Some(format!("argument `{}` holds a NUL character", path.join(".")))
+            } else if text.len() > max_chars && text.chars().count() > max_chars {
+                Some(format!(
+                    "argument `{}` is {} characters long, more than the limit of {max_chars}",
+                    path.join("."),
+                    text.chars().count()
+                ))
+            } else {
+                None
+            }
+        }
+        ConstValue::List(items) => items.iter().find_map(|item| bad_string(item, path, max_chars)),
+        ConstValue::Object(fields) => fields.iter().find_map(|(name, item)| {
+            path.push(name.to_string());
+            let found = bad_string(item, path, max_chars);
+            path.pop();
+            found
+        }),
+        _ => None,
+    }
 }
 
 const MAX_FRAGMENT_DEPTH: usize = 32;
@@ -47,10 +87,19 @@ fn page_size(field: &async_graphql::parser::types::Field, variables: &Variables)
     None
 }
 
-fn is_connection(field: &async_graphql::parser::types::Field) -> bool {
-    field.selection_set.node.items.iter().any(|item| match &item.node {
+/// True when the selection reaches a connection's `edges` or `nodes`, directly, under an
+/// alias, or through named and inline fragments.
+fn selects_items(doc: &ExecutableDocument, set: &SelectionSet, depth: usize) -> bool {
+    if depth > MAX_FRAGMENT_DEPTH {
+        return false;
+    }
+    set.items.iter().any(|item| match &item.node {
         Selection::Field(f) => matches!(f.node.name.node.as_str(), "edges" | "nodes"),
-        _ => false,
+        Selection::InlineFragment(fragment) => selects_items(doc, &fragment.node.selection_set.node, depth + 1),
+        Selection::FragmentSpread(spread) => doc
+            .fragments
+            .get(&spread.node.fragment_name.node)
+            .is_some_and(|fragment| selects_items(doc, &fragment.node.selection_set.node, depth + 1)),
     })
 }
 
@@ -58,9 +107,27 @@ struct Walker<'a> {
     doc: &'a ExecutableDocument,
     variables: &'a Variables,
     fields: usize,
+    max_string: usize,
+    bad_argument: Option<String>,
+    introspects: bool,
 }
 
 impl Walker<'_> {
+    fn check_arguments(&mut self, field: &async_graphql::parser::types::Field) {
+        for (name, value) in &field.arguments {
+            let Ok(value) = value.node.clone().into_const_with(|var: Name| {
+                Ok::<_, ()>(self.variables.get(&var).cloned().unwrap_or(ConstValue::Null))
+            }) else {
+                continue;
+            };
+            let mut path = vec![format!("{}.{}", field.name.node, name.node)];
+            if let Some(problem) = bad_string(&value, &mut path, self.max_string) {
+                self.bad_argument = Some(problem);
+                return;
+            }
+        }
+    }
+
     fn cost(&mut self, set: &SelectionSet, multiplier: u64, depth: usize) -> u64 {
         if depth > MAX_FRAGMENT_DEPTH {
             return 0;
@@ -71,10 +138,16 @@ impl Walker<'_> {
                 Selection::Field(field) => {
                     self.fields += 1;
                     let field = &field.node;
+                    if matches!(field.name.node.as_str(), "__schema" | "__type") {
+                        self.introspects = true;
+                    }
+                    if self.bad_argument.is_none() {
+                        self.check_arguments(field);
+                    }
                     let explicit = page_size(field, self.variables);
                     let page = match explicit {
                         Some(n) => Some(n),
-                        None if is_connection(field) => Some(DEFAULT_PAGE_SIZE as u64),
+                        None if selects_items(self.doc, &field.selection_set.node, 0) => Some(DEFAULT_PAGE_SIZE as u64),
                         None => None,
                     };
                     let inner = match page {
@@ -101,8 +174,14 @@ impl Walker<'_> {
     }
 }
 
-/// Analyses the operation a request will run (by name, or the only one).
-pub fn analyze(doc: &ExecutableDocument, operation_name: Option<&str>, variables: &Variables) -> Analysis {
+/// Analyses the operation a request will run (by name, or the only one); string
+/// arguments may hold at most `max_string` characters.
+pub fn analyze(
+    doc: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &Variables,
+    max_string: usize,
+) -> Analysis {
     let operation = match (&doc.operations, operation_name) {
         (DocumentOperations::Single(op), _) => Some(op),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(&Name::new(name)),
@@ -110,25 +189,43 @@ pub fn analyze(doc: &ExecutableDocument, operation_name: Option<&str>, variables
         _ => None,
     };
     let Some(operation) = operation else { return Analysis::default() };
-    let mut walker = Walker { doc, variables, fields: 0 };
+    let mut walker = Walker { doc, variables, fields: 0, max_string, bad_argument: None, introspects: false };
     let cost = walker.cost(&operation.node.selection_set.node, 1, 0);
-    Analysis { requested_cost: 1u64.saturating_add(cost), fields: walker.fields }
+    Analysis {
+        requested_cost: 1u64.saturating_add(cost),
+        fields: walker.fields,
+        bad_argument: walker.bad_argument,
+        introspects: walker.introspects,
+    }
 }
 
-/// The actual cost of a response: 1 plus the items its connections returned.
-pub fn actual_cost(data: &serde_json::Value) -> u64 {
-    fn walk(value: &serde_json::Value) -> u64 {
-        match value {
-            serde_json::Value::Object(map) => {
-                let edges = map.get("edges").and_then(|v| v.as_array()).map_or(0, Vec::len);
-                let nodes = map.get("nodes").and_then(|v| v.as_array()).map_or(0, Vec::len);
-                edges.max(nodes) as u64 + map.values().map(walk).sum::<u64>()
-            }
-            serde_json::Value::Array(items) => items.iter().map(walk).sum(),
-            _ => 0,
+/// Counts the items a request's resolvers really returned; attached to each request's
+/// data by the HTTP handler and read after execution for the actual cost.
+#[derive(Debug, Clone, Default)]
+pub struct CostMeter(Arc<AtomicU64>);
+
+impl CostMeter {
+    /// A meter at zero.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds returned items.
+    pub fn add(&self, items: u64) {
+        self.0.fetch_add(items, Ordering::Relaxed);
+    }
+
+    /// Adds `items` to the meter of the request `ctx` runs in, if it has one.
+    pub fn charge(ctx: &async_graphql::Context<'_>, items: usize) {
+        if let Some(meter) = ctx.data_opt::<Self>() {
+            meter.add(items as u64);
         }
     }
-    1 + walk(data)
+
+    /// The actual cost: 1 plus the items returned.
+    pub fn actual_cost(&self) -> u64 {
+        1u64.saturating_add(self.0.load(Ordering::Relaxed))
+    }
 }
 
 /// A bucket's state, as reported in `extensions.cost.throttleStatus`.
@@ -229,7 +326,7 @@ mod tests {
 
     fn cost_of(query: &str, variables: serde_json::Value) -> Analysis {
         let doc = async_graphql::parser::parse_query(query).expect("parses");
-        analyze(&doc, None, &Variables::from_json(variables))
+        analyze(&doc, None, &Variables::from_json(variables), 1_000)
     }
 
     #[test]
@@ -256,6 +353,29 @@ mod tests {
     }
 
     #[test]
+    fn long_or_nul_string_arguments_are_found_in_literals_and_variables() {
+        let long = "x".repeat(1_001);
+        let a = cost_of(
+            &format!("{{ parks(filter: {{ nameContains: \"{long}\" }}) {{ totalCount }} }}"),
+            serde_json::json!({}),
+        );
+        assert!(
+            a.bad_argument.as_deref().is_some_and(|m| m.contains("parks.filter.nameContains") && m.contains("1001")),
+            "{a:?}"
+        );
+        let b = cost_of(
+            "query($f: ParkFilter) { parks(filter: $f) { totalCount } }",
+            serde_json::json!({ "f": { "city": "武汉\u{0}" } }),
+        );
+        assert!(b.bad_argument.as_deref().is_some_and(|m| m.contains("NUL")), "{b:?}");
+        let fine = cost_of(
+            &format!("{{ parks(filter: {{ nameContains: \"{}\" }}) {{ totalCount }} }}", "光".repeat(1_000)),
+            serde_json::json!({}),
+        );
+        assert_eq!(fine.bad_argument, None, "1,000 characters are allowed, whatever their byte length");
+    }
+
+    #[test]
     fn a_bucket_empties_and_refills() {
         let limiter = RateLimiter::new();
         let config = BucketConfig { maximum: 100, restore_per_second: 1000 };
@@ -267,8 +387,19 @@ mod tests {
     }
 
     #[test]
-    fn actual_cost_counts_returned_items() {
-        let data = serde_json::json!({ "parks": { "nodes": [{ "children": { "edges": [1, 2] } }, {}] } });
-        assert_eq!(actual_cost(&data), 1 + 2 + 2);
+    fn aliases_fragments_and_inline_fragments_are_priced_by_field_definitions() {
+        let plain = cost_of("{ parks { nodes { nameZh } } }", serde_json::json!({})).requested_cost;
+        for query in [
+            "{ parks { n: nodes { nameZh } } }",
+            "{ p: parks { e: edges { node { nameZh } } } }",
+            "{ parks { ...P } } fragment P on ParkConnection { nodes { nameZh } }",
+            "{ parks { ... on ParkConnection { items: nodes { nameZh } } } }",
+            "{ parks { ...Outer } } fragment Outer on ParkConnection { ...Inner } fragment Inner on ParkConnection { nodes { nameZh } }",
+        ] {
+            assert_eq!(cost_of(query, serde_json::json!({})).requested_cost, plain, "{query}");
+        }
+        let ids: Vec<String> = (0..100).map(|i| format!("\"id{i}\"")).collect();
+        let aliased: String = (0..9).map(|i| format!("n{i}: nodes(ids: [{}]) {{ id }} ", ids.join(","))).collect();
+        assert_eq!(cost_of(&format!("{{ {aliased} }}"), serde_json::json!({})).requested_cost, 1 + 900);
     }
 }

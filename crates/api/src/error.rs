@@ -31,10 +31,17 @@ pub mod code {
     pub const INTERNAL: &str = "INTERNAL";
     /// The document could not be parsed or validated.
     pub const VALIDATION: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// No valid credentials: a refused token, or no token where one is required.
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    /// The caller may not read or do this.
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    /// The caller's rate limit has no points left for this operation.
+    pub const THROTTLED: &str = "THROTTLED";
     /// The database cannot be reached for now; the HTTP answer is `503` with
     /// `Retry-After`, and the same request may succeed when retried.
     pub const UNAVAILABLE: &str = "UNAVAILABLE";
-    /// The request took too long: its body did not arrive in time (`408`).
+    /// The request took too long: the operation ran longer than the request time limit,
+    /// or its body did not arrive in time (`408`).
     pub const TIMEOUT: &str = "TIMEOUT";
 }
 

@@ -28,13 +28,10 @@ use uuid::Uuid;
 
 use crate::ParkGraphSchema;
 use crate::auth::{AuthFailure, Authenticator, Caller};
-use crate::cost::{BucketConfig, RateLimiter, ThrottleStatus, actual_cost, analyze};
+use crate::cost::{BucketConfig, CostMeter, RateLimiter, ThrottleStatus, analyze};
 use crate::error;
 
-/// Code of a request without valid credentials.
-pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
-/// Code of a request refused by the rate limit.
-pub const THROTTLED: &str = "THROTTLED";
+pub use crate::error::code::{THROTTLED, UNAUTHENTICATED};
 
 /// HTTP settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +67,47 @@ pub struct RequestLimits {
     pub max_batch: usize,
     /// Take the client address from `X-Forwarded-For` (behind a trusted load balancer).
     pub trust_forwarded_for: bool,
+    /// Points a request with refused credentials costs its client address.
+    pub failed_auth_cost: u64,
+    /// Longest string argument (or variable) accepted, in characters.
+    pub max_string_chars: usize,
+    /// Who may introspect the schema.
+    pub introspection: Introspection,
+}
+
+/// Who may run introspection queries (`__schema`, `__type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Introspection {
+    /// Everyone, anonymous callers included (GraphiQL works without a token).
+    #[default]
+    All,
+    /// Callers with a token.
+    Authenticated,
+    /// Nobody: the schema is published as `schema.graphql` instead.
+    Off,
+}
+
+impl Introspection {
+    /// True when `caller` may introspect.
+    pub fn allows(self, caller: &Caller) -> bool {
+        match self {
+            Self::All => true,
+            Self::Authenticated => caller.jti.is_some(),
+            Self::Off => false,
+        }
+    }
+}
+
+impl std::str::FromStr for Introspection {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "all" => Ok(Self::All),
+            "authenticated" => Ok(Self::Authenticated),
+            "off" => Ok(Self::Off),
+            other => Err(format!("introspection must be all, authenticated or off, not {other:?}")),
+        }
+    }
 }
 
 impl Default for RequestLimits {
@@ -82,6 +120,9 @@ impl Default for RequestLimits {
             timeout: Duration::from_secs(15),
             max_batch: 10,
             trust_forwarded_for: false,
+            failed_auth_cost: 50,
+            max_string_chars: 1_000,
+            introspection: Introspection::All,
         }
     }
 }
@@ -91,6 +132,8 @@ impl Default for RequestLimits {
 pub struct AppState {
     /// The schema, with its loaders and pool.
     pub schema: ParkGraphSchema,
+    /// The same schema without field suggestions, for anonymous callers.
+    pub anonymous_schema: ParkGraphSchema,
     /// The pool, for readiness checks and the audit trail.
     pub db: DatabaseConnection,
     /// Verifies tokens.
@@ -104,15 +147,24 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over a schema built with `auth` (starts the audit writer: call within Tokio).
+    /// State over the schemas built with `auth` (see [`crate::Schemas`]; starts the audit
+    /// writer: call within Tokio).
     pub fn new(
-        schema: ParkGraphSchema,
+        schemas: crate::Schemas,
         db: DatabaseConnection,
         auth: Arc<Authenticator>,
         limits: RequestLimits,
     ) -> Self {
         let audit = AuditSink::start(db.clone());
-        Self { schema, db, auth, limiter: Arc::new(RateLimiter::new()), limits, audit }
+        Self {
+            schema: schemas.authenticated,
+            anonymous_schema: schemas.anonymous,
+            db,
+            auth,
+            limiter: Arc::new(RateLimiter::new()),
+            limits,
+            audit,
+        }
     }
 }
 
@@ -215,22 +267,93 @@ fn audit(sink: &AuditSink, entry: Audit) {
     sink.push(event);
 }
 
+/// The longest reason, kid or other caller-supplied text a refusal logs or returns.
+const MAX_ECHO_CHARS: usize = 160;
+
+/// Cuts caller-supplied text to [`MAX_ECHO_CHARS`] characters for logs and answers.
+fn truncated(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(MAX_ECHO_CHARS) {
+        Some((at, _)) => format!("{}… ({} bytes in all)", &text[..at], text.len()).into(),
+        None => text.into(),
+    }
+}
+
+/// The `Authorization` header: absent, or exactly one value of visible ASCII. Several
+/// values, or bytes a token never holds, are refused rather than served as anonymous.
+fn authorization(headers: &HeaderMap) -> Result<Option<&str>, AuthFailure> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else { return Ok(None) };
+    if values.next().is_some() {
+        return Err(AuthFailure::MalformedHeader("more than one Authorization header"));
+    }
+    value.to_str().map(Some).map_err(|_| AuthFailure::MalformedHeader("the Authorization header holds non-ASCII bytes"))
+}
+
+/// A header a browser never sends cross-origin without a CORS preflight; a POST that is
+/// not `application/json` must carry it.
+pub const CSRF_HEADER: &str = "x-parkgraph-csrf";
+
+/// Refuses POSTs a browser could send cross-origin without a preflight (`text/plain`,
+/// forms, multipart) unless they carry [`CSRF_HEADER`]: a page on another site must not
+/// be able to run operations with a visitor's ambient credentials.
+fn csrf_refusal(headers: &HeaderMap) -> Option<Response> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    let json = matches!(content_type.as_deref(), Some("application/json" | "application/graphql-response+json"));
+    if json || headers.get(CSRF_HEADER).is_some_and(|v| !v.is_empty()) {
+        return None;
+    }
+    let message = format!(
+        "POST /graphql with `Content-Type: application/json`; other content types ({}) need the `{CSRF_HEADER}` header",
+        truncated(content_type.as_deref().unwrap_or("none"))
+    );
+    Some(
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, Json(error_body(&message, error::code::BAD_USER_INPUT, None)))
+            .into_response(),
+    )
+}
+
+/// Answers a request whose credentials were refused: the failure is charged to the
+/// client address's bucket (so guessing tokens is throttled like any other traffic), and
+/// the reason is cut short before it is logged or returned.
+fn refuse(state: &AppState, ip: Option<&str>, failure: &AuthFailure) -> Response {
+    let reason = failure.to_string();
+    let reason = truncated(&reason);
+    let key = format!("ip:{}", ip.unwrap_or("unknown"));
+    let bucket = state.limits.anonymous_bucket;
+    if let Err(throttled) = state.limiter.charge(&key, state.limits.failed_auth_cost, bucket) {
+        let message = format!(
+            "rate limit: too many refused credentials from this address; retry in {} s",
+            throttled.retry_after_seconds
+        );
+        let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(error_body(&message, THROTTLED, None))).into_response();
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(throttled.retry_after_seconds));
+        return response;
+    }
+    tracing::info!(%reason, "refused a request's credentials");
+    let body = error_body(&reason, UNAUTHENTICATED, None);
+    let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
+    response
+}
+
 async fn graphql(State(state): State<AppState>, request: axum::extract::Request) -> Response {
     let started = Instant::now();
     let ip = client_ip(&request, state.limits.trust_forwarded_for);
-    let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(String::from);
-    let caller = match state.auth.authenticate(authorization.as_deref()).await {
+    if let Some(refusal) = csrf_refusal(request.headers()) {
+        return refusal;
+    }
+    let caller = match authorization(request.headers()) {
+        Ok(authorization) => state.auth.authenticate(authorization).await,
+        Err(failure) => Err(failure),
+    };
+    let caller = match caller {
         Ok(caller) => caller,
         Err(AuthFailure::Unavailable) => return unavailable("the token registry is unavailable; try again shortly"),
-        Err(failure) => {
-            tracing::info!(reason = %failure, "refused a request");
-            let body = error_body(&failure.to_string(), UNAUTHENTICATED, None);
-            let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
-            return response;
-        }
+        Err(failure) => return refuse(&state, ip.as_deref(), &failure),
     };
     let batch =
         match GraphQLBatchRequest::<async_graphql_axum::rejection::GraphQLRejection>::from_request(request, &state)
@@ -260,7 +383,24 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
         {
             operation_name = ops.keys().next().map(|name| name.to_string());
         }
-        let analysis = analyze(&doc, request.operation_name.as_deref(), &request.variables);
+        let analysis =
+            analyze(&doc, request.operation_name.as_deref(), &request.variables, state.limits.max_string_chars);
+        if analysis.introspects && !state.limits.introspection.allows(&caller) {
+            let message = match state.limits.introspection {
+                Introspection::Off => {
+                    "introspection is turned off on this server; the schema is published as schema.graphql"
+                }
+                _ => {
+                    "introspection is open to callers with a token on this server; send `Authorization: Bearer <token>`"
+                }
+            };
+            audit(&state.audit, Audit { caller, operation_name, cost: 0, status: "REJECTED", started, client_ip: ip });
+            return (StatusCode::OK, Json(error_body(message, error::code::FORBIDDEN, None))).into_response();
+        }
+        if let Some(problem) = analysis.bad_argument {
+            audit(&state.audit, Audit { caller, operation_name, cost: 0, status: "REJECTED", started, client_ip: ip });
+            return (StatusCode::OK, Json(error_body(&problem, error::code::BAD_USER_INPUT, None))).into_response();
+        }
         if analysis.fields > state.limits.max_fields {
             let message = format!(
                 "the operation selects {} fields (aliases and fragments included), more than the limit of {}",
@@ -311,20 +451,26 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
     let mut actual = 0u64;
     let mut timed_out = false;
     for request in requests {
-        let request = request.data(caller.clone());
-        match tokio::time::timeout(state.limits.timeout, crate::execute(&state.schema, request)).await {
-            Ok(response) => {
-                let data = serde_json::to_value(&response.data).unwrap_or_default();
-                actual = actual.saturating_add(actual_cost(&data));
-                responses.push(response);
-            }
+        let meter = CostMeter::new();
+        let mut request = request.data(caller.clone()).data(meter.clone());
+        if !state.limits.introspection.allows(&caller) {
+            request = request.disable_introspection();
+        }
+        // Anonymous callers get the schema without "did you mean …" suggestions, so
+        // misspelt guesses do not reveal fields they cannot see.
+        let schema = if caller.jti.is_some() { &state.schema } else { &state.anonymous_schema };
+        let outcome = tokio::time::timeout(state.limits.timeout, crate::execute(schema, request)).await;
+        // Items returned so far are charged, even by an operation stopped at the limit.
+        actual = actual.saturating_add(meter.actual_cost());
+        match outcome {
+            Ok(response) => responses.push(response),
             Err(_) => {
                 timed_out = true;
                 let mut error = async_graphql::ServerError::new(
                     format!("the operation took longer than {} ms and was stopped", state.limits.timeout.as_millis()),
                     None,
                 );
-                error.extensions.get_or_insert_with(Default::default).set("code", "TIMEOUT");
+                error.extensions.get_or_insert_with(Default::default).set("code", error::code::TIMEOUT);
                 responses.push(async_graphql::Response::from_errors(vec![error]));
             }
         }
@@ -440,7 +586,7 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
         CorsLayer::new()
             .allow_origin(allow)
             .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-            .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+            .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::HeaderName::from_static(CSRF_HEADER)])
             .max_age(Duration::from_secs(3600)),
     )
 }

@@ -63,13 +63,42 @@ pub fn schema_with(
     limits: Limits,
     authenticator: std::sync::Arc<auth::Authenticator>,
 ) -> ParkGraphSchema {
-    Schema::build(Query, Mutation, EmptySubscription)
+    build(db, limits, authenticator, true)
+}
+
+fn build(
+    db: DatabaseConnection,
+    limits: Limits,
+    authenticator: std::sync::Arc<auth::Authenticator>,
+    suggestions: bool,
+) -> ParkGraphSchema {
+    let mut builder = Schema::build(Query, Mutation, EmptySubscription)
         .data(authenticator)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .data(loader::Loaders::new(&db, limits.batch_delay))
-        .data(db)
-        .finish()
+        .data(db);
+    if !suggestions {
+        builder = builder.disable_suggestions();
+    }
+    builder.finish()
+}
+
+/// The two schemas a server runs: one for callers with a token, and the same without
+/// "did you mean …" suggestions for anonymous callers.
+pub struct Schemas {
+    /// For callers with a token.
+    pub authenticated: ParkGraphSchema,
+    /// For anonymous callers.
+    pub anonymous: ParkGraphSchema,
+}
+
+/// Builds both schemas over one pool and authenticator.
+pub fn schemas(db: DatabaseConnection, limits: Limits, authenticator: std::sync::Arc<auth::Authenticator>) -> Schemas {
+    Schemas {
+        authenticated: build(db.clone(), limits, authenticator.clone(), true),
+        anonymous: build(db, limits, authenticator, false),
+    }
 }
 
 /// The schema without a database: enough for SDL and introspection, nothing else.

@@ -64,6 +64,7 @@ impl Mutation {
             ttl,
             subject: input.subject,
             description: input.description,
+            issued_by: crate::policy::caller(ctx)?.jti,
         };
         let (token, record) = issue(db, auth.keys(), request).await.map_err(ApiError::into_error)?;
         Ok(IssueTokenPayload { token, api_token: ApiToken(record) })

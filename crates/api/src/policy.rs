@@ -7,24 +7,26 @@ use parkgraph_domain::{Role, Scope};
 
 use crate::auth::Caller;
 
-/// Code of a refused field or operation.
-pub const FORBIDDEN: &str = "FORBIDDEN";
+pub use crate::error::code::FORBIDDEN;
 
 fn forbidden(message: String) -> async_graphql::Error {
     async_graphql::Error::new(message).extend_with(|_, e| e.set("code", FORBIDDEN))
 }
 
-/// The caller of the current request (anonymous when none was attached).
-pub fn caller<'a>(ctx: &Context<'a>) -> std::borrow::Cow<'a, Caller> {
-    match ctx.data_opt::<Caller>() {
-        Some(caller) => std::borrow::Cow::Borrowed(caller),
-        None => std::borrow::Cow::Owned(Caller::anonymous()),
-    }
+/// The caller of the current request. A request that reaches a resolver without an
+/// authenticated caller attached is refused, never served as anonymous: a transport that
+/// forgets to authenticate fails closed.
+pub fn caller<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Caller> {
+    ctx.data_opt::<Caller>().ok_or_else(|| {
+        tracing::error!("a GraphQL request reached a resolver without an authenticated caller; refused");
+        async_graphql::Error::new("this request was not authenticated")
+            .extend_with(|_, e| e.set("code", crate::error::code::UNAUTHENTICATED))
+    })
 }
 
 /// Fails unless the caller holds `scope`.
 pub fn require(ctx: &Context<'_>, scope: Scope) -> async_graphql::Result<()> {
-    let caller = caller(ctx);
+    let caller = caller(ctx)?;
     if caller.has(scope) {
         Ok(())
     } else {
@@ -51,7 +53,7 @@ pub struct Internal;
 
 impl Guard for Internal {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
-        let caller = caller(ctx);
+        let caller = caller(ctx)?;
         if caller.role.is_staff() && caller.has(Scope::ReadInternal) {
             Ok(())
         } else {
@@ -68,7 +70,7 @@ pub struct Admin(pub Scope);
 
 impl Guard for Admin {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
-        let caller = caller(ctx);
+        let caller = caller(ctx)?;
         if caller.role == Role::Admin && caller.has(self.0) {
             Ok(())
         } else {

@@ -308,6 +308,7 @@ impl Query {
         for (kind, _) in &decoded {
             crate::policy::require(ctx, family(*kind))?;
         }
+        crate::cost::CostMeter::charge(ctx, decoded.len());
         let l = loaders(ctx)?;
         let of = |kind: NodeType| decoded.iter().filter(|(k, _)| *k == kind).map(|(_, u)| *u).collect::<Vec<_>>();
         // One batch per type; then answer in the order asked.
@@ -346,13 +347,13 @@ impl Query {
     }
 
     /// The caller as the server sees it: role, scopes, subject.
-    async fn viewer(&self, ctx: &Context<'_>) -> Viewer {
-        let caller = crate::policy::caller(ctx);
-        Viewer {
+    async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Viewer> {
+        let caller = crate::policy::caller(ctx)?;
+        Ok(Viewer {
             role: caller.role.code().into(),
             scopes: caller.scopes.iter().map(|s| s.code().to_string()).collect(),
             subject: caller.subject.clone(),
-        }
+        })
     }
 
     /// Issued tokens, newest first (administrators with `admin:tokens`).
@@ -366,6 +367,7 @@ impl Query {
         let limit =
             crate::connection::plan(&PageArgs::new(first, None, None, None), async { Ok(0) }).await?.window.limit;
         let rows = parkgraph_persistence::access::tokens(database(ctx)?, partner_id, limit).await.api()?;
+        crate::cost::CostMeter::charge(ctx, rows.len());
         Ok(rows.into_iter().map(crate::object::access::ApiToken).collect())
     }
 
@@ -380,6 +382,7 @@ impl Query {
         let limit =
             crate::connection::plan(&PageArgs::new(first, None, None, None), async { Ok(0) }).await?.window.limit;
         let rows = parkgraph_persistence::access::audit_events(database(ctx)?, jti, limit).await.api()?;
+        crate::cost::CostMeter::charge(ctx, rows.len());
         Ok(rows.into_iter().map(crate::object::access::AuditEvent).collect())
     }
 

@@ -27,6 +27,8 @@ pub struct IssueRequest {
     pub subject: Option<String>,
     /// Free-text description.
     pub description: Option<String>,
+    /// The `jti` of the token whose holder asked for this one (`None` from the command line).
+    pub issued_by: Option<uuid::Uuid>,
 }
 
 /// The longest lifetime a token may have.
@@ -76,6 +78,7 @@ pub async fn issue(
         expires_at: expires,
         revoked_at: None,
         last_used_at: None,
+        issued_by: request.issued_by,
     };
     access::insert_token(db, record.clone()).await?;
     Ok((token, record))

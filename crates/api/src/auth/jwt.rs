@@ -100,6 +100,10 @@ pub enum TokenError {
     /// `jti` names a revoked token.
     #[error("the token was revoked")]
     Revoked,
+    /// The token's claims differ from the record of the token that was issued under its
+    /// `jti`: it was re-signed with other claims.
+    #[error("the token's claims ({0}) differ from what was issued under its jti: it was altered and is refused")]
+    Tampered(String),
     /// `jti` names no token ParkGraph issued.
     #[error("the token is not registered with this server")]
     Unregistered,

@@ -67,6 +67,9 @@ pub enum AuthFailure {
     /// Anonymous access is turned off.
     #[error("this server requires a token: send `Authorization: Bearer <token>`")]
     TokenRequired,
+    /// The header is present but unreadable (non-ASCII bytes, or sent twice).
+    #[error("{0}")]
+    MalformedHeader(&'static str),
     /// The header is not `Bearer <token>`.
     #[error("the Authorization header must be `Bearer <token>`")]
     BadScheme,
@@ -76,6 +79,24 @@ pub enum AuthFailure {
     /// The registry could not be asked.
     #[error("the token registry is unavailable")]
     Unavailable,
+}
+
+/// What a stored token grants, read from its row.
+struct Grant {
+    role: Role,
+    scopes: BTreeSet<Scope>,
+}
+
+impl Grant {
+    fn of(record: &api_token::Model) -> Result<Self, AuthFailure> {
+        let corrupt = |what: String| {
+            tracing::error!(jti = %record.jti, %what, "a stored token no longer parses; refusing it");
+            AuthFailure::Token(TokenError::Unregistered)
+        };
+        let role: Role = record.role.parse().map_err(|e| corrupt(format!("role: {e}")))?;
+        let scopes = Scope::parse_list(&record.scopes).map_err(|e| corrupt(format!("scopes: {e}")))?;
+        Ok(Self { role, scopes })
+    }
 }
 
 /// Verifies bearer tokens, checking revocation against the database through a short
@@ -118,21 +139,46 @@ impl Authenticator {
         };
         let verified = self.keys.verify(token)?;
         let jti = verified.claims.jti;
-        let record = self.registered(jti).await?;
-        match record {
-            None => Err(TokenError::Unregistered.into()),
-            Some(r) if r.revoked_at.is_some() => Err(TokenError::Revoked.into()),
-            Some(_) => {
-                self.touch(jti);
-                Ok(Caller {
-                    role: verified.role,
-                    scopes: verified.scopes,
-                    subject: verified.claims.sub,
-                    jti: Some(jti),
-                    partner_id: verified.claims.partner_id,
-                })
-            }
+        let Some(record) = self.registered(jti).await? else {
+            return Err(TokenError::Unregistered.into());
+        };
+        if record.revoked_at.is_some() {
+            return Err(TokenError::Revoked.into());
         }
+        if record.expires_at <= Utc::now() {
+            return Err(TokenError::Expired.into());
+        }
+        let granted = Grant::of(&record)?;
+        // The stored row is the authority: a token whose claims say anything else than
+        // what was issued was re-signed by someone holding the key, and is refused.
+        let mut differs = Vec::new();
+        if verified.role != granted.role {
+            differs.push("role");
+        }
+        if verified.scopes != granted.scopes {
+            differs.push("scopes");
+        }
+        if verified.claims.exp != record.expires_at.timestamp() {
+            differs.push("expiry");
+        }
+        if verified.claims.sub != record.subject {
+            differs.push("subject");
+        }
+        if verified.claims.partner_id != record.partner_id {
+            differs.push("partner");
+        }
+        if !differs.is_empty() {
+            tracing::warn!(%jti, claims = ?differs, "refused a token whose claims differ from its issued record");
+            return Err(TokenError::Tampered(differs.join(", ")).into());
+        }
+        self.touch(jti);
+        Ok(Caller {
+            role: granted.role,
+            scopes: granted.scopes,
+            subject: record.subject,
+            jti: Some(jti),
+            partner_id: record.partner_id,
+        })
     }
 
     async fn registered(&self, jti: Uuid) -> Result<Option<api_token::Model>, AuthFailure> {

@@ -60,6 +60,12 @@ impl ApiToken {
     async fn last_used_at(&self) -> Option<DateTime<Utc>> {
         self.0.last_used_at
     }
+
+    /// The `jti` of the token whose holder issued this one through `issueToken`; null
+    /// for tokens issued from the command line.
+    async fn issued_by(&self) -> Option<Uuid> {
+        self.0.issued_by
+    }
 }
 
 /// A new token and its record.

@@ -27,6 +27,8 @@ pub struct Model {
     pub revoked_at: Option<DateTimeUtc>,
     /// When last used (updated at most once a minute).
     pub last_used_at: Option<DateTimeUtc>,
+    /// The `jti` of the token that issued this one (null when issued from the command line).
+    pub issued_by: Option<Uuid>,
 }
 
 /// Links are resolved by queries, not through sea-orm relations.
