@@ -17,7 +17,7 @@ use parkgraph::Config;
 use parkgraph::config::{KeyConfig, Secret};
 use parkgraph_api::auth::issue::{IssueRequest, issue};
 use parkgraph_domain::Role;
-use parkgraph_persistence::sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use parkgraph_persistence::sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{AbortHandle, JoinHandle};
@@ -248,4 +248,34 @@ async fn a_postgres_outage_answers_503_unavailable_then_recovers() {
     let recovered = recovered.expect("the server recovers once the database is back");
     assert!(recovered.body.get("errors").is_none(), "{:#}", recovered.body);
     assert_eq!(readyz(&router).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn connections_terminated_by_postgresql_answer_503_unavailable() {
+    let test = TestDb::sample().await;
+    if !test.is_postgres() {
+        eprintln!("skipped: terminating backends is a PostgreSQL test (set TEST_DATABASE_URL)");
+        return;
+    }
+    // One connection, never tested before use: the next request runs on the connection
+    // PostgreSQL has just terminated (as in a restart: SQLSTATE 57P01, or a closed socket).
+    let mut options = ConnectOptions::new(test.url.clone());
+    options.max_connections(1).test_before_acquire(false).sqlx_logging(false);
+    let db = Database::connect(options).await.expect("connect");
+    let router = parkgraph::app(&config(&test.url), db).expect("app builds");
+    let before = graphql(&router, PARKS, None).await;
+    assert_eq!(before.status, StatusCode::OK, "{:#}", before.body);
+
+    let server = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+    let admin = Database::connect(&server).await.expect("connect as administrator");
+    let name = test.url.rsplit('/').next().expect("database name");
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ))
+        .await
+        .expect("terminate the server's connections");
+    admin.close().await.ok();
+
+    assert_unavailable(&graphql(&router, PARKS, None).await);
 }
