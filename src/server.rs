@@ -1,5 +1,7 @@
 //! Serving connections: the accept loop in front of the router, and what it does about
-//! slow, idle and too many clients, and about shutdown.
+//! slow, idle and too many clients, and about shutdown. Connections speak HTTP/1.1, as
+//! they did under `axum::serve` (axum's `http2` feature is off); TLS, when wanted, ends
+//! at the load balancer.
 //!
 //! - **Headers**: hyper's HTTP/1 `header_read_timeout` closes a connection whose request
 //!   headers are not complete within `header_read_timeout_ms`. hyper starts that clock
