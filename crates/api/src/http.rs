@@ -316,6 +316,25 @@ fn csrf_refusal(headers: &HeaderMap) -> Option<Response> {
     )
 }
 
+/// Answers a body that is not a GraphQL request (malformed JSON, `{"query": 42}`, a broken
+/// multipart body, one over the size limit) with a GraphQL error in JSON, never a debug
+/// string: 413 for size, 400 otherwise.
+fn unreadable(error: async_graphql::ParseRequestError) -> Response {
+    use async_graphql::ParseRequestError as E;
+    let (status, message) = match &error {
+        E::PayloadTooLarge => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "the request body is larger than this server accepts".to_string())
+        }
+        E::Io(err) if err.to_string().contains("length limit") => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "the request body is larger than this server accepts".to_string())
+        }
+        other => {
+            (StatusCode::BAD_REQUEST, format!("the body is not a GraphQL request: {}", truncated(&other.to_string())))
+        }
+    };
+    (status, Json(error_body(&message, error::code::BAD_USER_INPUT, None))).into_response()
+}
+
 /// Answers a request whose credentials were refused: the failure is charged to the
 /// client address's bucket (so guessing tokens is throttled like any other traffic), and
 /// the reason is cut short before it is logged or returned.
@@ -360,7 +379,7 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
             .await
         {
             Ok(batch) => batch.into_inner(),
-            Err(rejection) => return rejection.into_response(),
+            Err(rejection) => return unreadable(rejection.0),
         };
     let mut requests: Vec<Request> = match batch {
         BatchRequest::Single(request) => vec![request],
