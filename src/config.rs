@@ -15,7 +15,8 @@ pub struct Config {
     pub database_url: String,
     /// Address to listen on.
     pub listen: String,
-    /// Connection-pool size.
+    /// Database connection-pool size (client connections are capped by
+    /// `server.max_open_connections`).
     pub max_connections: u32,
     /// Run pending migrations when `serve` starts.
     pub migrate_on_start: bool,
@@ -39,6 +40,8 @@ pub struct Config {
     pub auth: AuthConfig,
     /// Query cost and rate limits.
     pub limits: LimitsConfig,
+    /// Connection handling: read timeouts, idle connections, the connection cap, shutdown.
+    pub server: ServerConfig,
 }
 
 /// A secret read from configuration: never printed.
@@ -169,6 +172,43 @@ impl Default for LimitsConfig {
     }
 }
 
+/// Connection handling: how long a client may take to send a request, how long an idle
+/// connection stays open, how many connections are served at once, and how long shutdown
+/// waits for in-flight requests. Every value must be above zero.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Longest time a client may take to send a request's headers, in milliseconds. The
+    /// clock starts when the server waits for a request, so it also bounds how long a
+    /// keep-alive connection may sit idle; past it the connection is closed.
+    pub header_read_timeout_ms: u64,
+    /// Longest time a client may take to send a request's body once its headers are in,
+    /// in milliseconds; past it the request is answered `408` and the connection closed.
+    pub body_read_timeout_ms: u64,
+    /// A connection with no request being handled and no bytes moving for this long is
+    /// closed, in milliseconds.
+    pub keep_alive_timeout_ms: u64,
+    /// Most connections served at once (the database pool is `max_connections`). Beyond
+    /// it the server stops accepting: new connections wait in the listen backlog until a
+    /// served connection closes.
+    pub max_open_connections: usize,
+    /// On SIGTERM or SIGINT, how long in-flight requests may take to finish after the
+    /// server stops accepting, in milliseconds; connections still open then are closed.
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 30_000,
+            keep_alive_timeout_ms: 5_000,
+            max_open_connections: 512,
+            shutdown_grace_ms: 20_000,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -186,6 +226,7 @@ impl Default for Config {
             log: "info".into(),
             auth: AuthConfig::default(),
             limits: LimitsConfig::default(),
+            server: ServerConfig::default(),
         }
     }
 }
@@ -235,6 +276,21 @@ mod tests {
             assert_eq!(config.cors_origins, vec!["https://portal.example".to_string()]);
             assert_eq!(config.database_url, "postgres://postgres@127.0.0.1/test");
             assert!(config.migrate_on_start);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn server_settings_come_from_the_server_table_and_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("server.toml", "[server]\nheader_read_timeout_ms = 2500\nmax_open_connections = 64\n")?;
+            jail.set_env("PARKGRAPH_SERVER__SHUTDOWN_GRACE_MS", "4000");
+            let config = Config::load(Some(Path::new("server.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(config.server.header_read_timeout_ms, 2500);
+            assert_eq!(config.server.max_open_connections, 64);
+            assert_eq!(config.server.shutdown_grace_ms, 4000);
+            assert_eq!(config.server.body_read_timeout_ms, ServerConfig::default().body_read_timeout_ms);
+            assert_eq!(config.max_connections, 10, "the database pool size is a separate setting");
             Ok(())
         });
     }

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod keys;
+pub mod server;
 
 use std::net::SocketAddr;
 
@@ -20,6 +21,7 @@ use parkgraph_persistence::{sea_orm::DatabaseConnection, seed};
 use tokio::net::TcpListener;
 
 pub use config::Config;
+pub use server::serve_with;
 
 /// Errors the command reports before exiting with status 1.
 pub mod anyhow_free {
@@ -128,7 +130,8 @@ pub fn app(config: &Config, db: DatabaseConnection) -> Result<axum::Router, Fail
     Ok(parkgraph_api::router(AppState::new(schemas, db, auth, request_limits(config)?), &http))
 }
 
-/// Serves until SIGINT or SIGTERM, then drains in-flight requests.
+/// Serves until SIGINT or SIGTERM, then drains in-flight requests for at most
+/// `server.shutdown_grace_ms` (see [`server`]).
 pub async fn serve(config: &Config) -> Result<(), Failure> {
     let db = open(config).await?;
     prepare(config, &db).await?;
@@ -139,9 +142,7 @@ pub async fn serve(config: &Config) -> Result<(), Failure> {
     tracing::info!(database = %redact(&config.database_url), "ParkGraph is listening on http://{addr}/graphql");
     println!("ParkGraph is serving GraphQL at http://{addr}/graphql (open it in a browser for GraphiQL)");
     let router = app(config, db.clone())?;
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    serve_with(listener, router, &config.server, shutdown_signal()).await?;
     db.close().await.map_err(|e| Failure(format!("closing the database: {e}")))?;
     tracing::info!("stopped");
     Ok(())
@@ -172,5 +173,5 @@ async fn shutdown_signal() {
         () = interrupt => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down: finishing in-flight requests");
+    tracing::info!("shutdown signal received");
 }

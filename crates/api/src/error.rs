@@ -5,6 +5,9 @@
 //! - `NOT_FOUND`: an id or record that does not exist;
 //! - `BAD_USER_INPUT`: arguments the caller can fix (page size, cursor, id, filter);
 //! - `CONFLICT`: a uniqueness rule;
+//! - `UNAVAILABLE`: the database cannot be reached for now (a connection-level storage
+//!   error); the HTTP response becomes `503` with `Retry-After` (see
+//!   [`crate::http`]), and the same request may succeed when retried. The cause is logged;
 //! - `INTERNAL`: anything else. The cause is logged with `tracing`, never sent.
 //!
 //! [`crate::execute`] is the safety net: a resolver error that somehow lacks a code is
@@ -34,7 +37,11 @@ pub mod code {
     pub const FORBIDDEN: &str = "FORBIDDEN";
     /// The caller's rate limit has no points left for this operation.
     pub const THROTTLED: &str = "THROTTLED";
-    /// The operation ran longer than the request time limit.
+    /// The database cannot be reached for now; the HTTP answer is `503` with
+    /// `Retry-After`, and the same request may succeed when retried.
+    pub const UNAVAILABLE: &str = "UNAVAILABLE";
+    /// The request took too long: the operation ran longer than the request time limit,
+    /// or its body did not arrive in time (`408`).
     pub const TIMEOUT: &str = "TIMEOUT";
 }
 
@@ -50,6 +57,9 @@ pub enum ApiError {
     /// See [`code::CONFLICT`].
     #[error("{0}")]
     Conflict(String),
+    /// See [`code::UNAVAILABLE`]; the text is logged, never sent.
+    #[error("the database is unavailable; try again shortly")]
+    Unavailable(String),
     /// See [`code::INTERNAL`]; the text is logged, never sent.
     #[error("internal error")]
     Internal(String),
@@ -62,6 +72,10 @@ impl ApiError {
             Self::NotFound(_) => code::NOT_FOUND,
             Self::BadUserInput(_) => code::BAD_USER_INPUT,
             Self::Conflict(_) => code::CONFLICT,
+            Self::Unavailable(cause) => {
+                tracing::warn!(%cause, "the database is unavailable");
+                code::UNAVAILABLE
+            }
             Self::Internal(cause) => {
                 tracing::error!(%cause, "internal error while resolving a GraphQL request");
                 code::INTERNAL
@@ -77,6 +91,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(message) => Self::Conflict(message),
             StoreError::NotFound(message) => Self::NotFound(message),
             StoreError::Invalid(message) => Self::BadUserInput(message),
+            StoreError::Unavailable(e) => Self::Unavailable(e.to_string()),
             StoreError::Database(e) => Self::Internal(e.to_string()),
         }
     }
@@ -88,6 +103,7 @@ impl From<Arc<StoreError>> for ApiError {
             StoreError::Conflict(message) => Self::Conflict(message.clone()),
             StoreError::NotFound(message) => Self::NotFound(message.clone()),
             StoreError::Invalid(message) => Self::BadUserInput(message.clone()),
+            StoreError::Unavailable(e) => Self::Unavailable(e.to_string()),
             StoreError::Database(e) => Self::Internal(e.to_string()),
         }
     }

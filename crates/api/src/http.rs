@@ -317,6 +317,25 @@ fn csrf_refusal(headers: &HeaderMap) -> Option<Response> {
     )
 }
 
+/// Answers a body that is not a GraphQL request (malformed JSON, `{"query": 42}`, a broken
+/// multipart body, one over the size limit) with a GraphQL error in JSON, never a debug
+/// string: 413 for size, 400 otherwise.
+fn unreadable(error: async_graphql::ParseRequestError) -> Response {
+    use async_graphql::ParseRequestError as E;
+    let (status, message) = match &error {
+        E::PayloadTooLarge => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "the request body is larger than this server accepts".to_string())
+        }
+        E::Io(err) if err.to_string().contains("length limit") => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "the request body is larger than this server accepts".to_string())
+        }
+        other => {
+            (StatusCode::BAD_REQUEST, format!("the body is not a GraphQL request: {}", truncated(&other.to_string())))
+        }
+    };
+    (status, Json(error_body(&message, error::code::BAD_USER_INPUT, None))).into_response()
+}
+
 /// Answers a request whose credentials were refused: the failure is charged to the
 /// client address's bucket (so guessing tokens is throttled like any other traffic), and
 /// the reason is cut short before it is logged or returned.
@@ -354,10 +373,7 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
     };
     let caller = match caller {
         Ok(caller) => caller,
-        Err(AuthFailure::Unavailable) => {
-            let body = error_body("the token registry is unavailable; try again", error::code::INTERNAL, None);
-            return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
-        }
+        Err(AuthFailure::Unavailable) => return unavailable("the token registry is unavailable; try again shortly"),
         Err(failure) => return refuse(&state, address, &failure).await,
     };
     let batch =
@@ -365,7 +381,7 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
             .await
         {
             Ok(batch) => batch.into_inner(),
-            Err(rejection) => return rejection.into_response(),
+            Err(rejection) => return unreadable(rejection.0),
         };
     let mut requests: Vec<Request> = match batch {
         BatchRequest::Single(request) => vec![request],
@@ -486,6 +502,7 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
         "throttleStatus": status,
     });
     let failed = responses.iter().any(|r| !r.errors.is_empty());
+    let unavailable = any_unavailable(&responses);
     let responses: Vec<async_graphql::Response> = responses
         .into_iter()
         .map(|r| r.extension("cost", async_graphql::Value::from_json(cost.clone()).unwrap_or_default()))
@@ -509,6 +526,37 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
         &state.audit,
         Audit { caller, operation_name, cost: actual.min(requested), status: outcome, started, client_ip: ip },
     );
+    if unavailable {
+        retry_later(&mut response);
+    }
+    response
+}
+
+/// Seconds a client is told to wait (`Retry-After`) when the database is unavailable:
+/// long enough for a restart or fail-over to finish, short enough to notice recovery.
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u32 = 2;
+
+/// True when an error of any response is `UNAVAILABLE` (the database could not be
+/// reached): the whole answer is then a `503` the client should retry.
+fn any_unavailable(responses: &[async_graphql::Response]) -> bool {
+    responses.iter().flat_map(|r| &r.errors).any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|code| matches!(code, async_graphql::Value::String(code) if code == error::code::UNAVAILABLE))
+    })
+}
+
+/// Makes a response a `503 Service Unavailable` with `Retry-After`, keeping its body.
+fn retry_later(response: &mut Response) {
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECONDS));
+}
+
+/// A `503` with `Retry-After` and one `UNAVAILABLE` error.
+fn unavailable(message: &str) -> Response {
+    let mut response = Json(error_body(message, error::code::UNAVAILABLE, None)).into_response();
+    retry_later(&mut response);
     response
 }
 
@@ -520,24 +568,30 @@ async fn healthz() -> impl IntoResponse {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    // Where the buckets are is reported, never a reason to fail: the limiter falls back
-    // to local buckets on its own.
+/// Ready when the database answers a ping within 2 s; otherwise `503` with `Retry-After`,
+/// so a load balancer stops sending traffic while the database is unreachable. Where the
+/// rate-limit buckets are (`rateLimits`) is reported, never a reason to fail: the limiter
+/// falls back to local buckets on its own.
+async fn readyz(State(state): State<AppState>) -> Response {
     let (database, rate_limits) =
         tokio::join!(tokio::time::timeout(Duration::from_secs(2), state.db.ping()), state.limiter.store_status());
     let rate_limits = rate_limits.to_string();
-    match database {
-        Ok(Ok(())) => (StatusCode::OK, Json(serde_json::json!({ "status": "ready", "rateLimits": rate_limits }))),
+    let status = match database {
+        Ok(Ok(())) => {
+            return Json(serde_json::json!({ "status": "ready", "rateLimits": rate_limits })).into_response();
+        }
         Ok(Err(err)) => {
             tracing::warn!(%err, "readiness check failed");
-            let body = serde_json::json!({ "status": "database unavailable", "rateLimits": rate_limits });
-            (StatusCode::SERVICE_UNAVAILABLE, Json(body))
+            "database unavailable"
         }
         Err(_) => {
-            let body = serde_json::json!({ "status": "database timed out", "rateLimits": rate_limits });
-            (StatusCode::SERVICE_UNAVAILABLE, Json(body))
+            tracing::warn!("readiness check timed out");
+            "database timed out"
         }
-    }
+    };
+    let mut response = Json(serde_json::json!({ "status": status, "rateLimits": rate_limits })).into_response();
+    retry_later(&mut response);
+    response
 }
 
 fn cors(origins: &[String]) -> Option<CorsLayer> {
