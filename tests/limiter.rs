@@ -463,3 +463,53 @@ async fn the_redis_bucket_refunds_up_to_full_then_disappears_and_says_when_to_re
     assert_eq!(limiter.local_buckets(), 0, "nothing was charged locally");
     assert_eq!(limiter.store_status().await.to_string(), "shared");
 }
+
+mod properties {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+    use axum::http::{HeaderMap, HeaderValue};
+    use parkgraph_api::client_address::TrustedProxies;
+    use proptest::prelude::*;
+
+    fn entry() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<Ipv4Addr>().prop_map(|ip| ip.to_string()),
+            any::<Ipv6Addr>().prop_map(|ip| format!("[{ip}]:443")),
+            any::<u8>().prop_map(|n| format!("10.0.0.{n}")),
+            "[ -~]{0,16}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+        /// Whatever the header holds, the client is the peer or an address one of its
+        /// entries spells: never text, and never the header of an untrusted peer.
+        #[test]
+        fn the_client_is_the_peer_or_an_address_the_header_spells(
+            lines in prop::collection::vec(prop::collection::vec(entry(), 0..5), 0..3),
+            trusted_peer in any::<bool>(),
+        ) {
+            let trusted = TrustedProxies::parse(&["10.0.0.0/8"]).expect("parses");
+            let peer: IpAddr = if trusted_peer { "10.0.0.2" } else { "192.0.2.1" }.parse().expect("ip");
+            let mut headers = HeaderMap::new();
+            for line in &lines {
+                if let Ok(value) = HeaderValue::from_str(&line.join(", ")) {
+                    headers.append("x-forwarded-for", value);
+                }
+            }
+            let client = trusted.client_address(Some(peer), &headers).expect("a peer gives a client");
+            if !trusted_peer {
+                prop_assert_eq!(client, peer);
+            } else if client != peer {
+                // (IPv4-mapped IPv6 addresses count as the IPv4 address they map.)
+                let spelled = lines.iter().flatten().any(|entry| {
+                    let entry = entry.trim();
+                    let ip = entry.parse::<IpAddr>().ok().or_else(|| entry.parse::<SocketAddr>().ok().map(|s| s.ip()));
+                    ip.map(|ip| ip.to_canonical()) == Some(client)
+                });
+                prop_assert!(spelled, "{} is not in {:?}", client, lines);
+            }
+        }
+    }
+}
