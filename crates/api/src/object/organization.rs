@@ -11,7 +11,8 @@ use super::vocabulary::{
     DesignationKind, IncubationStatus, LocationRole, MembershipRole, OrganizationKind, OrganizationStatus,
 };
 use super::{
-    Designation, Incubator, InnovationCenter, Park, Provenance, SecondHeadquarters, link_page, loaders, plain_page,
+    Designation, Incubator, InnovationCenter, Park, PartialDate, Provenance, SecondHeadquarters, link_page, loaders,
+    plain_page,
 };
 use crate::connection::{Connection, Edge, Listed, PageArgs};
 use crate::error::stored;
@@ -67,9 +68,15 @@ impl Organization {
         self.0.uscc_warning.as_deref()
     }
 
-    /// Founding date.
+    /// Founding date, when known to the day (null when only the year or month is known: see
+    /// `foundedDate`).
     async fn founded_on(&self) -> Option<NaiveDate> {
-        self.0.founded_on
+        PartialDate::known_day(self.0.founded_on, &self.0.founded_on_precision)
+    }
+
+    /// Founding date, at the precision known (`2017`, `2017-11` or `2017-11-18`).
+    async fn founded_date(&self) -> Option<PartialDate> {
+        PartialDate::of(self.0.founded_on, &self.0.founded_on_precision)
     }
 
     /// Industry.
@@ -306,7 +313,7 @@ impl Organization {
 
     /// Where the record's facts come from.
     async fn provenance(&self) -> Provenance {
-        Provenance::of(&self.0.source_name, &self.0.source_url, &self.0.as_of)
+        Provenance::of(&self.0.source_name, &self.0.source_url, &self.0.as_of, &self.0.as_of_precision)
     }
 
     /// When the record was created.

@@ -21,6 +21,8 @@ pub struct Model {
     pub uscc_warning: Option<String>,
     /// Founding date.
     pub founded_on: Option<Date>,
+    /// How much of `founded_on` is known: `YEAR`, `MONTH` or `DAY` (null: `DAY`).
+    pub founded_on_precision: Option<String>,
     /// Industry.
     pub industry: Option<String>,
     /// Registered capital in yuan.
@@ -49,6 +51,8 @@ pub struct Model {
     pub source_url: Option<String>,
     /// The date the facts were true or reported.
     pub as_of: Option<Date>,
+    /// How much of `as_of` is known: `YEAR`, `MONTH` or `DAY` (null: `DAY`).
+    pub as_of_precision: Option<String>,
     /// When the row was created.
     pub created_at: DateTimeUtc,
     /// When the row was last changed.
