@@ -6,6 +6,8 @@
 //!   first day of the period (`2017` → 2017-01-01), so ranges and ordering keep working;
 //!   the precision says how much of it is known. A null precision (rows written before
 //!   this migration) means `DAY`.
+//! - `organization.legal_name`: the registered legal name when known, so that `name_zh`
+//!   can be the name people use (a brand such as 斗鱼) without passing for the legal name.
 //! - `figure`: a sourced, dated indicator about a park or a city ("internet firms in
 //!   Optics Valley: more than 2,100, as of 2019").
 //! - `city_designation`: a designation whose subject is a city rather than a park
@@ -70,6 +72,9 @@ impl MigrationTrait for Migration {
                 .await?;
         }
         manager
+            .alter_table(Table::alter().table("organization").add_column(text_null("legal_name")).to_owned())
+            .await?;
+        manager
             .create_table(
                 record("figure")
                     .col(uuid_null("park_id"))
@@ -116,6 +121,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.drop_table(Table::drop().table("city_designation").to_owned()).await?;
         manager.drop_table(Table::drop().table("figure").to_owned()).await?;
+        manager.alter_table(Table::alter().table("organization").drop_column("legal_name").to_owned()).await?;
         for (table, column) in PRECISION.iter().rev() {
             manager
                 .alter_table(Table::alter().table(*table).drop_column(format!("{column}_precision")).to_owned())

@@ -48,7 +48,8 @@ impl Organization {
         Ok(stored::<domain::OrganizationKind>("organization", "kind", &self.0.kind)?.into())
     }
 
-    /// Chinese name.
+    /// Chinese name in common use: a brand or short name (斗鱼) or the legal name; see
+    /// `legalName`.
     async fn name_zh(&self) -> &str {
         &self.0.name_zh
     }
@@ -56,6 +57,12 @@ impl Organization {
     /// English name.
     async fn name_en(&self) -> Option<&str> {
         self.0.name_en.as_deref()
+    }
+
+    /// Registered legal name (…有限公司), when known. `nameZh` is the name in common use,
+    /// often a brand (斗鱼, 岚图汽车); compare the two to tell which is which.
+    async fn legal_name(&self) -> Option<&str> {
+        self.0.legal_name.as_deref()
     }
 
     /// Unified Social Credit Code (统一社会信用代码), validated; empty when not known.

@@ -15,6 +15,9 @@ pub struct Model {
     pub name_zh: String,
     /// English name.
     pub name_en: Option<String>,
+    /// Registered legal name (…有限公司), when known; `name_zh` is the
+    /// name in common use, often a brand.
+    pub legal_name: Option<String>,
     /// Unified Social Credit Code, validated.
     pub uscc: Option<String>,
     /// Why the USCC was accepted by override, if it was.

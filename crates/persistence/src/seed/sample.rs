@@ -53,8 +53,9 @@ pub struct Source {
     pub title: String,
     /// Who published it (a newspaper, an agency, a company).
     pub publisher: String,
-    /// Date of publication, at the precision known.
-    pub date: PartialDate,
+    /// Date of publication, at the precision known; null only for an organization's own
+    /// undated pages and reference works.
+    pub date: Option<PartialDate>,
     /// Where it can be read.
     pub url: String,
     /// Where the page is a copy, who first published it.
@@ -65,11 +66,10 @@ pub struct Source {
 impl Source {
     /// The source's name as records cite it: publisher, date and title.
     pub fn citation(&self) -> String {
+        let date = self.date.map(|d| format!(", {d}")).unwrap_or_default();
         match &self.original {
-            Some(original) => {
-                format!("{}, {}:《{}》 (first published by {original})", self.publisher, self.date, self.title)
-            }
-            None => format!("{}, {}:《{}》", self.publisher, self.date, self.title),
+            Some(original) => format!("{}{date}:《{}》 (first published by {original})", self.publisher, self.title),
+            None => format!("{}{date}:《{}》", self.publisher, self.title),
         }
     }
 }
@@ -141,6 +141,8 @@ struct Organization {
     kind: String,
     name_zh: String,
     name_en: Option<String>,
+    #[serde(default)]
+    legal_name: Option<String>,
     uscc: Option<String>,
     founded_on: Option<PartialDate>,
     industry: Option<String>,
@@ -418,6 +420,7 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             kind: code::<OrganizationKind>(k, "kind", &o.kind)?,
             name_zh: o.name_zh.clone(),
             name_en: o.name_en.clone(),
+            legal_name: o.legal_name.clone(),
             uscc,
             uscc_warning: None,
             founded_on: first_day(o.founded_on),

@@ -135,6 +135,7 @@ fn enterprise(
         kind: kind.code().into(),
         name_zh: zh,
         name_en: Some(en),
+        legal_name: None,
         uscc: Some(uscc_for(i)?.to_string()),
         uscc_warning: None,
         founded_on: rng.date(1985, 2024),
