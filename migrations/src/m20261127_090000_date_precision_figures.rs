@@ -8,8 +8,8 @@
 //!   this migration) means `DAY`.
 //! - `organization.legal_name`: the registered legal name when known, so that `name_zh`
 //!   can be the name people use (a brand such as 斗鱼) without passing for the legal name.
-//! - `figure`: a sourced, dated indicator about a park or a city ("internet firms in
-//!   Optics Valley: more than 2,100, as of 2019").
+//! - `figure`: a sourced, dated indicator about a park or a city ("second headquarters in
+//!   Optics Valley: more than 60, as of 2018-10").
 //! - `city_designation`: a designation whose subject is a city rather than a park
 //!   ("Made in China 2025" pilot city).
 

@@ -132,7 +132,7 @@ pub struct FigureFilterInput {
     pub city_level_only: bool,
     /// About this park (by default including its sub-parks).
     pub park: Option<ParkScope>,
-    /// Of this indicator (`internet_firms`, `unicorns`, `second_headquarters`, …).
+    /// Of this indicator (`high_tech_enterprises`, `unicorns`, `second_headquarters`, …).
     pub indicator: Option<String>,
 }
 

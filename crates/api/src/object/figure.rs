@@ -14,8 +14,8 @@ use crate::connection::Listed;
 use crate::error::stored;
 use crate::loader::one;
 
-/// A sourced, dated figure about a park or a city: "internet firms in Optics Valley: more
-/// than 2,100, as of 2019". Read `value` with `qualifier` and `unit`; `asOf` says when
+/// A sourced, dated figure about a park or a city: "second headquarters in Optics Valley: more
+/// than 60, as of 2018-10". Read `value` with `qualifier` and `unit`; `asOf` says when
 /// the figure held and `provenance` where it was published.
 #[derive(Clone)]
 pub struct Figure(pub figure::Model);
@@ -38,8 +38,8 @@ pub fn order(a: &figure::Model, b: &figure::Model) -> Ordering {
         .then(a.id.cmp(&b.id))
 }
 
-/// A sourced, dated figure about a park or a city: "internet firms in Optics Valley: more
-/// than 2,100, as of 2019". Read `value` with `qualifier` and `unit`; `asOf` says when
+/// A sourced, dated figure about a park or a city: "second headquarters in Optics Valley: more
+/// than 60, as of 2018-10". Read `value` with `qualifier` and `unit`; `asOf` says when
 /// the figure held and `provenance` where it was published.
 #[Object]
 impl Figure {
@@ -48,7 +48,7 @@ impl Figure {
         self.0.id
     }
 
-    /// A stable key for what is counted (`internet_firms`, `unicorns`,
+    /// A stable key for what is counted (`high_tech_enterprises`, `unicorns`,
     /// `second_headquarters`, …), to compare figures across parks and dates.
     async fn indicator(&self) -> &str {
         &self.0.indicator
@@ -74,12 +74,12 @@ impl Figure {
         &self.0.unit
     }
 
-    /// How the value relates to the true number: `MORE_THAN` for "2,100多家", `EXACT` …
+    /// How the value relates to the true number: `MORE_THAN` for "60余家", `EXACT` …
     async fn qualifier(&self) -> async_graphql::Result<FigureQualifier> {
         Ok(stored::<domain::FigureQualifier>("figure", "qualifier", &self.0.qualifier)?.into())
     }
 
-    /// The figure as people write it: `more than 2100 enterprises`.
+    /// The figure as people write it: `more than 60 enterprises`.
     async fn text(&self) -> async_graphql::Result<String> {
         let qualifier = stored::<domain::FigureQualifier>("figure", "qualifier", &self.0.qualifier)?;
         let prefix = match qualifier {

@@ -292,10 +292,11 @@ impl Park {
         complexity = "crate::connection::complexity(first, last, child_complexity)",
         guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadParks)"
     )]
+    #[allow(clippy::too_many_arguments)]
     async fn figures(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only figures of this indicator (e.g. `internet_firms`).")] indicator: Option<String>,
+        #[graphql(desc = "Only figures of this indicator (e.g. `second_headquarters`).")] indicator: Option<String>,
         #[graphql(desc = "Include figures about all parks inside this one.", default = false)] include_sub_parks: bool,
         #[graphql(
             desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."

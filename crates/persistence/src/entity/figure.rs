@@ -2,8 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A sourced, dated indicator ("internet firms in Optics Valley: more than 2,100, as of
-/// 2019"). Its subject is a park (`park_id`) or, when that is null, the city (`city`).
+/// A sourced, dated indicator ("second headquarters in Optics Valley: more than 60, as of
+/// 2018-10"). Its subject is a park (`park_id`) or, when that is null, the city (`city`).
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "figure")]
 pub struct Model {
@@ -14,7 +14,7 @@ pub struct Model {
     pub park_id: Option<Uuid>,
     /// The city the figure is about (or the city of its park).
     pub city: Option<String>,
-    /// A stable key for what is counted (`internet_firms`), so figures can be compared.
+    /// A stable key for what is counted (`second_headquarters`), so figures can be compared.
     pub indicator: String,
     /// What is counted, in Chinese.
     pub name_zh: String,
