@@ -316,3 +316,16 @@ async fn every_record_the_api_serves_from_the_sample_cites_a_web_address() {
         assert!(url.as_str().is_some_and(is_web_address), "{url}");
     }
 }
+
+#[tokio::test]
+async fn the_readme_example_queries_run_on_the_sample_without_errors() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let blocks: Vec<&str> = readme.split("```graphql\n").skip(1).filter_map(|rest| rest.split("```").next()).collect();
+    assert!(blocks.len() >= 6, "{}", blocks.len());
+    let test = TestDb::sample().await;
+    let schema = test.schema();
+    for block in blocks {
+        let d = data(&schema, block, json!({})).await;
+        assert!(d.as_object().is_some_and(|m| !m.is_empty()), "{block}");
+    }
+}
