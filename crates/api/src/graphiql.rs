@@ -253,7 +253,8 @@ mod tests {
             for scheme in ["https://", "http://"] {
                 for (at, _) in text.match_indices(scheme) {
                     let rest = &text[at + scheme.len()..];
-                    let host: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-').collect();
+                    let host: String =
+                        rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-').collect();
                     if host.is_empty() {
                         continue; // the scheme alone, as in a URL check
                     }
