@@ -39,7 +39,7 @@ async fn get(router: &axum::Router, path: &str) -> (StatusCode, axum::http::Head
     (status, headers, response.into_body().collect().await.expect("body").to_bytes().to_vec())
 }
 
-fn header_of<'a>(headers: &'a axum::http::HeaderMap, name: header::HeaderName) -> &'a str {
+fn header_of(headers: &axum::http::HeaderMap, name: header::HeaderName) -> &str {
     headers.get(&name).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
