@@ -1,4 +1,5 @@
-//! The HTTP surface: `POST /graphql`, GraphiQL on `GET /graphql`, `/healthz`, `/readyz`,
+//! The HTTP surface: `POST /graphql`, GraphiQL on `GET /graphql` (its assets under
+//! `/graphiql/`, see [`crate::graphiql`]), `/healthz`, `/readyz`,
 //! with CORS for configured origins, response compression, a body-size limit and
 //! request tracing.
 
@@ -8,12 +9,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse, Request};
 use async_graphql_axum::GraphQLBatchRequest;
 use axum::extract::{ConnectInfo, FromRequest, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::Utc;
@@ -40,7 +40,7 @@ pub use crate::error::code::{THROTTLED, UNAUTHENTICATED};
 pub struct HttpConfig {
     /// Origins allowed to call the API from a browser; `*` allows any; empty allows none.
     pub cors_origins: Vec<String>,
-    /// Serve GraphiQL on `GET /graphql`.
+    /// Serve GraphiQL on `GET /graphql`, and its assets under `/graphiql/`.
     pub graphiql: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
@@ -560,10 +560,6 @@ fn unavailable(message: &str) -> Response {
     response
 }
 
-async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").title("ParkGraph GraphiQL").finish())
-}
-
 async fn healthz() -> impl IntoResponse {
     Json(serde_json::json!({ "status": "ok" }))
 }
@@ -620,11 +616,13 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
 
 /// The router.
 pub fn router(state: AppState, config: &HttpConfig) -> Router {
-    let graphql_route = if config.graphiql { get(graphiql).post(graphql) } else { axum::routing::post(graphql) };
+    let graphql_route =
+        if config.graphiql { get(crate::graphiql::page).post(graphql) } else { axum::routing::post(graphql) };
     let mut router = Router::new()
         .route("/graphql", graphql_route)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .merge(crate::graphiql::routes(config.graphiql))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(CompressionLayer::new())
