@@ -11,10 +11,11 @@ pub mod kinds;
 pub mod provenance;
 pub mod rules;
 pub mod uscc;
+pub mod validation;
 
 pub use access::{Role, Scope, ScopeCeiling, grant};
 pub use date::{PartialDate, PartialDateError};
 pub use kinds::*;
 pub use provenance::Provenance;
-pub use rules::{DateOrderError, check_date_order};
+pub use rules::{DateOrderError, PartialDateOrderError, check_date_order, check_partial_date_order};
 pub use uscc::{Uscc, UsccError, UsccWarning};
