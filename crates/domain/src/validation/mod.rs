@@ -45,6 +45,7 @@
 
 mod error;
 mod fields;
+mod figure;
 mod incubator;
 mod innovation_center;
 mod links;
@@ -57,6 +58,10 @@ mod second_headquarters;
 pub use error::{ErrorCode, Errors, FieldError, Invalid};
 pub use fields::{
     MAX_CODE_LEN, MAX_EMAIL_LEN, MAX_NAME_LEN, MAX_NOTE_LEN, MAX_SHORT_TEXT_LEN, MAX_URL_LEN, check_http_url,
+};
+pub use figure::{
+    CityDesignationDraft, CityDesignationPatch, FigureDraft, FigurePatch, MAX_INDICATOR_LEN, ParkDesignationDraft,
+    ParkDesignationPatch,
 };
 pub use incubator::{IncubatorDraft, IncubatorPatch};
 pub use innovation_center::{InnovationCenterDraft, InnovationCenterPatch};

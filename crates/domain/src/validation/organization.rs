@@ -124,8 +124,16 @@ impl OrganizationDraft {
 
     /// Validates the result of an update. A stored USCC that the update leaves as it was
     /// is not re-litigated: it was accepted before (perhaps before overrides were recorded).
-    fn validate_update(self, current: &Self, today: NaiveDate) -> Result<Valid<Self>, Invalid> {
-        let accepted_before = self.uscc.is_some() && self.uscc == current.uscc;
+    ///
+    /// An override belongs to the code it was given for: when the update changes the code
+    /// but leaves the stored override as it was, that override is not carried over, so a
+    /// new pilot code needs its own.
+    fn validate_update(mut self, current: &Self, today: NaiveDate) -> Result<Valid<Self>, Invalid> {
+        let uscc_unchanged = self.uscc == current.uscc;
+        if !uscc_unchanged && self.uscc_override.is_some() && self.uscc_override == current.uscc_override {
+            self.uscc_override = None;
+        }
+        let accepted_before = uscc_unchanged && self.uscc.is_some();
         self.check(today, accepted_before)
     }
 
@@ -460,6 +468,32 @@ mod tests {
         let valid = patch.apply(&stored, today()).expect("accepted before");
         let warning = valid.uscc_warning().expect("still warned");
         assert_eq!(warning.accepted, None);
+    }
+
+    #[test]
+    fn a_stored_override_does_not_carry_over_to_a_new_pilot_code() {
+        let stored = OrganizationDraft {
+            uscc: Some(PILOT.into()),
+            uscc_override: accept("editor:wang", "Pilot code, confirmed"),
+            ..douyu()
+        }
+        .validate(today())
+        .expect("accepted by override")
+        .into_inner();
+        let other_pilot = "91350203M0001FUE2A";
+        assert!(Uscc::parse(other_pilot).is_err_and(|e| e.is_checksum()));
+        let invalid = OrganizationPatch { uscc: Patch::Set(other_pilot.into()), ..Default::default() }
+            .apply(&stored, today())
+            .expect_err("the old override was for the old code");
+        assert!(has(&invalid, "uscc", ErrorCode::InvalidChecksum));
+        let with_own = OrganizationPatch {
+            uscc: Patch::Set(other_pilot.into()),
+            uscc_override: Patch::Set(UsccOverride { by: "editor:li".into(), reason: "Also a pilot code".into() }),
+            ..Default::default()
+        }
+        .apply(&stored, today())
+        .expect("its own override");
+        assert_eq!(with_own.uscc_warning().and_then(|w| w.accepted).map(|o| o.by), Some("editor:li".to_string()));
     }
 
     #[test]

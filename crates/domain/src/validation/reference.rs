@@ -93,7 +93,8 @@ pub struct Reference {
 }
 
 impl Reference {
-    pub(crate) fn new(field: &'static str, id: Uuid, expected: Expected) -> Self {
+    /// A reference from `field` to `id`, which must be `expected`.
+    pub fn new(field: &'static str, id: Uuid, expected: Expected) -> Self {
         Self { field, id, expected }
     }
 
