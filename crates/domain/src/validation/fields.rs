@@ -207,6 +207,15 @@ where
     }
 }
 
+/// A measure that cannot be negative (an area): finite and at least zero.
+pub(crate) fn non_negative_measure(errors: &mut Errors, field: &str, value: Option<f64>) {
+    if let Some(v) = value
+        && !(v.is_finite() && v >= 0.0)
+    {
+        errors.push(field, ErrorCode::OutOfRange, format!("This must be a number of zero or more; {v} is not."));
+    }
+}
+
 /// A date that cannot be in the future: only a period that starts after `today` is
 /// (so "2026" is fine on 2026-11-27).
 pub(crate) fn not_in_future(errors: &mut Errors, field: &str, value: Option<PartialDate>, today: NaiveDate) {
@@ -362,6 +371,17 @@ mod tests {
         let mut errors = Errors::new();
         not_in_future(&mut errors, "foundedOn", Some(date("2026-11-28")), today());
         not_in_future(&mut errors, "foundedOn", Some(date("2027")), today());
+        assert_eq!(errors.finish(()).map_err(|e| e.errors().len()), Err(2));
+    }
+
+    #[test]
+    fn negative_or_infinite_areas_are_rejected() {
+        let mut errors = Errors::new();
+        non_negative_measure(&mut errors, "areaKm2", Some(0.0));
+        non_negative_measure(&mut errors, "areaKm2", Some(518.0));
+        assert!(errors.is_empty());
+        non_negative_measure(&mut errors, "areaKm2", Some(-0.5));
+        non_negative_measure(&mut errors, "areaKm2", Some(f64::NAN));
         assert_eq!(errors.finish(()).map_err(|e| e.errors().len()), Err(2));
     }
 

@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use super::error::{ErrorCode, Errors, FieldError, Invalid};
 use super::fields::{
-    MAX_NAME_LEN, MAX_SHORT_TEXT_LEN, coordinates, not_in_future, optional_text, provenance, required_text,
+    MAX_NAME_LEN, MAX_SHORT_TEXT_LEN, coordinates, non_negative_measure, not_in_future, optional_text, provenance,
+    required_text,
 };
 use super::reference::{Expected, Reference};
 use super::{Valid, draft_and_patch};
@@ -45,6 +46,8 @@ draft_and_patch! {
             latitude: f64,
             /// Longitude, −180..180; given with the latitude.
             longitude: f64,
+            /// Area in square kilometres; not negative.
+            area_km2: f64,
             /// Establishment date, at its precision; not in the future.
             established_on: PartialDate,
             /// Source name.
@@ -70,6 +73,7 @@ impl ParkDraft {
             address: None,
             latitude: None,
             longitude: None,
+            area_km2: None,
             established_on: None,
             source_name: None,
             source_url: None,
@@ -87,6 +91,7 @@ impl ParkDraft {
         let district = optional_text(&mut e, "district", self.district, MAX_SHORT_TEXT_LEN);
         let address = optional_text(&mut e, "address", self.address, MAX_NAME_LEN);
         coordinates(&mut e, self.latitude, self.longitude);
+        non_negative_measure(&mut e, "areaKm2", self.area_km2);
         not_in_future(&mut e, "establishedOn", self.established_on, today);
         let (source_name, source_url) = provenance(&mut e, self.source_name, self.source_url, self.as_of, today);
         e.finish(Valid(Self {
@@ -99,6 +104,7 @@ impl ParkDraft {
             address,
             latitude: self.latitude,
             longitude: self.longitude,
+            area_km2: self.area_km2,
             established_on: self.established_on,
             source_name,
             source_url,
@@ -213,6 +219,7 @@ mod tests {
             name_zh: "".into(),
             latitude: Some(130.0),
             longitude: None,
+            area_km2: Some(-66.8),
             established_on: Some(date("2027-01")),
             ..biolake()
         };
@@ -223,6 +230,7 @@ mod tests {
                 ("nameZh".to_string(), ErrorCode::Required),
                 ("latitude".to_string(), ErrorCode::OutOfRange),
                 ("longitude".to_string(), ErrorCode::Required),
+                ("areaKm2".to_string(), ErrorCode::OutOfRange),
                 ("establishedOn".to_string(), ErrorCode::DateOrder),
             ]
         );

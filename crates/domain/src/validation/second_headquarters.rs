@@ -5,8 +5,8 @@ use uuid::Uuid;
 
 use super::error::{ErrorCode, Errors, Invalid};
 use super::fields::{
-    MAX_NAME_LEN, MAX_NOTE_LEN, MAX_SHORT_TEXT_LEN, date_order, non_negative, not_in_future, optional_text, provenance,
-    required_text,
+    MAX_NAME_LEN, MAX_NOTE_LEN, MAX_SHORT_TEXT_LEN, date_order, non_negative, non_negative_measure, not_in_future,
+    optional_text, provenance, required_text,
 };
 use super::reference::{ANY_ORGANIZATION, ENTERPRISE, Expected, Reference};
 use super::{Valid, draft_and_patch};
@@ -45,6 +45,8 @@ draft_and_patch! {
             planned_investment_cny: i64,
             /// Planned staff; not negative.
             planned_headcount: i32,
+            /// Planned floor area in square metres; not negative.
+            planned_floor_area_m2: f64,
             /// Staff notes.
             staff_notes: String,
             /// Source name.
@@ -73,6 +75,7 @@ impl SecondHeadquartersDraft {
             opened_on: None,
             planned_investment_cny: None,
             planned_headcount: None,
+            planned_floor_area_m2: None,
             staff_notes: None,
             source_name: None,
             source_url: None,
@@ -108,6 +111,7 @@ impl SecondHeadquartersDraft {
         date_order(&mut e, "announcedOn", self.announced_on, "openedOn", self.opened_on);
         non_negative(&mut e, "plannedInvestmentCny", self.planned_investment_cny);
         non_negative(&mut e, "plannedHeadcount", self.planned_headcount);
+        non_negative_measure(&mut e, "plannedFloorAreaM2", self.planned_floor_area_m2);
         let staff_notes = optional_text(&mut e, "staffNotes", self.staff_notes, MAX_NOTE_LEN);
         let (source_name, source_url) = provenance(&mut e, self.source_name, self.source_url, self.as_of, today);
         e.finish(Valid(Self { name_zh, city, name_en, staff_notes, source_name, source_url, ..self }))
@@ -190,6 +194,7 @@ mod tests {
             announced_on: Some(date("2027-01-01")),
             planned_investment_cny: Some(-4_000_000_000),
             planned_headcount: Some(-1),
+            planned_floor_area_m2: Some(-280_000.0),
             ..xiaomi()
         };
         let invalid = draft.validate(today()).expect_err("invalid");
@@ -202,6 +207,7 @@ mod tests {
                 ("openedOn".to_string(), ErrorCode::DateOrder),
                 ("plannedInvestmentCny".to_string(), ErrorCode::OutOfRange),
                 ("plannedHeadcount".to_string(), ErrorCode::OutOfRange),
+                ("plannedFloorAreaM2".to_string(), ErrorCode::OutOfRange),
             ]
         );
     }
