@@ -4,6 +4,9 @@
 //! headquarters and a national innovation center *are*, and which values are valid for
 //! them. It knows nothing of storage, GraphQL or HTTP (CI checks that with `cargo tree`),
 //! so the rules here hold whichever way data enters: the API, an import, or the seed.
+//!
+//! [`validation`] checks every create and update command (drafts, patches, field errors
+//! with stable codes) and says which rules the service must check against the database.
 
 pub mod access;
 pub mod date;

@@ -42,6 +42,65 @@
 //! Validating an update re-checks the whole record, so a stored record that breaks a rule
 //! added later must be corrected in the same update (except a stored USCC, whose earlier
 //! acceptance is not re-litigated while the update leaves it unchanged).
+//!
+//! `today` is the current date in the registry's time zone (Asia/Shanghai for Wuhan), taken
+//! once per command by the service, so validation stays pure and testable.
+//!
+//! # The rules
+//!
+//! - **Text**: trimmed; names required and at most [`MAX_NAME_LEN`] characters; short texts
+//!   [`MAX_SHORT_TEXT_LEN`], notes [`MAX_NOTE_LEN`]; blank optional text is stored as none.
+//! - **URLs** (`website`, `sourceUrl`): absolute `http`/`https` with a host, no credentials
+//!   ([`check_http_url`]). E-mail and phone numbers are checked for shape.
+//! - **Numbers**: money, headcounts, areas and valuations not negative; coordinates in
+//!   −90..90 / −180..180 and given in pairs; a figure's value finite and not negative
+//!   unless it is a percentage; a designation's year from [`FIRST_DESIGNATION_YEAR`] to
+//!   this year.
+//! - **Dates** are [`PartialDate`](crate::PartialDate)s. Founding, establishment, approval,
+//!   announcement, entry, joining, designation and as-of dates are not in the future (a
+//!   period is in the future only if it starts after today). Ranges are compared at their
+//!   precisions by overlap ([`check_partial_date_order`](crate::check_partial_date_order)):
+//!   `graduatedOn ≥ enteredOn`, `openedOn ≥ announcedOn`; the error is on the later field.
+//! - **USCC**: [`Uscc::parse`](crate::Uscc::parse); a checksum failure needs a
+//!   [`UsccOverride`] (who and why, both required); length and alphabet are never waived.
+//! - **References** ([`Reference`]): a park's parent, an incubator's park, an innovation
+//!   center's host park, a figure's or a park designation's park, a location's park: a
+//!   park. An incubator's operator, a second HQ's parent, a membership's member: any
+//!   organization. A location's firm, an incubatee, a designated firm and a second HQ's
+//!   local entity: an organization of kind `ENTERPRISE`. An incubation's incubator: an
+//!   incubator; a membership's center: an innovation center.
+//! - **Consistency**: a firm still `INCUBATING` has no `graduatedOn`; a second HQ's local
+//!   entity is not its parent; its functions are not repeated; a figure names a park or a
+//!   city.
+//! - **Database rules** (service, in its transaction): references exist and are live;
+//!   no park its own ancestor ([`check_no_cycle`]); no two live organizations with one
+//!   USCC ([`UsccTaken`]; on update, the organization itself does not count).
+//!
+//! # Example: an update, as the service runs it
+//!
+//! ```
+//! use chrono::NaiveDate;
+//! use parkgraph_domain::IncubationStatus;
+//! use parkgraph_domain::validation::{IncubationDraft, IncubationPatch, Patch};
+//! use uuid::Uuid;
+//!
+//! let today = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+//! // The stored record, read in the transaction and turned into a draft.
+//! let stored = IncubationDraft {
+//!     entered_on: Some("2015-03".parse().unwrap()),
+//!     ..IncubationDraft::new(Uuid::nil(), Uuid::max(), IncubationStatus::Incubating)
+//! };
+//! // The command: graduate the firm in 2014, which is before it entered.
+//! let patch = IncubationPatch {
+//!     status: Patch::Set(IncubationStatus::Graduated),
+//!     graduated_on: Patch::Set("2014".parse().unwrap()),
+//!     ..Default::default()
+//! };
+//! let invalid = patch.apply(&stored, today).unwrap_err();
+//! let error = &invalid.errors()[0];
+//! assert_eq!((error.field.as_str(), error.code.code()), ("graduatedOn", "DATE_ORDER"));
+//! assert_eq!(error.message, "graduatedOn (2014) is before enteredOn (2015-03); correct one of them.");
+//! ```
 
 mod error;
 mod fields;
