@@ -54,8 +54,12 @@ pub async fn open(config: &Config) -> Result<DatabaseConnection, Failure> {
 /// embedded SQLite default, the Wuhan sample when the registry is empty.
 pub async fn prepare(config: &Config, db: &DatabaseConnection) -> Result<(), Failure> {
     if config.migrate_on_start {
-        parkgraph_persistence::migrate_up(db).await?;
-        tracing::info!("migrations applied");
+        let applied = parkgraph_persistence::migrate_up(db).await?;
+        if applied.is_empty() {
+            tracing::info!("the database schema is up to date");
+        } else {
+            tracing::info!(count = applied.len(), migrations = %applied.join(", "), "migrations applied");
+        }
     }
     if config.seed_sample_if_empty
         && Backend::of_url(&config.database_url)? == Backend::Sqlite
@@ -113,8 +117,22 @@ pub fn request_limits(config: &Config) -> Result<RequestLimits, Failure> {
     })
 }
 
-/// Builds the application state and router for a configuration.
+/// Builds the application state and router for a configuration (with `/metrics` on it
+/// unless `metrics` is off or `metrics_listen` moves it; see [`routers`]).
 pub fn app(config: &Config, db: DatabaseConnection) -> Result<axum::Router, Failure> {
+    Ok(routers(config, db)?.api)
+}
+
+/// The routers a server runs.
+pub struct Routers {
+    /// `/graphql`, `/healthz`, `/readyz`, and `/metrics` unless it has its own listener.
+    pub api: axum::Router,
+    /// `/metrics` alone, for `metrics_listen`.
+    pub metrics: Option<axum::Router>,
+}
+
+/// Builds the application state and routers for a configuration.
+pub fn routers(config: &Config, db: DatabaseConnection) -> Result<Routers, Failure> {
     let limits = Limits {
         max_depth: config.max_depth,
         max_complexity: config.max_complexity,
@@ -126,8 +144,13 @@ pub fn app(config: &Config, db: DatabaseConnection) -> Result<axum::Router, Fail
         cors_origins: config.cors_origins.clone(),
         graphiql: config.graphiql,
         max_body_bytes: config.max_body_bytes,
+        metrics: config.metrics && config.metrics_listen.is_none(),
     };
-    Ok(parkgraph_api::router(AppState::new(schemas, db, auth, request_limits(config)?), &http))
+    let state = AppState::new(schemas, db, auth, request_limits(config)?)
+        .map_err(|e| Failure(format!("cannot set up the metrics: {e}")))?;
+    let metrics =
+        (config.metrics && config.metrics_listen.is_some()).then(|| parkgraph_api::http::metrics_router(state.clone()));
+    Ok(Routers { api: parkgraph_api::router(state, &http), metrics })
 }
 
 /// Serves until SIGINT or SIGTERM, then drains in-flight requests for at most
@@ -141,8 +164,21 @@ pub async fn serve(config: &Config) -> Result<(), Failure> {
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(database = %redact(&config.database_url), "ParkGraph is listening on http://{addr}/graphql");
     println!("ParkGraph is serving GraphQL at http://{addr}/graphql (open it in a browser for GraphiQL)");
-    let router = app(config, db.clone())?;
-    serve_with(listener, router, &config.server, shutdown_signal()).await?;
+    let routers = routers(config, db.clone())?;
+    match (routers.metrics, &config.metrics_listen) {
+        (Some(metrics), Some(metrics_listen)) => {
+            let metrics_listener = TcpListener::bind(metrics_listen)
+                .await
+                .map_err(|e| Failure(format!("cannot listen on {metrics_listen} (metrics_listen): {e}")))?;
+            let metrics_addr: SocketAddr = metrics_listener.local_addr()?;
+            tracing::info!("metrics are served on http://{metrics_addr}/metrics");
+            tokio::try_join!(
+                serve_with(listener, routers.api, &config.server, shutdown_signal()),
+                serve_with(metrics_listener, metrics, &config.server, shutdown_signal()),
+            )?;
+        }
+        _ => serve_with(listener, routers.api, &config.server, shutdown_signal()).await?,
+    }
     db.close().await.map_err(|e| Failure(format!("closing the database: {e}")))?;
     tracing::info!("stopped");
     Ok(())
