@@ -162,6 +162,7 @@ pub async fn serve(config: &Config) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure(format!("cannot listen on {}: {e}", config.listen)))?;
     let addr: SocketAddr = listener.local_addr()?;
+    let (shutdown, metrics_shutdown) = (shutdown_signal(), shutdown_signal());
     tracing::info!(database = %redact(&config.database_url), "ParkGraph is listening on http://{addr}/graphql");
     println!("ParkGraph is serving GraphQL at http://{addr}/graphql (open it in a browser for GraphiQL)");
     let routers = routers(config, db.clone())?;
@@ -173,41 +174,51 @@ pub async fn serve(config: &Config) -> Result<(), Failure> {
             let metrics_addr: SocketAddr = metrics_listener.local_addr()?;
             tracing::info!("metrics are served on http://{metrics_addr}/metrics");
             tokio::try_join!(
-                serve_with(listener, routers.api, &config.server, shutdown_signal()),
-                serve_with(metrics_listener, metrics, &config.server, shutdown_signal()),
+                serve_with(listener, routers.api, &config.server, shutdown),
+                serve_with(metrics_listener, metrics, &config.server, metrics_shutdown),
             )?;
         }
-        _ => serve_with(listener, routers.api, &config.server, shutdown_signal()).await?,
+        _ => serve_with(listener, routers.api, &config.server, shutdown).await?,
     }
     db.close().await.map_err(|e| Failure(format!("closing the database: {e}")))?;
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let interrupt = async {
+/// Completes on SIGINT or SIGTERM. On Unix the handlers are installed when this is
+/// called, not when the future is first polled, so a signal sent as soon as the server
+/// says it is serving still shuts it down gracefully.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |signal: std::io::Result<tokio::signal::unix::Signal>, name: &'static str| async move {
+                match signal {
+                    Ok(mut signal) => {
+                        signal.recv().await;
+                    }
+                    Err(err) => {
+                        tracing::error!(%err, "cannot listen for {name}");
+                        std::future::pending::<()>().await;
+                    }
+                }
+            };
+            let (interrupt, terminate) = signals;
+            tokio::select! {
+                () = wait(interrupt, "SIGINT") => {},
+                () = wait(terminate, "SIGTERM") => {},
+            }
+        }
+        #[cfg(not(unix))]
         if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::error!(%err, "cannot listen for SIGINT");
+            tracing::error!(%err, "cannot listen for Ctrl-C");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                tracing::error!(%err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
+        tracing::info!("shutdown signal received");
     }
-    tracing::info!("shutdown signal received");
 }

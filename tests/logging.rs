@@ -133,7 +133,7 @@ fn serve_logs_json_lines_from_start_to_shutdown() {
     let mut child = parkgraph(
         &scratch.0,
         &["--database-url", &url, "serve", "--listen", "127.0.0.1:0", "--no-seed"],
-        &[("PARKGRAPH_LOG_FORMAT", "json")],
+        &[("PARKGRAPH_LOG_FORMAT", "json"), ("PARKGRAPH_METRICS_LISTEN", "127.0.0.1:0")],
     )
     .spawn()
     .expect("parkgraph serve starts");
@@ -146,7 +146,7 @@ fn serve_logs_json_lines_from_start_to_shutdown() {
     child.stderr.take().expect("stderr piped").read_to_string(&mut stderr).expect("stderr");
     assert!(status.success(), "{stderr}");
     assert_json_lines(&stderr);
-    for said in ["migrations applied", "listening on", "shutdown signal received", "stopped"] {
+    for said in ["migrations applied", "listening on", "metrics are served on", "shutdown signal received", "stopped"] {
         assert!(stderr.contains(said), "{said:?} is logged: {stderr}");
     }
     assert!(!stderr.contains("Applying migration"), "{stderr}");
