@@ -26,16 +26,16 @@ deps:
     if [ -n "$found" ]; then echo "parkgraph-domain depends on: $found" >&2; exit 1; fi
     echo "domain dependency rule holds"
 
-# The whole suite on SQLite (each test on its own fresh database).
+# The whole suite on SQLite (each test on its own fresh database): the README's command.
 test:
-    cargo test --workspace
+    cargo test
 
 # The whole suite on PostgreSQL (each test creates, and this recipe drops, its own database).
 test-pg:
     #!/usr/bin/env bash
     set -euo pipefail
     status=0
-    TEST_DATABASE_URL="{{pg_url}}" cargo test --workspace || status=$?
+    TEST_DATABASE_URL="{{pg_url}}" cargo test || status=$?
     psql "{{pg_url}}" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'parkgraph_test_%'" \
       | while read -r db; do psql -q "{{pg_url}}" -c "DROP DATABASE IF EXISTS \"$db\"" >/dev/null; done
     exit $status
