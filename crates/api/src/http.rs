@@ -565,6 +565,8 @@ async fn graphql(state: &AppState, request: axum::extract::Request, transport: T
     response
 }
 
+/// The steps of [`graphql`] after the media type is known; `report` collects what the
+/// metrics record (the operation's name, the outcome).
 async fn run(
     report: &mut Report<'_>,
     request: axum::extract::Request,
