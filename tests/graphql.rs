@@ -49,7 +49,7 @@ async fn second_headquarters_at_the_financial_harbour_link_both_ways() {
     let harbour = park_id(&schema, "金融港").await;
     let d = data(
         &schema,
-        r#"query($id: ID!) { park(id: $id) { nameZh secondHeadquarters { totalCount nodes { nameZh announcedOn status functions
+        r#"query($id: ID!) { park(id: $id) { nameZh secondHeadquarters { totalCount nodes { nameZh openedOn status functions
               parent { nameZh secondHeadquarters { nodes { park { nameZh } } } } } } } }"#,
         json!({ "id": harbour }),
     )
@@ -57,9 +57,10 @@ async fn second_headquarters_at_the_financial_harbour_link_both_ways() {
     let hqs = &d["park"]["secondHeadquarters"];
     assert_eq!(hqs["totalCount"], 3, "{hqs}");
     for hq in hqs["nodes"].as_array().expect("list") {
-        assert_eq!(hq["announcedOn"], "2017-11-18");
-        let back = &hq["parent"]["secondHeadquarters"]["nodes"][0]["park"]["nameZh"];
-        assert_eq!(back, "光谷金融港");
+        // 2017-11-18 is the day Xiaomi, Kingsoft and Shunwei moved into the Financial Harbour.
+        assert_eq!(hq["openedOn"], "2017-11-18");
+        let back = hq["parent"]["secondHeadquarters"]["nodes"].as_array().expect("list");
+        assert!(back.iter().any(|b| b["park"]["nameZh"] == "光谷金融港"), "{hq}");
     }
 }
 
@@ -160,21 +161,26 @@ async fn innovation_center_members_carry_their_roles_both_ways() {
 }
 
 #[tokio::test]
-async fn universities_are_organizations_that_run_incubators() {
+async fn universities_are_organizations_that_lead_centers_and_incubators_have_their_operators() {
     let test = TestDb::sample().await;
     let schema = test.schema();
     let d = data(
         &schema,
-        r#"{ organizations(filter: { kinds: [UNIVERSITY] }) { nodes { nameZh kind operatedIncubators { nodes { nameZh kind operator { nameZh } } } } }
-             incubators(filter: { levels: [NATIONAL] }) { totalCount } }"#,
+        r#"{ organizations(filter: { kinds: [UNIVERSITY] }) { nodes { nameZh kind innovationCenters { edges { role node { nameZh } } } } }
+             incubators(filter: { levels: [NATIONAL] }) { totalCount nodes { nameZh operator { nameZh legalName kind } } } }"#,
         json!({}),
     )
     .await;
     let universities = d["organizations"]["nodes"].as_array().expect("list");
-    let ccnu = universities.iter().find(|u| u["nameZh"] == "华中师范大学").expect("CCNU is a university");
-    assert_eq!(ccnu["operatedIncubators"]["nodes"][0]["operator"]["nameZh"], "华中师范大学");
+    let hust = universities.iter().find(|u| u["nameZh"] == "华中科技大学").expect("HUST is a university");
+    assert_eq!(hust["innovationCenters"]["edges"][0]["role"], "LEAD");
+    let incubators = d["incubators"]["nodes"].as_array().expect("list");
+    let ccnu = incubators.iter().find(|i| i["nameZh"] == "华中师大科技园").expect("national-level since the 2015 list");
+    // The park is run by its development company, not by the university.
+    assert_eq!(ccnu["operator"]["legalName"], "武汉华中师大科技园发展有限公司");
+    assert_eq!(ccnu["operator"]["kind"], "ENTERPRISE");
     let enterprises =
-        data(&schema, r#"{ enterprises(filter: { nameContains: "华中师范" }) { totalCount } }"#, json!({})).await;
+        data(&schema, r#"{ enterprises(filter: { nameContains: "华中科技大学" }) { totalCount } }"#, json!({})).await;
     assert_eq!(enterprises["enterprises"]["totalCount"], 0, "a university is not an enterprise");
 }
 

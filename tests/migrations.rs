@@ -5,8 +5,8 @@ mod common;
 use common::TestDb;
 use parkgraph_persistence::sea_orm::{ConnectionTrait, Statement};
 
-/// Registry tables plus partner, api_token and audit_event.
-const TABLES: i64 = 13;
+/// Registry tables (with figure and city_designation) plus partner, api_token and audit_event.
+const TABLES: i64 = 15;
 
 async fn table_count(test: &TestDb) -> i64 {
     let sql = if test.is_postgres() {

@@ -3,17 +3,18 @@
 mod common;
 
 use common::{TestDb, data};
-use parkgraph_domain::Uscc;
+use parkgraph_domain::{PartialDate, Uscc};
 use parkgraph_persistence::seed;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn the_sample_loads_every_kind_of_record() {
     let test = TestDb::migrated().await;
     let report = seed::sample::load(&test.db).await.expect("loads");
     assert!(report.parks >= 10 && report.organizations >= 30, "{report}");
-    assert!(report.innovation_centers >= 13 && report.second_headquarters >= 10 && report.incubators >= 5, "{report}");
+    assert!(report.innovation_centers >= 8 && report.second_headquarters >= 10 && report.incubators >= 5, "{report}");
     assert!(report.designations >= 11 && report.memberships >= 5 && report.locations >= 5, "{report}");
+    assert!(report.city_designations >= 2 && report.figures >= 10, "{report}");
 }
 
 #[tokio::test]
@@ -51,5 +52,280 @@ async fn synthetic_data_is_deterministic_and_its_credit_codes_are_valid() {
         let code = node["uscc"].as_str().expect("synthetic enterprises have a USCC");
         assert!(Uscc::parse(code).is_ok(), "{code}");
         assert!(node["nameEn"].as_str().is_some_and(|n| n.starts_with("Synthetic")));
+    }
+}
+
+fn sample_json() -> Value {
+    serde_json::from_str(seed::sample::WUHAN_JSON).expect("the sample is JSON")
+}
+
+/// Every object in the dataset (except the source table) that cites a source, with its path.
+fn records(value: &Value, path: &str, out: &mut Vec<(String, Value)>) {
+    match value {
+        Value::Object(map) => {
+            if map.contains_key("source") {
+                out.push((path.to_string(), value.clone()));
+            }
+            for (k, v) in map {
+                records(v, &format!("{path}.{k}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                records(v, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every date field of the dataset: `…On`, `asOf`, `since` and a source's `date`.
+fn dates(value: &Value, path: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let is_date = k.ends_with("On") || k == "asOf" || k == "since" || k == "date";
+                match v {
+                    Value::String(text) if is_date => out.push((format!("{path}.{k}"), text.clone())),
+                    _ => dates(v, &format!("{path}.{k}"), out),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                dates(v, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn is_web_address(url: &str) -> bool {
+    (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() > "https://".len() + 3
+        && !url.contains(' ')
+}
+
+#[test]
+fn every_sample_source_is_a_publication_with_a_web_address() {
+    let json = sample_json();
+    let sources = json["sources"].as_object().expect("sources");
+    assert!(sources.len() >= 20);
+    for (key, source) in sources {
+        let url = source["url"].as_str().unwrap_or_default();
+        assert!(is_web_address(url), "source {key}: {url:?} is not an http(s) address");
+        for field in ["title", "publisher"] {
+            assert!(source[field].as_str().is_some_and(|t| !t.trim().is_empty()), "source {key} has no {field}");
+        }
+    }
+    for banned in ["public-reporting", "second-hq-announcements", "unicorn-reporting-2023"] {
+        assert!(!sources.contains_key(banned), "{banned} is not a citable publication");
+    }
+}
+
+#[test]
+fn every_sample_record_and_figure_cites_a_listed_source() {
+    let json = sample_json();
+    let sources = json["sources"].as_object().expect("sources");
+    let mut all = Vec::new();
+    for section in [
+        "parks",
+        "organizations",
+        "incubators",
+        "secondHeadquarters",
+        "innovationCenters",
+        "cityDesignations",
+        "figures",
+    ] {
+        let before = all.len();
+        records(&json[section], section, &mut all);
+        let top = json[section].as_array().map_or(0, Vec::len);
+        assert!(all.len() - before >= top, "{section}: every record cites a source");
+    }
+    assert!(json["figures"].as_array().is_some_and(|f| f.len() >= 10), "the sample has figures");
+    for (path, record) in &all {
+        let key = record["source"].as_str().unwrap_or_default();
+        assert!(sources.contains_key(key), "{path} cites {key:?}, which is not in the source list");
+    }
+}
+
+#[test]
+fn sample_dates_are_written_at_their_real_precision_and_never_padded() {
+    let mut found = Vec::new();
+    dates(&sample_json(), "", &mut found);
+    assert!(found.len() >= 50, "{}", found.len());
+    let mut by_precision = std::collections::HashMap::new();
+    for (path, text) in &found {
+        let date: PartialDate = text.parse().unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(&date.to_string(), text, "{path} is not at its declared precision");
+        if let Some(day) = date.exact_day() {
+            let md = day.format("%m-%d").to_string();
+            assert!(md != "12-31" && md != "01-01", "{path}: {text} looks like a padded year");
+        }
+        *by_precision.entry(date.precision()).or_insert(0) += 1;
+    }
+    // The sample really uses all three precisions: years and months are not padded to days.
+    assert_eq!(by_precision.len(), 3, "{by_precision:?}");
+}
+
+#[tokio::test]
+async fn the_api_shows_a_year_or_month_as_such_and_never_a_padded_day() {
+    let test = TestDb::sample().await;
+    let d = data(
+        &test.schema(),
+        r#"{ parks(filter: { topLevel: true, nameContains: "东湖" }) { nodes {
+            establishedOn establishedDate { text precision year day start end }
+            designations { nameZh designatedOn designatedDate { text precision } provenance { asOf asOfDate { text precision } } }
+        } } }"#,
+        json!({}),
+    )
+    .await;
+    let zone = &d["parks"]["nodes"][0];
+    assert_eq!(zone["establishedOn"], Value::Null, "1988 is not a day");
+    assert_eq!(
+        zone["establishedDate"],
+        json!({ "text": "1988", "precision": "YEAR", "year": 1988, "day": null, "start": "1988-01-01", "end": "1988-12-31" })
+    );
+    let designations = zone["designations"].as_array().expect("designations");
+    let high_tech = designations.iter().find(|x| x["nameZh"] == "国家级高新技术产业开发区").expect("1991 designation");
+    assert_eq!(high_tech["designatedOn"], Value::Null);
+    assert_eq!(high_tech["designatedDate"], json!({ "text": "1991", "precision": "YEAR" }));
+    let memory = designations.iter().find(|x| x["nameZh"] == "国家存储器基地").expect("memory base");
+    assert_eq!(memory["designatedDate"], json!({ "text": "2016-02", "precision": "MONTH" }));
+    assert_eq!(memory["provenance"]["asOf"], "2018-01-05", "a day is still a Date");
+    // No date the API shows as a day is a padded year or month.
+    let hqs = data(
+        &test.schema(),
+        "{ secondHeadquarters(first: 100) { nodes { announcedOn announcedDate { precision } openedOn openedDate { text precision } } } }",
+        json!({}),
+    )
+    .await;
+    for hq in hqs["secondHeadquarters"]["nodes"].as_array().expect("list") {
+        for (day, partial) in [("announcedOn", "announcedDate"), ("openedOn", "openedDate")] {
+            let shown_as_day = !hq[day].is_null();
+            let known_to_the_day = hq[partial]["precision"] == "DAY";
+            assert_eq!(shown_as_day, known_to_the_day, "{hq}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_2018_list_names_five_unicorns_in_optics_valley_with_valuations() {
+    let test = TestDb::sample().await;
+    let schema = test.schema();
+    let zone =
+        data(&schema, r#"{ parks(filter: { topLevel: true, nameContains: "东湖" }) { nodes { id } } }"#, json!({}))
+            .await;
+    let id = zone["parks"]["nodes"][0]["id"].clone();
+    let d = data(
+        &schema,
+        "query($id: ID!) { unicorns(filter: { year: 2018, park: { parkId: $id } }) { totalCount nodes { valuationUsd note enterprise { nameZh } provenance { sourceName sourceUrl } } } }",
+        json!({ "id": id }),
+    )
+    .await;
+    assert_eq!(d["unicorns"]["totalCount"], 5, "{d}");
+    let nodes = d["unicorns"]["nodes"].as_array().expect("list");
+    assert_eq!(nodes.iter().filter(|n| n["valuationUsd"].is_number()).count(), 4, "{d}");
+    for n in nodes {
+        assert!(n["note"].as_str().is_some_and(|t| t.contains("长城企业战略研究所")), "the 2018 list's issuer: {n}");
+        assert!(n["provenance"]["sourceUrl"].as_str().is_some_and(is_web_address), "{n}");
+    }
+    let all = data(&schema, "{ unicorns(filter: { year: 2018 }) { totalCount } }", json!({})).await;
+    assert_eq!(all["unicorns"]["totalCount"], 5);
+}
+
+#[tokio::test]
+async fn the_citys_designations_and_headline_figures_are_queryable_with_sources() {
+    let test = TestDb::sample().await;
+    let schema = test.schema();
+    let d = data(
+        &schema,
+        r#"{ city(name: "武汉") {
+            name
+            designations { nameZh issuer designatedDate { text precision } provenance { sourceUrl } }
+            figures(first: 50) { totalCount nodes { indicator value unit qualifier text park { nameZh } asOf { text } provenance { sourceUrl } } }
+            parks(first: 10) { totalCount }
+        } }"#,
+        json!({}),
+    )
+    .await;
+    let city = &d["city"];
+    let designations = city["designations"].as_array().expect("designations");
+    assert!(designations.iter().any(|x| x["nameZh"].as_str().is_some_and(|n| n.contains("中国制造2025"))), "{city}");
+    assert!(designations.iter().any(|x| x["designatedDate"]["text"] == "2015-09"), "{city}");
+    let figures = city["figures"]["nodes"].as_array().expect("figures");
+    assert!(figures.iter().all(|f| f["park"].is_null()), "city figures are about the city");
+    assert!(figures.iter().any(|f| f["indicator"] == "fortune_global_500_investors" && f["value"] == 292.0), "{city}");
+    assert!(city["parks"]["totalCount"].as_i64().is_some_and(|n| n >= 2));
+
+    let zone = data(
+        &schema,
+        r#"{ parks(filter: { topLevel: true, nameContains: "东湖" }) { nodes {
+            figures(indicator: "second_headquarters") { totalCount nodes { value qualifier text asOf { text precision } } }
+        } } }"#,
+        json!({}),
+    )
+    .await;
+    let hq = &zone["parks"]["nodes"][0]["figures"];
+    assert_eq!(hq["totalCount"], 1, "{zone}");
+    assert_eq!(hq["nodes"][0]["qualifier"], "MORE_THAN");
+    assert_eq!(hq["nodes"][0]["text"], "more than 60 enterprises");
+    assert_eq!(hq["nodes"][0]["asOf"], json!({ "text": "2018-10", "precision": "MONTH" }));
+
+    let all = data(
+        &schema,
+        r#"{ figures(filter: { city: "武汉" }, first: 100) { totalCount nodes { provenance { sourceUrl } } } }"#,
+        json!({}),
+    )
+    .await;
+    let nodes = all["figures"]["nodes"].as_array().expect("figures");
+    assert_eq!(all["figures"]["totalCount"].as_u64(), Some(nodes.len() as u64));
+    assert!(nodes.len() >= 10);
+    assert!(nodes.iter().all(|f| f["provenance"]["sourceUrl"].as_str().is_some_and(is_web_address)));
+}
+
+#[tokio::test]
+async fn every_record_the_api_serves_from_the_sample_cites_a_web_address() {
+    let test = TestDb::sample().await;
+    let d = data(
+        &test.schema(),
+        "{ parks(first: 100) { nodes { provenance { sourceUrl } designations { provenance { sourceUrl } } } }
+           organizations(first: 100) { nodes { provenance { sourceUrl } designations { provenance { sourceUrl } } } }
+           incubators(first: 100) { nodes { provenance { sourceUrl } } }
+           secondHeadquarters(first: 100) { nodes { provenance { sourceUrl } } }
+           innovationCenters(first: 100) { nodes { provenance { sourceUrl } members { edges { provenance { sourceUrl } } } } } }",
+        json!({}),
+    )
+    .await;
+    let mut urls = Vec::new();
+    fn collect(v: &Value, out: &mut Vec<Value>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(url) = map.get("sourceUrl") {
+                    out.push(url.clone());
+                }
+                map.values().for_each(|x| collect(x, out));
+            }
+            Value::Array(items) => items.iter().for_each(|x| collect(x, out)),
+            _ => {}
+        }
+    }
+    collect(&d, &mut urls);
+    assert!(urls.len() >= 80, "{}", urls.len());
+    for url in urls {
+        assert!(url.as_str().is_some_and(is_web_address), "{url}");
+    }
+}
+
+#[tokio::test]
+async fn the_readme_example_queries_run_on_the_sample_without_errors() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let blocks: Vec<&str> = readme.split("```graphql\n").skip(1).filter_map(|rest| rest.split("```").next()).collect();
+    assert!(blocks.len() >= 6, "{}", blocks.len());
+    let test = TestDb::sample().await;
+    let schema = test.schema();
+    for block in blocks {
+        let d = data(&schema, block, json!({})).await;
+        assert!(d.as_object().is_some_and(|m| !m.is_empty()), "{block}");
     }
 }

@@ -11,6 +11,7 @@ mod m20261127_000001_registry;
 mod m20261127_000002_list_indexes;
 mod m20261127_000003_access;
 mod m20261127_000004_token_issuer;
+mod m20261127_090000_date_precision_figures;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_list_indexes::Migration),
             Box::new(m20261127_000003_access::Migration),
             Box::new(m20261127_000004_token_issuer::Migration),
+            Box::new(m20261127_090000_date_precision_figures::Migration),
         ]
     }
 }

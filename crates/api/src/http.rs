@@ -1,5 +1,6 @@
 //! The HTTP surface: GraphQL over HTTP on `/graphql` (POST, and GET for queries),
-//! GraphiQL on `GET /graphql` for browsers, `/healthz`, `/readyz` and `/metrics`, with
+//! GraphiQL on `GET /graphql` for browsers (its assets under `/graphiql/`, see
+//! [`crate::graphiql`]), `/healthz`, `/readyz` and `/metrics`, with
 //! CORS for configured origins, response compression, a body-size limit and request
 //! tracing.
 //!
@@ -17,12 +18,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, Request};
 use async_graphql_axum::GraphQLBatchRequest;
 use axum::extract::{ConnectInfo, FromRequest, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::Utc;
@@ -51,7 +51,7 @@ pub use crate::error::code::{THROTTLED, UNAUTHENTICATED};
 pub struct HttpConfig {
     /// Origins allowed to call the API from a browser; `*` allows any; empty allows none.
     pub cors_origins: Vec<String>,
-    /// Serve GraphiQL on `GET /graphql`.
+    /// Serve GraphiQL on `GET /graphql`, and its assets under `/graphiql/`.
     pub graphiql: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
@@ -519,7 +519,7 @@ async fn graphql_get(state: AppState, request: axum::extract::Request, graphiql_
         && media::accepts_html(request.headers())
         && GetParameters::of(request.uri()).is_ok_and(|p| p.query.is_none())
     {
-        return graphiql().await.into_response();
+        return crate::graphiql::page().await;
     }
     let mut response = graphql(&state, request, Transport::Get).await;
     // Caches keep answers apart by what they depend on besides the URL.
@@ -858,10 +858,6 @@ fn retry_later(response: &mut Response) {
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECONDS));
 }
 
-async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").title("ParkGraph GraphiQL").finish())
-}
-
 /// `/metrics`: every series in the Prometheus text format (see [`crate::metrics`]).
 async fn metrics(State(state): State<AppState>) -> Response {
     let store = state.limiter.store_status().await;
@@ -944,8 +940,11 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
     })
     .post(graphql_post)
     .fallback(graphql_wrong_method);
-    let mut router =
-        Router::new().route("/graphql", graphql_route).route("/healthz", get(healthz)).route("/readyz", get(readyz));
+    let mut router = Router::new()
+        .route("/graphql", graphql_route)
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .merge(crate::graphiql::routes(config.graphiql));
     if config.metrics {
         router = router.route("/metrics", get(metrics));
     }

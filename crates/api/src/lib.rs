@@ -9,6 +9,7 @@ pub mod client_address;
 pub mod connection;
 pub mod cost;
 pub mod error;
+pub mod graphiql;
 pub mod http;
 pub mod id;
 pub mod limiter;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_graphql::dataloader::{DataLoader, Loader};
 use parkgraph_persistence::StoreError;
 use parkgraph_persistence::entity::{
-    designation, enterprise_location, incubation, incubator, innovation_center, innovation_center_membership,
+    designation, enterprise_location, figure, incubation, incubator, innovation_center, innovation_center_membership,
     organization, park, park_designation, second_headquarters,
 };
 use parkgraph_persistence::query::{ParkTree, by_keys};
@@ -108,6 +108,8 @@ pub struct Loaders {
     pub members_of: DataLoader<ByColumn<innovation_center_membership::Entity>>,
     /// Memberships by organization.
     pub memberships_of: DataLoader<ByColumn<innovation_center_membership::Entity>>,
+    /// Figures by park.
+    pub figures_of: DataLoader<ByColumn<figure::Entity>>,
 }
 
 fn by<E>(db: &DatabaseConnection, delay: Duration, column: E::Column) -> DataLoader<ByColumn<E>>
@@ -146,6 +148,7 @@ impl Loaders {
             centers_in: by(db, delay, innovation_center::Column::HostParkId),
             members_of: by(db, delay, innovation_center_membership::Column::InnovationCenterId),
             memberships_of: by(db, delay, innovation_center_membership::Column::OrganizationId),
+            figures_of: by(db, delay, figure::Column::ParkId),
         }
     }
 }

@@ -15,7 +15,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::id::{NodeType, decode, decode_as};
 use crate::loader::{each, one, tree};
 use crate::object::vocabulary::*;
-use crate::object::{Designation, Incubator, InnovationCenter, Node, Organization, Park, SecondHeadquarters, loaders};
+use crate::object::{
+    City, Designation, Figure, Incubator, InnovationCenter, Node, Organization, Park, SecondHeadquarters, loaders,
+};
 
 /// Fields a list can be ordered by; every order ends with the record's id, so pages are stable.
 #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
@@ -120,6 +122,20 @@ pub struct OrganizationFilterInput {
     pub uscc: Option<String>,
 }
 
+/// Filter of `figures`. All given conditions must hold.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct FigureFilterInput {
+    /// About this city (its parks' figures included unless `cityLevelOnly`), e.g. "武汉".
+    pub city: Option<String>,
+    /// Only figures about a city as a whole, not about one of its parks.
+    #[graphql(default)]
+    pub city_level_only: bool,
+    /// About this park (by default including its sub-parks).
+    pub park: Option<ParkScope>,
+    /// Of this indicator (`high_tech_enterprises`, `unicorns`, `second_headquarters`, …).
+    pub indicator: Option<String>,
+}
+
 /// Filter of `incubators`.
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct IncubatorFilterInput {
@@ -186,7 +202,7 @@ pub struct DesignationFilterInput {
     pub min_valuation_usd: Option<f64>,
 }
 
-fn database<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {
+pub(crate) fn database<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {
     ctx.data::<DatabaseConnection>()
         .map_err(|_| ApiError::Internal("database missing from schema data".into()).into_error())
 }
@@ -211,7 +227,7 @@ async fn scope(ctx: &Context<'_>, park: &Option<ParkScope>) -> async_graphql::Re
 
 /// Runs a root list: plans the window, reads one page, counts only when asked.
 #[allow(clippy::too_many_arguments)]
-async fn page<E, N>(
+pub(crate) async fn page<E, N>(
     ctx: &Context<'_>,
     select: Select<E>,
     first: Option<i32>,
@@ -637,6 +653,48 @@ impl Query {
         let filter =
             designation_filter(ctx, filter.unwrap_or_default(), Some(domain::DesignationKind::Unicorn)).await?;
         page(ctx, q::designations(&filter, q::Direction::Desc), first, after, last, before, Designation).await
+    }
+
+    /// Sourced, dated figures about parks and cities, by indicator and then newest first.
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadParks)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn figures(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions the items must meet.")] filter: Option<FigureFilterInput>,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<Connection<Edge<Figure>>> {
+        let f = filter.unwrap_or_default();
+        let filter = q::FigureFilter {
+            park_ids: scope(ctx, &f.park).await?,
+            city: text(&f.city),
+            city_level_only: f.city_level_only,
+            indicator: text(&f.indicator),
+        };
+        page(ctx, q::figures(&filter), first, after, last, before, Figure).await
+    }
+
+    /// A city as a whole: its own designations, the figures about it and its zones. Any
+    /// name is accepted; a city the registry knows nothing about has empty lists.
+    #[graphql(guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadParks)")]
+    async fn city(
+        &self,
+        #[graphql(desc = "The city's name as recorded, e.g. \"武汉\".")] name: String,
+    ) -> async_graphql::Result<City> {
+        let name = name.trim().to_string();
+        if name.is_empty() {
+            return Err(ApiError::BadUserInput("`name` must not be empty".into()).into_error());
+        }
+        Ok(City { name })
     }
 
     /// Designations of every kind, newest year first.

@@ -276,3 +276,31 @@ mod tests {
         );
     }
 }
+
+vocabulary!(
+    /// How much of a date is known: a year, a month, or the day.
+    DatePrecision, "date precision" {
+        /// Only the year is known (`2017`).
+        Year => "YEAR",
+        /// The year and month are known (`2017-11`).
+        Month => "MONTH",
+        /// The day is known (`2017-11-18`).
+        Day => "DAY",
+    }
+);
+
+vocabulary!(
+    /// How a figure's value relates to the true number, as the source states it.
+    FigureQualifier, "figure qualifier" {
+        /// The value as stated.
+        Exact => "EXACT",
+        /// "More than" (多家, 逾, 超过): the true number exceeds the value.
+        MoreThan => "MORE_THAN",
+        /// "At least" (不少于).
+        AtLeast => "AT_LEAST",
+        /// "About" (约, 近).
+        About => "ABOUT",
+        /// "Less than" (不足).
+        LessThan => "LESS_THAN",
+    }
+);

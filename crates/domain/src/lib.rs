@@ -6,12 +6,14 @@
 //! so the rules here hold whichever way data enters: the API, an import, or the seed.
 
 pub mod access;
+pub mod date;
 pub mod kinds;
 pub mod provenance;
 pub mod rules;
 pub mod uscc;
 
 pub use access::{Role, Scope, ScopeCeiling, grant};
+pub use date::{PartialDate, PartialDateError};
 pub use kinds::*;
 pub use provenance::Provenance;
 pub use rules::{DateOrderError, check_date_order};

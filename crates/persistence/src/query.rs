@@ -17,8 +17,8 @@ use uuid::Uuid;
 
 use crate::StoreError;
 use crate::entity::{
-    designation, enterprise_location, incubation, incubator, innovation_center, innovation_center_membership,
-    organization, park, second_headquarters,
+    city_designation, designation, enterprise_location, figure, incubation, incubator, innovation_center,
+    innovation_center_membership, organization, park, second_headquarters,
 };
 
 /// A window of a list: skip `offset` rows, return at most `limit`.
@@ -540,6 +540,60 @@ pub fn designations(filter: &DesignationFilter, direction: Direction) -> Select<
 }
 
 /// Runs a select for one window of rows.
+/// Conditions on `figure` rows. All given conditions must hold.
+#[derive(Debug, Clone, Default)]
+pub struct FigureFilter {
+    /// About any of these parks.
+    pub park_ids: Option<Vec<Uuid>>,
+    /// About this city (its parks included unless `city_level_only`).
+    pub city: Option<String>,
+    /// Only figures about a city as a whole, not about one of its parks.
+    pub city_level_only: bool,
+    /// Of this indicator.
+    pub indicator: Option<String>,
+}
+
+/// Figures: by indicator, then newest first (unknown dates last), then id.
+pub fn figures(filter: &FigureFilter) -> Select<figure::Entity> {
+    use figure::Column as C;
+    let mut cond = Condition::all();
+    if let Some(parks) = &filter.park_ids {
+        cond = cond.add(C::ParkId.is_in(parks.clone()));
+    }
+    if let Some(city) = &filter.city {
+        cond = cond.add(C::City.eq(city.clone()));
+    }
+    if filter.city_level_only {
+        cond = cond.add(C::ParkId.is_null());
+    }
+    if let Some(indicator) = &filter.indicator {
+        cond = cond.add(C::Indicator.eq(indicator.clone()));
+    }
+    figure::Entity::find()
+        .filter(cond)
+        .order_by(C::Indicator, Order::Asc)
+        .order_by_with_nulls(C::AsOf, Order::Desc, NullOrdering::Last)
+        .order_by(C::Id, Order::Asc)
+}
+
+/// Designations of a city, oldest first (unknown dates last).
+pub fn city_designations(city: &str) -> Select<city_designation::Entity> {
+    use city_designation::Column as C;
+    city_designation::Entity::find()
+        .filter(C::City.eq(city))
+        .order_by_with_nulls(C::DesignatedOn, Order::Asc, NullOrdering::Last)
+        .order_by(C::Id, Order::Asc)
+}
+
+/// Every row a select returns (for short lists such as a city's designations).
+pub async fn all<E, C>(db: &C, select: Select<E>) -> Result<Vec<E::Model>, StoreError>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    Ok(select.all(db).await?)
+}
+
 pub async fn list<E, C>(db: &C, select: Select<E>, win: Window) -> Result<Rows<E::Model>, StoreError>
 where
     E: EntityTrait,

@@ -68,7 +68,7 @@ impl Designation {
 
     /// Where the record's facts come from.
     async fn provenance(&self) -> Provenance {
-        Provenance::of(&self.0.source_name, &self.0.source_url, &self.0.as_of)
+        Provenance::of(&self.0.source_name, &self.0.source_url, &self.0.as_of, &self.0.as_of_precision)
     }
 
     /// When the record was created.

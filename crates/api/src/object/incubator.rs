@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::link::LinkEdge;
 use super::vocabulary::{IncubationStatus, IncubatorKind, IncubatorLevel};
-use super::{Organization, Park, Provenance, link_page, loaders};
+use super::{Organization, Park, PartialDate, Provenance, link_page, loaders};
 use crate::connection::{Connection, Listed, PageArgs};
 use crate::error::stored;
 use crate::id::{NodeType, encode};
@@ -59,9 +59,15 @@ impl Incubator {
         }
     }
 
-    /// Founding date.
+    /// Founding date, when known to the day (null when only the year or month is known: see
+    /// `foundedDate`).
     async fn founded_on(&self) -> Option<NaiveDate> {
-        self.0.founded_on
+        PartialDate::known_day(self.0.founded_on, &self.0.founded_on_precision)
+    }
+
+    /// Founding date, at the precision known (`2017`, `2017-11` or `2017-11-18`).
+    async fn founded_date(&self) -> Option<PartialDate> {
+        PartialDate::of(self.0.founded_on, &self.0.founded_on_precision)
     }
 
     /// The park the incubator is in.
@@ -119,7 +125,7 @@ impl Incubator {
 
     /// Where the record's facts come from.
     async fn provenance(&self) -> Provenance {
-        Provenance::of(&self.0.source_name, &self.0.source_url, &self.0.as_of)
+        Provenance::of(&self.0.source_name, &self.0.source_url, &self.0.as_of, &self.0.as_of_precision)
     }
 
     /// When the record was created.

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::link::LinkEdge;
 use super::vocabulary::{InnovationCenterKind, MembershipRole};
-use super::{Organization, Park, Provenance, link_page, loaders};
+use super::{Organization, Park, PartialDate, Provenance, link_page, loaders};
 use crate::connection::{Connection, Listed, PageArgs};
 use crate::error::stored;
 use crate::id::{NodeType, encode};
@@ -61,9 +61,15 @@ impl InnovationCenter {
         &self.0.ministry
     }
 
-    /// Approval date.
+    /// Approval date, when known to the day (null when only the year or month is known: see
+    /// `approvedDate`).
     async fn approved_on(&self) -> Option<NaiveDate> {
-        self.0.approved_on
+        PartialDate::known_day(self.0.approved_on, &self.0.approved_on_precision)
+    }
+
+    /// Approval date, at the precision known (`2017`, `2017-11` or `2017-11-18`).
+    async fn approved_date(&self) -> Option<PartialDate> {
+        PartialDate::of(self.0.approved_on, &self.0.approved_on_precision)
     }
 
     /// City.
@@ -117,7 +123,7 @@ impl InnovationCenter {
 
     /// Where the record's facts come from.
     async fn provenance(&self) -> Provenance {
-        Provenance::of(&self.0.source_name, &self.0.source_url, &self.0.as_of)
+        Provenance::of(&self.0.source_name, &self.0.source_url, &self.0.as_of, &self.0.as_of_precision)
     }
 
     /// When the record was created.

@@ -7,7 +7,7 @@ use parkgraph_domain as domain;
 use parkgraph_persistence::entity::{enterprise_location, incubation, innovation_center_membership};
 
 use super::vocabulary::{IncubationStatus, LocationRole, MembershipRole};
-use super::{Incubator, InnovationCenter, Organization, Park, Provenance};
+use super::{Incubator, InnovationCenter, Organization, Park, PartialDate, Provenance};
 use crate::connection::EdgeType;
 use crate::error::stored;
 
@@ -42,7 +42,7 @@ macro_rules! link_edge {
 
             /// Where the link's facts come from.
             async fn provenance(&self) -> Provenance {
-                Provenance::of(&self.link.source_name, &self.link.source_url, &self.link.as_of)
+                Provenance::of(&self.link.source_name, &self.link.source_url, &self.link.as_of, &self.link.as_of_precision)
             }
 
             $($fields)*
@@ -66,9 +66,15 @@ macro_rules! location_edge {
                 Ok(stored::<domain::LocationRole>("enterprise_location", "role", &self.link.role)?.into())
             }
 
-            /// Since when.
+            /// Since when, when known to the day (null when only the year or month is known: see
+            /// `sinceDate`).
             async fn since(&self) -> Option<NaiveDate> {
-                self.link.since
+                PartialDate::known_day(self.link.since, &self.link.since_precision)
+            }
+
+            /// Since when, at the precision known (`2017`, `2017-11` or `2017-11-18`).
+            async fn since_date(&self) -> Option<PartialDate> {
+                PartialDate::of(self.link.since, &self.link.since_precision)
             }
         });
     };
@@ -77,14 +83,26 @@ macro_rules! location_edge {
 macro_rules! incubation_edge {
     ($node:ty, $edge:literal, $connection:literal, $doc:literal) => {
         link_edge!(incubation::Model, $node, $edge, $connection, $doc, {
-            /// Date the enterprise entered the incubator.
+            /// Date the enterprise entered the incubator, when known to the day (null when only the year or month is known: see
+            /// `enteredDate`).
             async fn entered_on(&self) -> Option<NaiveDate> {
-                self.link.entered_on
+                PartialDate::known_day(self.link.entered_on, &self.link.entered_on_precision)
             }
 
-            /// Date the enterprise graduated.
+            /// Date the enterprise entered the incubator, at the precision known (`2017`, `2017-11` or `2017-11-18`).
+            async fn entered_date(&self) -> Option<PartialDate> {
+                PartialDate::of(self.link.entered_on, &self.link.entered_on_precision)
+            }
+
+            /// Date the enterprise graduated, when known to the day (null when only the year or month is known: see
+            /// `graduatedDate`).
             async fn graduated_on(&self) -> Option<NaiveDate> {
-                self.link.graduated_on
+                PartialDate::known_day(self.link.graduated_on, &self.link.graduated_on_precision)
+            }
+
+            /// Date the enterprise graduated, at the precision known (`2017`, `2017-11` or `2017-11-18`).
+            async fn graduated_date(&self) -> Option<PartialDate> {
+                PartialDate::of(self.link.graduated_on, &self.link.graduated_on_precision)
             }
 
             /// Incubating, graduated or exited.
@@ -103,9 +121,15 @@ macro_rules! membership_edge {
                 Ok(stored::<domain::MembershipRole>("innovation_center_membership", "role", &self.link.role)?.into())
             }
 
-            /// Date the organization joined.
+            /// Date the organization joined, when known to the day (null when only the year or month is known: see
+            /// `joinedDate`).
             async fn joined_on(&self) -> Option<NaiveDate> {
-                self.link.joined_on
+                PartialDate::known_day(self.link.joined_on, &self.link.joined_on_precision)
+            }
+
+            /// Date the organization joined, at the precision known (`2017`, `2017-11` or `2017-11-18`).
+            async fn joined_date(&self) -> Option<PartialDate> {
+                PartialDate::of(self.link.joined_on, &self.link.joined_on_precision)
             }
         });
     };

@@ -2,7 +2,9 @@
 //! schema changes only when we change it (entities never derive GraphQL traits).
 
 pub mod access;
+pub mod city;
 pub mod designation;
+pub mod figure;
 pub mod incubator;
 pub mod innovation_center;
 pub mod link;
@@ -11,11 +13,16 @@ pub mod park;
 pub mod second_hq;
 pub mod vocabulary;
 
-use async_graphql::{Context, Interface, SimpleObject};
+use async_graphql::{Context, Interface, Object, SimpleObject};
 use chrono::NaiveDate;
+use parkgraph_domain as domain;
 use uuid::Uuid;
 
+use vocabulary::DatePrecision;
+
+pub use city::{City, CityDesignation};
 pub use designation::Designation;
+pub use figure::Figure;
 pub use incubator::Incubator;
 pub use innovation_center::InnovationCenter;
 pub use organization::Organization;
@@ -25,21 +32,94 @@ pub use second_hq::SecondHeadquarters;
 use crate::error::ApiError;
 use crate::loader::Loaders;
 
+/// A date known to a year, a month or a day, shown at its precision: `text` is `1988`,
+/// `2017-11` or `2018-05-16`, never an invented day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartialDate(pub domain::PartialDate);
+
+impl PartialDate {
+    /// From a stored date and its stored precision code. A null precision (rows written
+    /// before precision was recorded) is a day; an unknown code is read as a year, the
+    /// least precise, so that no day is ever invented.
+    pub fn of(date: Option<NaiveDate>, precision: &Option<String>) -> Option<Self> {
+        let date = date?;
+        let precision = match precision.as_deref() {
+            None => domain::DatePrecision::Day,
+            Some(code) => code.parse().unwrap_or(domain::DatePrecision::Year),
+        };
+        Some(Self(domain::PartialDate::new(date, precision)))
+    }
+
+    /// The stored date as a `Date` only when it is known to the day: the value of the
+    /// API's older `…On: Date` fields, which never show a padded day.
+    pub fn known_day(date: Option<NaiveDate>, precision: &Option<String>) -> Option<NaiveDate> {
+        Self::of(date, precision).and_then(|d| d.0.exact_day())
+    }
+}
+
+/// A date known to a year, a month or a day, shown at its precision: `text` is `1988`,
+/// `2017-11` or `2018-05-16`, never an invented day. Sort and filter by `start`/`end`.
+#[Object]
+impl PartialDate {
+    /// The date as known: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`. Show this to people.
+    async fn text(&self) -> String {
+        self.0.to_string()
+    }
+
+    /// How much of the date is known.
+    async fn precision(&self) -> DatePrecision {
+        self.0.precision().into()
+    }
+
+    /// The year.
+    async fn year(&self) -> i32 {
+        self.0.year()
+    }
+
+    /// The day, only when the date is known to the day (otherwise null).
+    async fn day(&self) -> Option<NaiveDate> {
+        self.0.exact_day()
+    }
+
+    /// First day of the period (`2017` → 2017-01-01): for sorting and ranges, not for display.
+    async fn start(&self) -> NaiveDate {
+        self.0.first_day()
+    }
+
+    /// Last day of the period (`2017` → 2017-12-31): for sorting and ranges, not for display.
+    async fn end(&self) -> NaiveDate {
+        self.0.last_day()
+    }
+}
+
 /// Where a record's facts come from and as of when they were true.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct Provenance {
-    /// Name of the source: a publication, report, registry or announcement.
+    /// Name of the source: publisher, date and title of a publication.
     pub source_name: Option<String>,
     /// Where the source can be read.
     pub source_url: Option<String>,
-    /// The date the facts were true or reported.
+    /// The day the facts were true or reported, when known to the day (see `asOfDate`
+    /// for a year or month).
     pub as_of: Option<NaiveDate>,
+    /// When the facts were true or reported, at the precision known.
+    pub as_of_date: Option<PartialDate>,
 }
 
 impl Provenance {
-    /// From the three provenance columns every table has.
-    pub fn of(source_name: &Option<String>, source_url: &Option<String>, as_of: &Option<NaiveDate>) -> Self {
-        Self { source_name: source_name.clone(), source_url: source_url.clone(), as_of: *as_of }
+    /// From the provenance columns every table has.
+    pub fn of(
+        source_name: &Option<String>,
+        source_url: &Option<String>,
+        as_of: &Option<NaiveDate>,
+        as_of_precision: &Option<String>,
+    ) -> Self {
+        Self {
+            source_name: source_name.clone(),
+            source_url: source_url.clone(),
+            as_of: PartialDate::known_day(*as_of, as_of_precision),
+            as_of_date: PartialDate::of(*as_of, as_of_precision),
+        }
     }
 }
 

@@ -11,7 +11,8 @@ use super::vocabulary::{
     DesignationKind, IncubationStatus, LocationRole, MembershipRole, OrganizationKind, OrganizationStatus,
 };
 use super::{
-    Designation, Incubator, InnovationCenter, Park, Provenance, SecondHeadquarters, link_page, loaders, plain_page,
+    Designation, Incubator, InnovationCenter, Park, PartialDate, Provenance, SecondHeadquarters, link_page, loaders,
+    plain_page,
 };
 use crate::connection::{Connection, Edge, Listed, PageArgs};
 use crate::error::stored;
@@ -47,7 +48,8 @@ impl Organization {
         Ok(stored::<domain::OrganizationKind>("organization", "kind", &self.0.kind)?.into())
     }
 
-    /// Chinese name.
+    /// Chinese name in common use: a brand or short name (斗鱼) or the legal name; see
+    /// `legalName`.
     async fn name_zh(&self) -> &str {
         &self.0.name_zh
     }
@@ -55,6 +57,12 @@ impl Organization {
     /// English name.
     async fn name_en(&self) -> Option<&str> {
         self.0.name_en.as_deref()
+    }
+
+    /// Registered legal name (…有限公司), when known. `nameZh` is the name in common use,
+    /// often a brand (斗鱼, 岚图汽车); compare the two to tell which is which.
+    async fn legal_name(&self) -> Option<&str> {
+        self.0.legal_name.as_deref()
     }
 
     /// Unified Social Credit Code (统一社会信用代码), validated; empty when not known.
@@ -67,9 +75,15 @@ impl Organization {
         self.0.uscc_warning.as_deref()
     }
 
-    /// Founding date.
+    /// Founding date, when known to the day (null when only the year or month is known: see
+    /// `foundedDate`).
     async fn founded_on(&self) -> Option<NaiveDate> {
-        self.0.founded_on
+        PartialDate::known_day(self.0.founded_on, &self.0.founded_on_precision)
+    }
+
+    /// Founding date, at the precision known (`2017`, `2017-11` or `2017-11-18`).
+    async fn founded_date(&self) -> Option<PartialDate> {
+        PartialDate::of(self.0.founded_on, &self.0.founded_on_precision)
     }
 
     /// Industry.
@@ -306,7 +320,7 @@ impl Organization {
 
     /// Where the record's facts come from.
     async fn provenance(&self) -> Provenance {
-        Provenance::of(&self.0.source_name, &self.0.source_url, &self.0.as_of)
+        Provenance::of(&self.0.source_name, &self.0.source_url, &self.0.as_of, &self.0.as_of_precision)
     }
 
     /// When the record was created.

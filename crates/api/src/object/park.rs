@@ -9,7 +9,8 @@ use uuid::Uuid;
 use super::link::LinkEdge;
 use super::vocabulary::{LocationRole, ParkKind};
 use super::{
-    Incubator, InnovationCenter, Organization, Provenance, SecondHeadquarters, link_page, loaders, plain_page,
+    Figure, Incubator, InnovationCenter, Organization, PartialDate, Provenance, SecondHeadquarters, link_page, loaders,
+    plain_page,
 };
 use crate::connection::{Connection, Edge, Listed, PageArgs};
 use crate::error::stored;
@@ -28,8 +29,11 @@ pub struct ParkDesignation {
     pub name_zh: String,
     /// English name of the designation.
     pub name_en: Option<String>,
-    /// Date designated.
+    /// Date designated, when known to the day (null when only the year or month is known:
+    /// see `designatedDate`).
     pub designated_on: Option<NaiveDate>,
+    /// Date designated, at the precision known (`1991`, `2017-11` or `2017-11-18`).
+    pub designated_date: Option<PartialDate>,
     /// Where the fact comes from.
     pub provenance: Provenance,
 }
@@ -37,10 +41,11 @@ pub struct ParkDesignation {
 impl From<park_designation::Model> for ParkDesignation {
     fn from(m: park_designation::Model) -> Self {
         Self {
-            provenance: Provenance::of(&m.source_name, &m.source_url, &m.as_of),
+            provenance: Provenance::of(&m.source_name, &m.source_url, &m.as_of, &m.as_of_precision),
             name_zh: m.name_zh,
             name_en: m.name_en,
-            designated_on: m.designated_on,
+            designated_on: PartialDate::known_day(m.designated_on, &m.designated_on_precision),
+            designated_date: PartialDate::of(m.designated_on, &m.designated_on_precision),
         }
     }
 }
@@ -123,9 +128,15 @@ impl Park {
         self.0.area_km2
     }
 
-    /// Date established.
+    /// Date established, when known to the day (null when only the year or month is known: see
+    /// `establishedDate`).
     async fn established_on(&self) -> Option<NaiveDate> {
-        self.0.established_on
+        PartialDate::known_day(self.0.established_on, &self.0.established_on_precision)
+    }
+
+    /// Date established, at the precision known (`2017`, `2017-11` or `2017-11-18`).
+    async fn established_date(&self) -> Option<PartialDate> {
+        PartialDate::of(self.0.established_on, &self.0.established_on_precision)
     }
 
     /// National and provincial designations (national industrial bases, …).
@@ -275,9 +286,39 @@ impl Park {
         plain_page(&PageArgs::new(first, after, last, before), rows, InnovationCenter).await
     }
 
+    /// Sourced, dated figures about this park (with `includeSubParks`, also about the parks
+    /// inside it), by indicator and then newest first.
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadParks)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn figures(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only figures of this indicator (e.g. `second_headquarters`).")] indicator: Option<String>,
+        #[graphql(desc = "Include figures about all parks inside this one.", default = false)] include_sub_parks: bool,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<Connection<Edge<Figure>>> {
+        let scope = self.scope(ctx, include_sub_parks).await?;
+        let mut rows: Vec<_> = many_of(&loaders(ctx)?.figures_of, &scope)
+            .await?
+            .into_iter()
+            .filter(|f| indicator.as_deref().is_none_or(|i| f.indicator == i.trim()))
+            .collect();
+        rows.sort_by(super::figure::order);
+        plain_page(&PageArgs::new(first, after, last, before), rows, Figure).await
+    }
+
     /// Where the record's facts come from.
     async fn provenance(&self) -> Provenance {
-        Provenance::of(&self.0.source_name, &self.0.source_url, &self.0.as_of)
+        Provenance::of(&self.0.source_name, &self.0.source_url, &self.0.as_of, &self.0.as_of_precision)
     }
 
     /// When the record was created.

@@ -7,7 +7,7 @@ use parkgraph_persistence::entity::second_headquarters;
 use uuid::Uuid;
 
 use super::vocabulary::{SecondHqFunction, SecondHqStatus};
-use super::{Organization, Park, Provenance, dangling, loaders};
+use super::{Organization, Park, PartialDate, Provenance, dangling, loaders};
 use crate::connection::Listed;
 use crate::error::stored;
 use crate::id::{NodeType, encode};
@@ -79,14 +79,26 @@ impl SecondHeadquarters {
         self.0.city.as_deref()
     }
 
-    /// Date announced or signed.
+    /// Date announced or signed, when known to the day (null when only the year or month is known: see
+    /// `announcedDate`).
     async fn announced_on(&self) -> Option<NaiveDate> {
-        self.0.announced_on
+        PartialDate::known_day(self.0.announced_on, &self.0.announced_on_precision)
     }
 
-    /// Date opened.
+    /// Date announced or signed, at the precision known (`2017`, `2017-11` or `2017-11-18`).
+    async fn announced_date(&self) -> Option<PartialDate> {
+        PartialDate::of(self.0.announced_on, &self.0.announced_on_precision)
+    }
+
+    /// Date opened, when known to the day (null when only the year or month is known: see
+    /// `openedDate`).
     async fn opened_on(&self) -> Option<NaiveDate> {
-        self.0.opened_on
+        PartialDate::known_day(self.0.opened_on, &self.0.opened_on_precision)
+    }
+
+    /// Date opened, at the precision known (`2017`, `2017-11` or `2017-11-18`).
+    async fn opened_date(&self) -> Option<PartialDate> {
+        PartialDate::of(self.0.opened_on, &self.0.opened_on_precision)
     }
 
     /// Planned investment in yuan.
@@ -127,7 +139,7 @@ impl SecondHeadquarters {
 
     /// Where the record's facts come from.
     async fn provenance(&self) -> Provenance {
-        Provenance::of(&self.0.source_name, &self.0.source_url, &self.0.as_of)
+        Provenance::of(&self.0.source_name, &self.0.source_url, &self.0.as_of, &self.0.as_of_precision)
     }
 
     /// When the record was created.

@@ -198,3 +198,31 @@ pub enum Direction {
     /// Descending.
     Desc,
 }
+
+/// How much of a date is known.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "domain::DatePrecision")]
+pub enum DatePrecision {
+    /// Only the year is known (`2017`).
+    Year,
+    /// The year and month are known (`2017-11`).
+    Month,
+    /// The day is known (`2017-11-18`).
+    Day,
+}
+
+/// How a figure's value relates to the true number, as the source states it.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "domain::FigureQualifier")]
+pub enum FigureQualifier {
+    /// The value as stated.
+    Exact,
+    /// More than the value (多家, 逾, 超过).
+    MoreThan,
+    /// At least the value (不少于).
+    AtLeast,
+    /// About the value (约, 近).
+    About,
+    /// Less than the value (不足).
+    LessThan,
+}

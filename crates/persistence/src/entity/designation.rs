@@ -25,6 +25,8 @@ pub struct Model {
     pub source_url: Option<String>,
     /// The date the facts were true or reported.
     pub as_of: Option<Date>,
+    /// How much of `as_of` is known: `YEAR`, `MONTH` or `DAY` (null: `DAY`).
+    pub as_of_precision: Option<String>,
     /// When the row was created.
     pub created_at: DateTimeUtc,
     /// When the row was last changed.

@@ -15,8 +15,12 @@ pub struct Model {
     pub incubator_id: Uuid,
     /// Date entered.
     pub entered_on: Option<Date>,
+    /// How much of `entered_on` is known: `YEAR`, `MONTH` or `DAY` (null: `DAY`).
+    pub entered_on_precision: Option<String>,
     /// Date graduated.
     pub graduated_on: Option<Date>,
+    /// How much of `graduated_on` is known: `YEAR`, `MONTH` or `DAY` (null: `DAY`).
+    pub graduated_on_precision: Option<String>,
     /// `IncubationStatus` code.
     pub status: String,
     /// Name of the source the record comes from.
@@ -25,6 +29,8 @@ pub struct Model {
     pub source_url: Option<String>,
     /// The date the facts were true or reported.
     pub as_of: Option<Date>,
+    /// How much of `as_of` is known: `YEAR`, `MONTH` or `DAY` (null: `DAY`).
+    pub as_of_precision: Option<String>,
     /// When the row was created.
     pub created_at: DateTimeUtc,
     /// When the row was last changed.

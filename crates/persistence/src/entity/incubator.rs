@@ -23,12 +23,16 @@ pub struct Model {
     pub operator_id: Option<Uuid>,
     /// Founding date.
     pub founded_on: Option<Date>,
+    /// How much of `founded_on` is known: `YEAR`, `MONTH` or `DAY` (null: `DAY`).
+    pub founded_on_precision: Option<String>,
     /// Name of the source the record comes from.
     pub source_name: Option<String>,
     /// Where the source can be read.
     pub source_url: Option<String>,
     /// The date the facts were true or reported.
     pub as_of: Option<Date>,
+    /// How much of `as_of` is known: `YEAR`, `MONTH` or `DAY` (null: `DAY`).
+    pub as_of_precision: Option<String>,
     /// When the row was created.
     pub created_at: DateTimeUtc,
     /// When the row was last changed.

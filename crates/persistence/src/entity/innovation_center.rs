@@ -21,6 +21,8 @@ pub struct Model {
     pub ministry: String,
     /// Approval date.
     pub approved_on: Option<Date>,
+    /// How much of `approved_on` is known: `YEAR`, `MONTH` or `DAY` (null: `DAY`).
+    pub approved_on_precision: Option<String>,
     /// City.
     pub city: Option<String>,
     /// Host park.
@@ -31,6 +33,8 @@ pub struct Model {
     pub source_url: Option<String>,
     /// The date the facts were true or reported.
     pub as_of: Option<Date>,
+    /// How much of `as_of` is known: `YEAR`, `MONTH` or `DAY` (null: `DAY`).
+    pub as_of_precision: Option<String>,
     /// When the row was created.
     pub created_at: DateTimeUtc,
     /// When the row was last changed.

@@ -2,8 +2,10 @@
 
 pub mod api_token;
 pub mod audit_event;
+pub mod city_designation;
 pub mod designation;
 pub mod enterprise_location;
+pub mod figure;
 pub mod incubation;
 pub mod incubator;
 pub mod innovation_center;

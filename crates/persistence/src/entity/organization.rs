@@ -15,12 +15,17 @@ pub struct Model {
     pub name_zh: String,
     /// English name.
     pub name_en: Option<String>,
+    /// Registered legal name (…有限公司), when known; `name_zh` is the
+    /// name in common use, often a brand.
+    pub legal_name: Option<String>,
     /// Unified Social Credit Code, validated.
     pub uscc: Option<String>,
     /// Why the USCC was accepted by override, if it was.
     pub uscc_warning: Option<String>,
     /// Founding date.
     pub founded_on: Option<Date>,
+    /// How much of `founded_on` is known: `YEAR`, `MONTH` or `DAY` (null: `DAY`).
+    pub founded_on_precision: Option<String>,
     /// Industry.
     pub industry: Option<String>,
     /// Registered capital in yuan.
@@ -49,6 +54,8 @@ pub struct Model {
     pub source_url: Option<String>,
     /// The date the facts were true or reported.
     pub as_of: Option<Date>,
+    /// How much of `as_of` is known: `YEAR`, `MONTH` or `DAY` (null: `DAY`).
+    pub as_of_precision: Option<String>,
     /// When the row was created.
     pub created_at: DateTimeUtc,
     /// When the row was last changed.

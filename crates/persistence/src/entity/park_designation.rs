@@ -17,12 +17,16 @@ pub struct Model {
     pub name_en: Option<String>,
     /// Date designated.
     pub designated_on: Option<Date>,
+    /// How much of `designated_on` is known: `YEAR`, `MONTH` or `DAY` (null: `DAY`).
+    pub designated_on_precision: Option<String>,
     /// Name of the source the record comes from.
     pub source_name: Option<String>,
     /// Where the source can be read.
     pub source_url: Option<String>,
     /// The date the facts were true or reported.
     pub as_of: Option<Date>,
+    /// How much of `as_of` is known: `YEAR`, `MONTH` or `DAY` (null: `DAY`).
+    pub as_of_precision: Option<String>,
     /// When the row was created.
     pub created_at: DateTimeUtc,
     /// When the row was last changed.

@@ -23,8 +23,12 @@ pub struct Model {
     pub name_en: Option<String>,
     /// Date announced or signed.
     pub announced_on: Option<Date>,
+    /// How much of `announced_on` is known: `YEAR`, `MONTH` or `DAY` (null: `DAY`).
+    pub announced_on_precision: Option<String>,
     /// Date opened.
     pub opened_on: Option<Date>,
+    /// How much of `opened_on` is known: `YEAR`, `MONTH` or `DAY` (null: `DAY`).
+    pub opened_on_precision: Option<String>,
     /// Planned investment in yuan.
     pub planned_investment_cny: Option<i64>,
     /// Planned headcount.
@@ -43,6 +47,8 @@ pub struct Model {
     pub source_url: Option<String>,
     /// The date the facts were true or reported.
     pub as_of: Option<Date>,
+    /// How much of `as_of` is known: `YEAR`, `MONTH` or `DAY` (null: `DAY`).
+    pub as_of_precision: Option<String>,
     /// When the row was created.
     pub created_at: DateTimeUtc,
     /// When the row was last changed.

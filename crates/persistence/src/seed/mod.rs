@@ -33,6 +33,10 @@ pub struct SeedReport {
     pub innovation_centers: usize,
     /// Innovation-center memberships.
     pub memberships: usize,
+    /// Designations of cities.
+    pub city_designations: usize,
+    /// Figures about parks and cities.
+    pub figures: usize,
 }
 
 impl std::fmt::Display for SeedReport {
@@ -40,7 +44,8 @@ impl std::fmt::Display for SeedReport {
         write!(
             f,
             "{} parks ({} designations), {} organizations ({} designations, {} park locations), \
-             {} incubators ({} incubations), {} second headquarters, {} innovation centers ({} memberships)",
+             {} incubators ({} incubations), {} second headquarters, {} innovation centers ({} memberships), \
+             {} city designations, {} figures",
             self.parks,
             self.park_designations,
             self.organizations,
@@ -50,7 +55,9 @@ impl std::fmt::Display for SeedReport {
             self.incubations,
             self.second_headquarters,
             self.innovation_centers,
-            self.memberships
+            self.memberships,
+            self.city_designations,
+            self.figures
         )
     }
 }

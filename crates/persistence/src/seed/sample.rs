@@ -9,9 +9,9 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use parkgraph_domain::{
-    DesignationKind, IncubationStatus, IncubatorKind, IncubatorLevel, InnovationCenterKind, LocationRole,
-    MembershipRole, OrganizationKind, OrganizationStatus, ParkKind, SecondHqFunction, SecondHqStatus, Uscc,
-    check_date_order,
+    DesignationKind, FigureQualifier, IncubationStatus, IncubatorKind, IncubatorLevel, InnovationCenterKind,
+    LocationRole, MembershipRole, OrganizationKind, OrganizationStatus, ParkKind, PartialDate, SecondHqFunction,
+    SecondHqStatus, Uscc, check_date_order,
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, IntoActiveModel, TransactionTrait};
 use serde::Deserialize;
@@ -20,8 +20,8 @@ use uuid::Uuid;
 use super::{SeedReport, insert_all, key_bytes, v7};
 use crate::StoreError;
 use crate::entity::{
-    designation, enterprise_location, incubation, incubator, innovation_center, innovation_center_membership,
-    organization, park, park_designation, second_headquarters,
+    city_designation, designation, enterprise_location, figure, incubation, incubator, innovation_center,
+    innovation_center_membership, organization, park, park_designation, second_headquarters,
 };
 
 /// The dataset, compiled into the binary.
@@ -39,13 +39,68 @@ struct Dataset {
     incubators: Vec<Incubator>,
     second_headquarters: Vec<SecondHq>,
     innovation_centers: Vec<Center>,
+    #[serde(default)]
+    city_designations: Vec<CityDesignation>,
+    #[serde(default)]
+    figures: Vec<Figure>,
+}
+
+/// A citable publication: every source has a title, a publisher, a date and a URL.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Source {
+    /// Title as published.
+    pub title: String,
+    /// Who published it (a newspaper, an agency, a company).
+    pub publisher: String,
+    /// Date of publication, at the precision known; null only for an organization's own
+    /// undated pages and reference works.
+    pub date: Option<PartialDate>,
+    /// Where it can be read.
+    pub url: String,
+    /// Where the page is a copy, who first published it.
+    #[serde(default)]
+    pub original: Option<String>,
+}
+
+impl Source {
+    /// The source's name as records cite it: publisher, date and title.
+    pub fn citation(&self) -> String {
+        let date = self.date.map(|d| format!(", {d}")).unwrap_or_default();
+        match &self.original {
+            Some(original) => format!("{}{date}:《{}》 (first published by {original})", self.publisher, self.title),
+            None => format!("{}{date}:《{}》", self.publisher, self.title),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Source {
-    name: String,
-    url: Option<String>,
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CityDesignation {
+    key: String,
+    city: String,
+    name_zh: String,
+    name_en: Option<String>,
+    issuer: Option<String>,
+    designated_on: Option<PartialDate>,
+    source: String,
+    as_of: Option<PartialDate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Figure {
+    key: String,
+    park: Option<String>,
+    city: Option<String>,
+    indicator: String,
+    name_zh: String,
+    name_en: Option<String>,
+    value: f64,
+    unit: String,
+    qualifier: String,
+    source: String,
+    as_of: Option<PartialDate>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -62,9 +117,9 @@ struct Park {
     latitude: Option<f64>,
     longitude: Option<f64>,
     area_km2: Option<f64>,
-    established_on: Option<NaiveDate>,
+    established_on: Option<PartialDate>,
     source: String,
-    as_of: Option<NaiveDate>,
+    as_of: Option<PartialDate>,
     #[serde(default)]
     designations: Vec<ParkDesignation>,
 }
@@ -74,9 +129,9 @@ struct Park {
 struct ParkDesignation {
     name_zh: String,
     name_en: Option<String>,
-    designated_on: Option<NaiveDate>,
+    designated_on: Option<PartialDate>,
     source: String,
-    as_of: Option<NaiveDate>,
+    as_of: Option<PartialDate>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -86,8 +141,10 @@ struct Organization {
     kind: String,
     name_zh: String,
     name_en: Option<String>,
+    #[serde(default)]
+    legal_name: Option<String>,
     uscc: Option<String>,
-    founded_on: Option<NaiveDate>,
+    founded_on: Option<PartialDate>,
     industry: Option<String>,
     registered_capital_cny: Option<i64>,
     headcount: Option<i32>,
@@ -96,7 +153,7 @@ struct Organization {
     city: Option<String>,
     district: Option<String>,
     source: String,
-    as_of: Option<NaiveDate>,
+    as_of: Option<PartialDate>,
     #[serde(default)]
     designations: Vec<Designation>,
     #[serde(default)]
@@ -112,7 +169,7 @@ struct Designation {
     #[serde(default)]
     note: Option<String>,
     source: String,
-    as_of: Option<NaiveDate>,
+    as_of: Option<PartialDate>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,9 +177,9 @@ struct Designation {
 struct Location {
     park: String,
     role: String,
-    since: Option<NaiveDate>,
+    since: Option<PartialDate>,
     source: String,
-    as_of: Option<NaiveDate>,
+    as_of: Option<PartialDate>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -135,9 +192,9 @@ struct Incubator {
     level: Option<String>,
     park: Option<String>,
     operator: Option<String>,
-    founded_on: Option<NaiveDate>,
+    founded_on: Option<PartialDate>,
     source: String,
-    as_of: Option<NaiveDate>,
+    as_of: Option<PartialDate>,
     #[serde(default)]
     incubatees: Vec<Incubatee>,
 }
@@ -146,11 +203,11 @@ struct Incubator {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Incubatee {
     organization: String,
-    entered_on: Option<NaiveDate>,
-    graduated_on: Option<NaiveDate>,
+    entered_on: Option<PartialDate>,
+    graduated_on: Option<PartialDate>,
     status: String,
     source: String,
-    as_of: Option<NaiveDate>,
+    as_of: Option<PartialDate>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -163,8 +220,8 @@ struct SecondHq {
     local_entity: Option<String>,
     name_zh: String,
     name_en: Option<String>,
-    announced_on: Option<NaiveDate>,
-    opened_on: Option<NaiveDate>,
+    announced_on: Option<PartialDate>,
+    opened_on: Option<PartialDate>,
     planned_investment_cny: Option<f64>,
     planned_headcount: Option<i32>,
     planned_floor_area_m2: Option<f64>,
@@ -172,7 +229,7 @@ struct SecondHq {
     functions: Vec<String>,
     status: String,
     source: String,
-    as_of: Option<NaiveDate>,
+    as_of: Option<PartialDate>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -184,11 +241,11 @@ struct Center {
     kind: String,
     field: Option<String>,
     ministry: String,
-    approved_on: Option<NaiveDate>,
+    approved_on: Option<PartialDate>,
     city: Option<String>,
     host_park: Option<String>,
     source: String,
-    as_of: Option<NaiveDate>,
+    as_of: Option<PartialDate>,
     #[serde(default)]
     members: Vec<Member>,
 }
@@ -199,7 +256,7 @@ struct Member {
     organization: String,
     role: String,
     source: String,
-    as_of: Option<NaiveDate>,
+    as_of: Option<PartialDate>,
 }
 
 /// Resolves keys to ids and vocabularies to codes, naming the record and field on error.
@@ -213,7 +270,7 @@ impl Resolver<'_> {
     fn source(&self, record: &str, key: &str) -> Result<(Option<String>, Option<String>), StoreError> {
         self.sources
             .get(key)
-            .map(|s| (Some(s.name.clone()), s.url.clone()))
+            .map(|s| (Some(s.citation()), Some(s.url.clone())))
             .ok_or_else(|| invalid(record, "source", format!("no source with key {key:?}")))
     }
 
@@ -239,6 +296,16 @@ where
     T::Err: std::fmt::Display,
 {
     value.parse::<T>().map(|v| v.to_string()).map_err(|e| invalid(record, field, e))
+}
+
+/// The stored date of a partial date: the first day of its period.
+fn first_day(date: Option<PartialDate>) -> Option<NaiveDate> {
+    date.map(PartialDate::first_day)
+}
+
+/// The stored precision code of a partial date.
+fn precision(date: Option<PartialDate>) -> Option<String> {
+    date.map(|d| d.precision().code().to_string())
 }
 
 fn id(namespace: &str, key: &str) -> Uuid {
@@ -291,10 +358,12 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             latitude: p.latitude,
             longitude: p.longitude,
             area_km2: p.area_km2,
-            established_on: p.established_on,
+            established_on: first_day(p.established_on),
+            established_on_precision: precision(p.established_on),
             source_name,
             source_url,
-            as_of: p.as_of,
+            as_of: first_day(p.as_of),
+            as_of_precision: precision(p.as_of),
             created_at: now,
             updated_at: now,
         });
@@ -305,10 +374,12 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
                 park_id: r.park(k, "key", k)?,
                 name_zh: d.name_zh.clone(),
                 name_en: d.name_en.clone(),
-                designated_on: d.designated_on,
+                designated_on: first_day(d.designated_on),
+                designated_on_precision: precision(d.designated_on),
                 source_name,
                 source_url,
-                as_of: d.as_of,
+                as_of: first_day(d.as_of),
+                as_of_precision: precision(d.as_of),
                 created_at: now,
                 updated_at: now,
             });
@@ -349,9 +420,11 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             kind: code::<OrganizationKind>(k, "kind", &o.kind)?,
             name_zh: o.name_zh.clone(),
             name_en: o.name_en.clone(),
+            legal_name: o.legal_name.clone(),
             uscc,
             uscc_warning: None,
-            founded_on: o.founded_on,
+            founded_on: first_day(o.founded_on),
+            founded_on_precision: precision(o.founded_on),
             industry: o.industry.clone(),
             registered_capital_cny: o.registered_capital_cny,
             headcount: o.headcount,
@@ -365,7 +438,8 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             district: o.district.clone(),
             source_name,
             source_url,
-            as_of: o.as_of,
+            as_of: first_day(o.as_of),
+            as_of_precision: precision(o.as_of),
             created_at: now,
             updated_at: now,
         });
@@ -380,7 +454,8 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
                 note: d.note.clone(),
                 source_name,
                 source_url,
-                as_of: d.as_of,
+                as_of: first_day(d.as_of),
+                as_of_precision: precision(d.as_of),
                 created_at: now,
                 updated_at: now,
             });
@@ -392,10 +467,12 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
                 organization_id: org_id,
                 park_id: r.park(k, "locations.park", &l.park)?,
                 role: code::<LocationRole>(k, "locations.role", &l.role)?,
-                since: l.since,
+                since: first_day(l.since),
+                since_precision: precision(l.since),
                 source_name,
                 source_url,
-                as_of: l.as_of,
+                as_of: first_day(l.as_of),
+                as_of_precision: precision(l.as_of),
                 created_at: now,
                 updated_at: now,
             });
@@ -421,27 +498,32 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             level: b.level.as_deref().map(|l| code::<IncubatorLevel>(k, "level", l)).transpose()?,
             park_id: b.park.as_deref().map(|p| r.park(k, "park", p)).transpose()?,
             operator_id: b.operator.as_deref().map(|o| r.organization(k, "operator", o)).transpose()?,
-            founded_on: b.founded_on,
+            founded_on: first_day(b.founded_on),
+            founded_on_precision: precision(b.founded_on),
             source_name,
             source_url,
-            as_of: b.as_of,
+            as_of: first_day(b.as_of),
+            as_of_precision: precision(b.as_of),
             created_at: now,
             updated_at: now,
         });
         for (i, e) in b.incubatees.iter().enumerate() {
             let (source_name, source_url) = r.source(k, &e.source)?;
-            check_date_order("enteredOn", e.entered_on, "graduatedOn", e.graduated_on)
+            check_date_order("enteredOn", first_day(e.entered_on), "graduatedOn", first_day(e.graduated_on))
                 .map_err(|err| invalid(k, "incubatees", err))?;
             incubations.push(incubation::Model {
                 id: id("incubation", &format!("{k}/{i}")),
                 organization_id: r.organization(k, "incubatees.organization", &e.organization)?,
                 incubator_id,
-                entered_on: e.entered_on,
-                graduated_on: e.graduated_on,
+                entered_on: first_day(e.entered_on),
+                entered_on_precision: precision(e.entered_on),
+                graduated_on: first_day(e.graduated_on),
+                graduated_on_precision: precision(e.graduated_on),
                 status: code::<IncubationStatus>(k, "incubatees.status", &e.status)?,
                 source_name,
                 source_url,
-                as_of: e.as_of,
+                as_of: first_day(e.as_of),
+                as_of_precision: precision(e.as_of),
                 created_at: now,
                 updated_at: now,
             });
@@ -456,7 +538,7 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
     for h in &data.second_headquarters {
         let k = &h.key;
         let (source_name, source_url) = r.source(k, &h.source)?;
-        check_date_order("announcedOn", h.announced_on, "openedOn", h.opened_on)
+        check_date_order("announcedOn", first_day(h.announced_on), "openedOn", first_day(h.opened_on))
             .map_err(|err| invalid(k, "openedOn", err))?;
         let functions = h
             .functions
@@ -472,8 +554,10 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             city: h.city.clone(),
             name_zh: h.name_zh.clone(),
             name_en: h.name_en.clone(),
-            announced_on: h.announced_on,
-            opened_on: h.opened_on,
+            announced_on: first_day(h.announced_on),
+            announced_on_precision: precision(h.announced_on),
+            opened_on: first_day(h.opened_on),
+            opened_on_precision: precision(h.opened_on),
             planned_investment_cny: dollars(k, "plannedInvestmentCny", h.planned_investment_cny)?,
             planned_headcount: h.planned_headcount,
             planned_floor_area_m2: h.planned_floor_area_m2,
@@ -482,7 +566,8 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             staff_notes: None,
             source_name,
             source_url,
-            as_of: h.as_of,
+            as_of: first_day(h.as_of),
+            as_of_precision: precision(h.as_of),
             created_at: now,
             updated_at: now,
         });
@@ -503,12 +588,14 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             kind: code::<InnovationCenterKind>(k, "kind", &c.kind)?,
             field: c.field.clone(),
             ministry: c.ministry.clone(),
-            approved_on: c.approved_on,
+            approved_on: first_day(c.approved_on),
+            approved_on_precision: precision(c.approved_on),
             city: c.city.clone(),
             host_park_id: c.host_park.as_deref().map(|p| r.park(k, "hostPark", p)).transpose()?,
             source_name,
             source_url,
-            as_of: c.as_of,
+            as_of: first_day(c.as_of),
+            as_of_precision: precision(c.as_of),
             created_at: now,
             updated_at: now,
         });
@@ -520,9 +607,11 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
                 organization_id: r.organization(k, "members.organization", &m.organization)?,
                 role: code::<MembershipRole>(k, "members.role", &m.role)?,
                 joined_on: None,
+                joined_on_precision: None,
                 source_name,
                 source_url,
-                as_of: m.as_of,
+                as_of: first_day(m.as_of),
+                as_of_precision: precision(m.as_of),
                 created_at: now,
                 updated_at: now,
             });
@@ -531,5 +620,58 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
     report.innovation_centers =
         insert_all(db, centers.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
     report.memberships = insert_all(db, members.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+
+    let mut city_designations = Vec::new();
+    for d in &data.city_designations {
+        let k = &d.key;
+        let (source_name, source_url) = r.source(k, &d.source)?;
+        city_designations.push(city_designation::Model {
+            id: id("city_designation", k),
+            city: d.city.clone(),
+            name_zh: d.name_zh.clone(),
+            name_en: d.name_en.clone(),
+            issuer: d.issuer.clone(),
+            designated_on: first_day(d.designated_on),
+            designated_on_precision: precision(d.designated_on),
+            source_name,
+            source_url,
+            as_of: first_day(d.as_of),
+            as_of_precision: precision(d.as_of),
+            created_at: now,
+            updated_at: now,
+        });
+    }
+    report.city_designations =
+        insert_all(db, city_designations.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+
+    let mut figures = Vec::new();
+    for f in &data.figures {
+        let k = &f.key;
+        let (source_name, source_url) = r.source(k, &f.source)?;
+        if f.park.is_none() && f.city.is_none() {
+            return Err(invalid(k, "park", "a figure is about a park or a city"));
+        }
+        if !f.value.is_finite() {
+            return Err(invalid(k, "value", format!("{} is not a number", f.value)));
+        }
+        figures.push(figure::Model {
+            id: id("figure", k),
+            park_id: f.park.as_deref().map(|p| r.park(k, "park", p)).transpose()?,
+            city: f.city.clone(),
+            indicator: f.indicator.clone(),
+            name_zh: f.name_zh.clone(),
+            name_en: f.name_en.clone(),
+            value: f.value,
+            unit: f.unit.clone(),
+            qualifier: code::<FigureQualifier>(k, "qualifier", &f.qualifier)?,
+            source_name,
+            source_url,
+            as_of: first_day(f.as_of),
+            as_of_precision: precision(f.as_of),
+            created_at: now,
+            updated_at: now,
+        });
+    }
+    report.figures = insert_all(db, figures.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
     Ok(report)
 }

@@ -1,0 +1,110 @@
+//! `City`: a city as a whole, with its own designations and figures.
+
+use async_graphql::{Context, Object, SimpleObject};
+use parkgraph_persistence::entity::city_designation;
+use parkgraph_persistence::query::{self as q, FigureFilter, ParkFilter, Sort};
+
+use super::{Figure, Park, PartialDate, Provenance};
+use crate::connection::{Connection, Edge};
+use crate::error::ApiResult;
+
+/// A designation of a city as a whole ("Made in China 2025" pilot city).
+#[derive(SimpleObject, Clone)]
+pub struct CityDesignation {
+    /// Chinese name of the designation.
+    pub name_zh: String,
+    /// English name of the designation.
+    pub name_en: Option<String>,
+    /// Who designated the city (State Council, a ministry …).
+    pub issuer: Option<String>,
+    /// Date designated, when known to the day (see `designatedDate`).
+    pub designated_on: Option<chrono::NaiveDate>,
+    /// Date designated, at the precision known (`2015`, `2016-11`, …).
+    pub designated_date: Option<PartialDate>,
+    /// Where the fact comes from.
+    pub provenance: Provenance,
+}
+
+impl From<city_designation::Model> for CityDesignation {
+    fn from(m: city_designation::Model) -> Self {
+        Self {
+            provenance: Provenance::of(&m.source_name, &m.source_url, &m.as_of, &m.as_of_precision),
+            designated_on: PartialDate::known_day(m.designated_on, &m.designated_on_precision),
+            designated_date: PartialDate::of(m.designated_on, &m.designated_on_precision),
+            name_zh: m.name_zh,
+            name_en: m.name_en,
+            issuer: m.issuer,
+        }
+    }
+}
+
+/// A city as a whole: the designations whose subject is the city, the figures about it,
+/// and its top-level parks.
+pub struct City {
+    /// The city's name as recorded (e.g. "武汉").
+    pub name: String,
+}
+
+/// A city as a whole: the designations whose subject is the city, the figures about it,
+/// and its top-level parks.
+#[Object]
+impl City {
+    /// The city's name as recorded (e.g. "武汉").
+    async fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Designations of the city itself, oldest first.
+    async fn designations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CityDesignation>> {
+        let db = crate::query::database(ctx)?;
+        let rows = q::all(db, q::city_designations(&self.name)).await.api()?;
+        Ok(rows.into_iter().map(CityDesignation::from).collect())
+    }
+
+    /// Figures about the city as a whole (not about one of its parks), by indicator and
+    /// then newest first.
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadParks)"
+    )]
+    async fn figures(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only figures of this indicator (e.g. `second_headquarters`).")] indicator: Option<String>,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<Connection<Edge<Figure>>> {
+        let filter = FigureFilter {
+            city: Some(self.name.clone()),
+            city_level_only: true,
+            indicator: indicator.map(|i| i.trim().to_string()).filter(|i| !i.is_empty()),
+            park_ids: None,
+        };
+        crate::query::page(ctx, q::figures(&filter), first, after, last, before, Figure).await
+    }
+
+    /// The city's top-level parks (zones), by Chinese name.
+    #[graphql(
+        complexity = "crate::connection::complexity(first, last, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadParks)"
+    )]
+    async fn parks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<Connection<Edge<Park>>> {
+        let filter = ParkFilter { city: Some(self.name.clone()), parent: Some(None), ..Default::default() };
+        crate::query::page(ctx, q::parks(&filter, Sort::default()), first, after, last, before, Park).await
+    }
+}

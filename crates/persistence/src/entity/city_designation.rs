@@ -1,0 +1,43 @@
+//! Table `city_designation`: a designation whose subject is a city.
+
+use sea_orm::entity::prelude::*;
+
+/// A designation of a city as a whole ("Made in China 2025" pilot city, comprehensive
+/// innovation reform pilot).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "city_designation")]
+pub struct Model {
+    /// Primary key (UUID v7).
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// The city designated.
+    pub city: String,
+    /// Chinese name of the designation.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: Option<String>,
+    /// Who designated it (State Council, MIIT, …).
+    pub issuer: Option<String>,
+    /// Date designated.
+    pub designated_on: Option<Date>,
+    /// How much of `designated_on` is known: `YEAR`, `MONTH` or `DAY` (null: `DAY`).
+    pub designated_on_precision: Option<String>,
+    /// Name of the source the record comes from.
+    pub source_name: Option<String>,
+    /// Where the source can be read.
+    pub source_url: Option<String>,
+    /// The date the facts were true or reported.
+    pub as_of: Option<Date>,
+    /// How much of `as_of` is known: `YEAR`, `MONTH` or `DAY` (null: `DAY`).
+    pub as_of_precision: Option<String>,
+    /// When the row was created.
+    pub created_at: DateTimeUtc,
+    /// When the row was last changed.
+    pub updated_at: DateTimeUtc,
+}
+
+/// Links are resolved by the loaders in the API, not through sea-orm relations.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
