@@ -161,6 +161,115 @@ fn document() -> impl Strategy<Value = String> {
     prop::collection::vec(token(), 0..40).prop_map(|tokens| tokens.join(" "))
 }
 
+/// Argument values: in range and out of it, of the right type and of the wrong one,
+/// literal and from variables.
+fn value() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "0",
+        "1",
+        "5",
+        "20",
+        "100",
+        "101",
+        "-1",
+        "2147483648",
+        "1.5",
+        "null",
+        "true",
+        "\"x\"",
+        "\"\"",
+        "\"Y3Vyc29yOjM=\"",
+        "\"bm90LWEtY3Vyc29y\"",
+        "[\"UGFyazox\"]",
+        "[]",
+        "{ nameContains: \"光谷\" }",
+        "{ city: \"武汉\" }",
+        "{ year: 2018 }",
+        "{ kinds: [ENTERPRISE] }",
+        "{ nameContains: \"%_\\\\\" }",
+        "{ field: NAME_ZH, direction: DESC }",
+        "NOT_AN_ENUM",
+        "$v",
+        "$missing",
+    ])
+    .prop_map(String::from)
+}
+
+fn argument() -> impl Strategy<Value = String> {
+    let name = prop::sample::select(vec![
+        "first",
+        "last",
+        "after",
+        "before",
+        "ids",
+        "id",
+        "filter",
+        "orderBy",
+        "name",
+        "includeSubParks",
+        "indicator",
+    ]);
+    (name, value()).prop_map(|(name, value)| format!("{name}: {value}"))
+}
+
+/// Selections built from the schema's own field names, nested, aliased, with arguments,
+/// inline fragments and spreads: most of them parse and many of them run.
+fn selection() -> impl Strategy<Value = String> {
+    let leaf = prop::sample::select(vec![
+        "id",
+        "databaseId",
+        "nameZh",
+        "nameEn",
+        "totalCount",
+        "__typename",
+        "kind",
+        "city",
+        "staffNotes",
+        "contactName",
+        "hasNextPage",
+        "endCursor",
+        "cursor",
+        "role",
+        "scopes",
+        "text",
+        "precision",
+        "value",
+        "bogus",
+    ])
+    .prop_map(String::from);
+    leaf.prop_recursive(4, 48, 5, |inner| {
+        let field = prop::sample::select(vec![
+            "parks", "organizations", "enterprises", "incubators", "innovationCenters", "secondHeadquarters",
+            "unicorns", "designations", "figures", "city", "viewer", "node", "nodes", "edges", "pageInfo", "children",
+            "parent", "ancestors", "park", "organization", "members", "incubatees", "locations", "apiTokens",
+        ]);
+        let shape = prop_oneof![
+            4 => (prop::option::of("[a-z]{1,3}"), field, prop::collection::vec(argument(), 0..3), prop::collection::vec(inner.clone(), 1..4))
+                .prop_map(|(alias, name, args, children)| {
+                    let alias = alias.map(|a| format!("{a}: ")).unwrap_or_default();
+                    let args = if args.is_empty() { String::new() } else { format!("({})", args.join(", ")) };
+                    format!("{alias}{name}{args} {{ {} }}", children.join(" "))
+                }),
+            1 => (prop::sample::select(vec!["Park", "Organization", "Query", "ParkConnection", "Node"]), prop::collection::vec(inner, 1..3))
+                .prop_map(|(on, children)| format!("... on {on} {{ {} }}", children.join(" "))),
+            1 => Just("...F".to_string()),
+        ];
+        shape
+    })
+}
+
+fn structured_document() -> impl Strategy<Value = String> {
+    let operation = prop::sample::select(vec!["", "query ", "query Q($v: Int) ", "query Q($v: String) ", "mutation "]);
+    let fragment = prop::sample::select(vec![
+        "",
+        " fragment F on Query { parks(first: 2) { totalCount } }",
+        " fragment F on ParkConnection { nodes { nameZh } }",
+        " fragment F on Park { ...F }",
+    ]);
+    (operation, prop::collection::vec(selection(), 1..4), fragment)
+        .prop_map(|(operation, selections, fragment)| format!("{operation}{{ {} }}{fragment}", selections.join(" ")))
+}
+
 fn variables() -> impl Strategy<Value = serde_json::Value> {
     prop_oneof![
         Just(serde_json::Value::Null),
@@ -199,6 +308,18 @@ fn arbitrary_graphql_documents_never_fail_the_server() {
             check(&runtime, &router, post(Some("application/json".into()), Vec::new(), body.to_string().into_bytes()))
         })
         .expect("no panic and no 5xx for any document");
+}
+
+#[test]
+fn structured_graphql_documents_never_fail_the_server() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let (_test, router) = server(&runtime);
+    runner()
+        .run(&(structured_document(), variables()), |(query, variables)| {
+            let body = serde_json::json!({ "query": query, "variables": variables });
+            check(&runtime, &router, post(Some("application/json".into()), Vec::new(), body.to_string().into_bytes()))
+        })
+        .expect("no panic, no 5xx and no masked error for any structured document");
 }
 
 #[test]
