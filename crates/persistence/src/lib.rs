@@ -10,6 +10,7 @@ pub mod entity;
 pub mod error;
 pub mod query;
 pub mod seed;
+pub mod write;
 
 pub use db::{Backend, connect, migrate_down, migrate_up};
 pub use error::StoreError;
