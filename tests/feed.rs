@@ -102,15 +102,9 @@ async fn figure_row(db: &DatabaseConnection, id: Uuid) -> figure::Model {
 /// version from `expected`, and record the revision.
 async fn increment(db: &DatabaseConnection, id: Uuid, expected: i32, actor: &str) -> Result<i32, StoreError> {
     let txn = db.begin().await?;
-    let version = update_versioned(
-        &txn,
-        EntityType::Figure,
-        id,
-        expected,
-        Utc::now(),
-        [("value", Expr::col("value").add(1.0))],
-    )
-    .await?;
+    let version =
+        update_versioned(&txn, EntityType::Figure, id, expected, Utc::now(), [("value", Expr::col("value").add(1.0))])
+            .await?;
     // Hold the row a little, so that the others pile up behind it.
     tokio::time::sleep(Duration::from_millis(2)).await;
     record(&txn, &revision_of(EntityType::Figure, id, version, Operation::Update, actor)).await?;
@@ -245,9 +239,10 @@ async fn a_feed_reader_under_concurrent_writers_never_sees_an_entry_behind_its_c
                     let txn = db.begin().await.expect("begin");
                     record_row.into_active_model().insert(&txn).await.expect("insert the record");
                     tokio::time::sleep(Duration::from_millis(((w * 7 + n * 3) % 4) as u64)).await;
-                    let seq = record(&txn, &revision_of(EntityType::CityDesignation, id, 1, Operation::Create, "writer"))
-                        .await
-                        .expect("record the change");
+                    let seq =
+                        record(&txn, &revision_of(EntityType::CityDesignation, id, 1, Operation::Create, "writer"))
+                            .await
+                            .expect("record the change");
                     assert!(seq > 0);
                     // Linger between taking the number and the end of the transaction: with a
                     // plain sequence, this is when a later number could commit first.
@@ -353,10 +348,10 @@ async fn the_feed_pages_from_a_cursor_filters_by_type_and_carries_tombstones() {
     assert!(changes(db, Some(5), 10, None).await.expect("end").is_empty());
 
     let links = changes(db, None, 10, Some(&[EntityType::EnterpriseLocation])).await.expect("links only");
-    assert_eq!(links.iter().map(|c| (c.seq, c.operation)).collect::<Vec<_>>(), [
-        (2, Operation::AddLink),
-        (4, Operation::EndLink)
-    ]);
+    assert_eq!(
+        links.iter().map(|c| (c.seq, c.operation)).collect::<Vec<_>>(),
+        [(2, Operation::AddLink), (4, Operation::EndLink)]
+    );
     assert!(links[0].after.is_some());
     assert_eq!(links[1].after, None, "a link's end is a tombstone");
     let archived = &rest[2];
@@ -367,9 +362,80 @@ async fn the_feed_pages_from_a_cursor_filters_by_type_and_carries_tombstones() {
     assert!(history[1].after.is_some());
 
     // The feed entry can also be appended on its own.
-    let seq = append_change(db, &NewChange::from(&revision_of(EntityType::Figure, Uuid::now_v7(), 1, Operation::Create, "x")))
-        .await
-        .expect("append");
+    let seq = append_change(
+        db,
+        &NewChange::from(&revision_of(EntityType::Figure, Uuid::now_v7(), 1, Operation::Create, "x")),
+    )
+    .await
+    .expect("append");
     assert_eq!(seq, 6);
     let _ = write::EntityType::ALL;
+}
+
+/// A writer that appends to the feed while another one holds a number waits for it to end,
+/// then takes the next number, or the same one when the other rolled back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_later_writer_takes_its_number_only_after_the_earlier_one_ends() {
+    let test = TestDb::migrated().await;
+    let db = pool(&test).await;
+    for (earlier_commits, expected) in [(false, 1), (true, 3)] {
+        let first = db.begin().await.expect("begin");
+        let taken = record(&first, &revision_of(EntityType::Figure, Uuid::now_v7(), 1, Operation::Create, "first"))
+            .await
+            .expect("the first writer takes a number");
+        let later = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let txn = db.begin().await.expect("begin");
+                let seq = record(&txn, &revision_of(EntityType::Figure, Uuid::now_v7(), 1, Operation::Create, "later"))
+                    .await
+                    .expect("the later writer takes a number");
+                txn.commit().await.expect("commit");
+                seq
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!later.is_finished(), "the later writer waits while number {taken} is held");
+        if earlier_commits {
+            first.commit().await.expect("commit");
+        } else {
+            first.rollback().await.expect("roll back");
+        }
+        assert_eq!(later.await.expect("the later writer ends"), expected);
+    }
+    let seqs: Vec<i64> = changes(&db, None, 10, None).await.expect("changes").iter().map(|c| c.seq).collect();
+    assert_eq!(seqs, [1, 2, 3]);
+}
+
+/// Why the feed does not use a sequence: on PostgreSQL a sequence hands out numbers when
+/// the statement runs, so a later number can commit first and a reader's cursor passes
+/// an entry that then appears behind it. (SQLite serializes writers: nothing to show.)
+#[tokio::test]
+async fn with_a_plain_sequence_an_entry_would_appear_behind_the_cursor() {
+    use parkgraph_persistence::sea_orm::{ConnectionTrait, Statement};
+    let test = TestDb::migrated().await;
+    if !test.is_postgres() {
+        return;
+    }
+    let db = &test.db;
+    let sql = |s: &str| Statement::from_string(db.get_database_backend(), s);
+    db.execute_unprepared("CREATE SEQUENCE plain; CREATE TABLE plain_feed (seq bigint PRIMARY KEY)")
+        .await
+        .expect("a plain sequence");
+    let a = db.begin().await.expect("begin");
+    a.execute_unprepared("INSERT INTO plain_feed VALUES (nextval('plain'))").await.expect("a takes 1");
+    let b = db.begin().await.expect("begin");
+    b.execute_unprepared("INSERT INTO plain_feed VALUES (nextval('plain'))").await.expect("b takes 2");
+    b.commit().await.expect("b commits first");
+    let read = |after: i64| async move {
+        db.query_all_raw(sql(&format!("SELECT seq FROM plain_feed WHERE seq > {after} ORDER BY seq")))
+            .await
+            .expect("read")
+            .iter()
+            .map(|row| row.try_get::<i64>("", "seq").expect("seq"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(read(0).await, [2], "the reader sees 2 and moves its cursor to 2");
+    a.commit().await.expect("a commits");
+    assert_eq!(read(0).await, [1, 2], "1 appeared behind the cursor: a reader after 2 never gets it");
 }

@@ -93,7 +93,12 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create().name("ix_change_entity_type_seq").table("change").col("entity_type").col("seq").to_owned(),
+                Index::create()
+                    .name("ix_change_entity_type_seq")
+                    .table("change")
+                    .col("entity_type")
+                    .col("seq")
+                    .to_owned(),
             )
             .await?;
         manager
@@ -106,7 +111,13 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .exec_stmt(Query::insert().into_table("change_counter").columns(["id", "value"]).values_panic([1.into(), 0i64.into()]).to_owned())
+            .exec_stmt(
+                Query::insert()
+                    .into_table("change_counter")
+                    .columns(["id", "value"])
+                    .values_panic([1.into(), 0i64.into()])
+                    .to_owned(),
+            )
             .await
     }
 
