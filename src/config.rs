@@ -36,12 +36,31 @@ pub struct Config {
     pub batch_delay_us: u64,
     /// Log filter (`RUST_LOG` syntax); `RUST_LOG` itself wins when set.
     pub log: String,
+    /// How log lines are written to stderr: `text` (readable; coloured only when stderr
+    /// is a terminal and `NO_COLOR` is unset) or `json` (one JSON object per line).
+    pub log_format: LogFormat,
+    /// Serve Prometheus metrics on `/metrics`.
+    pub metrics: bool,
+    /// Serve `/metrics` on this address instead of `listen` (e.g. an address only the
+    /// monitoring network reaches); none: on `listen`, beside `/graphql`.
+    pub metrics_listen: Option<String>,
     /// Tokens and keys.
     pub auth: AuthConfig,
     /// Query cost and rate limits.
     pub limits: LimitsConfig,
     /// Connection handling: read timeouts, idle connections, the connection cap, shutdown.
     pub server: ServerConfig,
+}
+
+/// The format of log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Readable text, one line per event.
+    #[default]
+    Text,
+    /// One JSON object per line (time, level, target, message, fields, spans).
+    Json,
 }
 
 /// A secret read from configuration: never printed.
@@ -224,6 +243,9 @@ impl Default for Config {
             max_body_bytes: 1 << 20,
             batch_delay_us: 1_000,
             log: "info".into(),
+            log_format: LogFormat::Text,
+            metrics: true,
+            metrics_listen: None,
             auth: AuthConfig::default(),
             limits: LimitsConfig::default(),
             server: ServerConfig::default(),

@@ -54,8 +54,12 @@ pub async fn open(config: &Config) -> Result<DatabaseConnection, Failure> {
 /// embedded SQLite default, the Wuhan sample when the registry is empty.
 pub async fn prepare(config: &Config, db: &DatabaseConnection) -> Result<(), Failure> {
     if config.migrate_on_start {
-        parkgraph_persistence::migrate_up(db).await?;
-        tracing::info!("migrations applied");
+        let applied = parkgraph_persistence::migrate_up(db).await?;
+        if applied.is_empty() {
+            tracing::info!("the database schema is up to date");
+        } else {
+            tracing::info!(count = applied.len(), migrations = %applied.join(", "), "migrations applied");
+        }
     }
     if config.seed_sample_if_empty
         && Backend::of_url(&config.database_url)? == Backend::Sqlite
@@ -113,8 +117,22 @@ pub fn request_limits(config: &Config) -> Result<RequestLimits, Failure> {
     })
 }
 
-/// Builds the application state and router for a configuration.
+/// Builds the application state and router for a configuration (with `/metrics` on it
+/// unless `metrics` is off or `metrics_listen` moves it; see [`routers`]).
 pub fn app(config: &Config, db: DatabaseConnection) -> Result<axum::Router, Failure> {
+    Ok(routers(config, db)?.api)
+}
+
+/// The routers a server runs.
+pub struct Routers {
+    /// `/graphql`, `/healthz`, `/readyz`, and `/metrics` unless it has its own listener.
+    pub api: axum::Router,
+    /// `/metrics` alone, for `metrics_listen`.
+    pub metrics: Option<axum::Router>,
+}
+
+/// Builds the application state and routers for a configuration.
+pub fn routers(config: &Config, db: DatabaseConnection) -> Result<Routers, Failure> {
     let limits = Limits {
         max_depth: config.max_depth,
         max_complexity: config.max_complexity,
@@ -126,8 +144,13 @@ pub fn app(config: &Config, db: DatabaseConnection) -> Result<axum::Router, Fail
         cors_origins: config.cors_origins.clone(),
         graphiql: config.graphiql,
         max_body_bytes: config.max_body_bytes,
+        metrics: config.metrics && config.metrics_listen.is_none(),
     };
-    Ok(parkgraph_api::router(AppState::new(schemas, db, auth, request_limits(config)?), &http))
+    let state = AppState::new(schemas, db, auth, request_limits(config)?)
+        .map_err(|e| Failure(format!("cannot set up the metrics: {e}")))?;
+    let metrics =
+        (config.metrics && config.metrics_listen.is_some()).then(|| parkgraph_api::http::metrics_router(state.clone()));
+    Ok(Routers { api: parkgraph_api::router(state, &http), metrics })
 }
 
 /// Serves until SIGINT or SIGTERM, then drains in-flight requests for at most
@@ -139,39 +162,63 @@ pub async fn serve(config: &Config) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure(format!("cannot listen on {}: {e}", config.listen)))?;
     let addr: SocketAddr = listener.local_addr()?;
+    let (shutdown, metrics_shutdown) = (shutdown_signal(), shutdown_signal());
     tracing::info!(database = %redact(&config.database_url), "ParkGraph is listening on http://{addr}/graphql");
     println!("ParkGraph is serving GraphQL at http://{addr}/graphql (open it in a browser for GraphiQL)");
-    let router = app(config, db.clone())?;
-    serve_with(listener, router, &config.server, shutdown_signal()).await?;
+    let routers = routers(config, db.clone())?;
+    match (routers.metrics, &config.metrics_listen) {
+        (Some(metrics), Some(metrics_listen)) => {
+            let metrics_listener = TcpListener::bind(metrics_listen)
+                .await
+                .map_err(|e| Failure(format!("cannot listen on {metrics_listen} (metrics_listen): {e}")))?;
+            let metrics_addr: SocketAddr = metrics_listener.local_addr()?;
+            tracing::info!("metrics are served on http://{metrics_addr}/metrics");
+            tokio::try_join!(
+                serve_with(listener, routers.api, &config.server, shutdown),
+                serve_with(metrics_listener, metrics, &config.server, metrics_shutdown),
+            )?;
+        }
+        _ => serve_with(listener, routers.api, &config.server, shutdown).await?,
+    }
     db.close().await.map_err(|e| Failure(format!("closing the database: {e}")))?;
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let interrupt = async {
+/// Completes on SIGINT or SIGTERM. On Unix the handlers are installed when this is
+/// called, not when the future is first polled, so a signal sent as soon as the server
+/// says it is serving still shuts it down gracefully.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |signal: std::io::Result<tokio::signal::unix::Signal>, name: &'static str| async move {
+                match signal {
+                    Ok(mut signal) => {
+                        signal.recv().await;
+                    }
+                    Err(err) => {
+                        tracing::error!(%err, "cannot listen for {name}");
+                        std::future::pending::<()>().await;
+                    }
+                }
+            };
+            let (interrupt, terminate) = signals;
+            tokio::select! {
+                () = wait(interrupt, "SIGINT") => {},
+                () = wait(terminate, "SIGTERM") => {},
+            }
+        }
+        #[cfg(not(unix))]
         if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::error!(%err, "cannot listen for SIGINT");
+            tracing::error!(%err, "cannot listen for Ctrl-C");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                tracing::error!(%err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
+        tracing::info!("shutdown signal received");
     }
-    tracing::info!("shutdown signal received");
 }

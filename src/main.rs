@@ -1,10 +1,12 @@
 //! `parkgraph`: serve the registry, migrate its database, print its schema, seed it.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use parkgraph::anyhow_free::Failure;
+use parkgraph::config::LogFormat;
 use parkgraph::{Config, open};
 use parkgraph_persistence::seed;
 use tracing_subscriber::EnvFilter;
@@ -110,14 +112,42 @@ async fn main() -> ExitCode {
     if let Some(url) = cli.database_url {
         config.database_url = url;
     }
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let log_format = config.log_format;
+    logging(&config.log, log_format);
 
     match run(cli.command.unwrap_or(Command::Serve { listen: None, no_migrate: false, no_seed: false }), config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("parkgraph: {err}");
+            match log_format {
+                LogFormat::Json => tracing::error!(error = %err, "parkgraph failed"),
+                LogFormat::Text => eprintln!("parkgraph: {err}"),
+            }
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Log lines go to stderr, one per event: readable text (coloured only on a terminal,
+/// and never when `NO_COLOR` is set), or JSON objects. The filter is `RUST_LOG` when set,
+/// else `log`; the migrator's own progress lines are left out unless the filter names
+/// `sea_orm_migration`, since ParkGraph reports what was migrated in one line of its own.
+fn logging(log: &str, format: LogFormat) {
+    let directives = std::env::var("RUST_LOG").ok().filter(|v| !v.trim().is_empty()).unwrap_or_else(|| log.to_string());
+    let directives = if directives.contains("sea_orm_migration") {
+        directives
+    } else {
+        format!("{directives},sea_orm_migration=warn")
+    };
+    let filter = EnvFilter::try_new(&directives).unwrap_or_else(|err| {
+        eprintln!("parkgraph: the log filter {directives:?} does not parse ({err}); logging at info");
+        EnvFilter::new("info,sea_orm_migration=warn")
+    });
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().with_current_span(false).init(),
+        LogFormat::Text => {
+            let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            builder.with_ansi(colour).init();
         }
     }
 }
@@ -134,15 +164,20 @@ async fn run(command: Command, mut config: Config) -> Result<(), Failure> {
         }
         Command::Migrate { revert } => {
             let db = open(&config).await?;
+            // One line on stdout says what changed; the migrator's own log lines are
+            // filtered out (see `logging`).
             match revert {
                 Some(steps) => {
-                    parkgraph_persistence::migrate_down(&db, Some(steps)).await?;
-                    println!("reverted {steps} migration(s)");
+                    let reverted = parkgraph_persistence::migrate_down(&db, Some(steps)).await?;
+                    match reverted.as_slice() {
+                        [] => println!("no migration to revert"),
+                        names => println!("reverted {} migration(s): {}", names.len(), names.join(", ")),
+                    }
                 }
-                None => {
-                    parkgraph_persistence::migrate_up(&db).await?;
-                    println!("migrations applied");
-                }
+                None => match parkgraph_persistence::migrate_up(&db).await?.as_slice() {
+                    [] => println!("the database schema is up to date"),
+                    names => println!("applied {} migration(s): {}", names.len(), names.join(", ")),
+                },
             }
             Ok(())
         }

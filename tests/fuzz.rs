@@ -1,5 +1,6 @@
-//! Property tests of the request path: arbitrary bodies, headers and GraphQL documents
-//! sent through the HTTP router never make it panic or answer with a 5xx. The budget is
+//! Property tests of the request path: arbitrary bodies, headers, GraphQL documents and
+//! GET query strings sent through the HTTP router never make it panic or answer with a
+//! 5xx, and every answer on `/graphql` is JSON. The budget is
 //! fixed (`PARKGRAPH_FUZZ_CASES`, 1,000 cases per property by default) so CI time is bounded.
 
 mod common;
@@ -54,7 +55,8 @@ fn check(
         (status, bytes)
     });
     prop_assert!(!status.is_server_error(), "answered {status}: {}", String::from_utf8_lossy(&body));
-    if status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED && !body.is_empty() {
+    // Every answer on /graphql is JSON, refusals (405, 406, 413, 415) included.
+    if status != StatusCode::NOT_FOUND {
         let parsed: Result<serde_json::Value, _> = serde_json::from_slice(&body);
         prop_assert!(
             parsed.is_ok(),
@@ -226,6 +228,63 @@ fn arbitrary_bodies_and_content_types_never_fail_the_server() {
             check(&runtime, &router, post(content_type, csrf.into_iter().collect(), body))
         })
         .expect("no panic and no 5xx for any body");
+}
+
+/// Percent-encodes every byte outside the unreserved set.
+fn percent_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[test]
+fn arbitrary_get_requests_never_fail_the_server() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let (_test, router) = server(&runtime);
+    let accept = prop::option::of(prop_oneof![
+        Just("application/json".to_string()),
+        Just("application/graphql-response+json".to_string()),
+        Just("application/graphql-response+json, application/json;q=0.9".to_string()),
+        Just("*/*".to_string()),
+        Just("application/xml".to_string()),
+        "[ -~]{0,30}".prop_filter("no page", |a| !a.to_ascii_lowercase().contains("html")),
+    ]);
+    let variables =
+        prop::option::of(prop_oneof![variables().prop_map(|v| v.to_string()), "[ -~]{0,20}".prop_map(String::from),]);
+    let raw = "[ -~]{0,60}".prop_map(String::from);
+    runner()
+        .run(
+            &(prop::option::of(document()), variables, prop::option::of("[A-Za-z]{1,6}"), accept, raw),
+            |(query, variables, operation, accept, raw)| {
+                let mut parameters = Vec::new();
+                if let Some(query) = query {
+                    parameters.push(format!("query={}", percent_encoded(&query)));
+                }
+                if let Some(variables) = variables {
+                    parameters.push(format!("variables={}", percent_encoded(&variables)));
+                }
+                if let Some(operation) = operation {
+                    parameters.push(format!("operationName={operation}"));
+                }
+                // Some bytes as they come (duplicates, stray `&` and `=`, bad escapes).
+                parameters.push(raw.replace(['#', ' '], ""));
+                let mut request = Request::get(format!("/graphql?{}", parameters.join("&")));
+                if let Some(accept) = accept
+                    && let Ok(value) = HeaderValue::from_str(&accept)
+                {
+                    request = request.header(header::ACCEPT, value);
+                }
+                match request.body(Body::empty()) {
+                    Ok(request) => check(&runtime, &router, request),
+                    // A URI the HTTP types refuse never reaches a server.
+                    Err(_) => Ok(()),
+                }
+            },
+        )
+        .expect("no panic and no 5xx for any GET")
 }
 
 #[test]

@@ -31,9 +31,11 @@ use parkgraph_domain::{Role, Scope};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+/// `GET path` as a browser sends it (`GET /graphql` serves the page only to a client that
+/// accepts HTML; to others it is GraphQL over HTTP).
 async fn get(router: &axum::Router, path: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let response =
-        router.clone().oneshot(Request::get(path).body(Body::empty()).expect("request")).await.expect("response");
+    let request = Request::get(path).header(header::ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8");
+    let response = router.clone().oneshot(request.body(Body::empty()).expect("request")).await.expect("response");
     let status = response.status();
     let headers = response.headers().clone();
     (status, headers, response.into_body().collect().await.expect("body").to_bytes().to_vec())
@@ -79,7 +81,10 @@ async fn graphiql_assets_are_served_from_the_binary_with_long_lived_caching() {
 
     let off = Config { graphiql: false, ..Config::default() };
     let router = parkgraph::app(&off, test.db.clone()).expect("app builds");
-    assert_eq!(get(&router, "/graphql").await.0, StatusCode::METHOD_NOT_ALLOWED);
+    // Off, `GET /graphql` is GraphQL over HTTP only: without a query, a JSON error.
+    let (status, headers, _) = get(&router, "/graphql").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(header_of(&headers, header::CONTENT_TYPE).starts_with("application/json"), "{headers:?}");
     for path in graphiql::pins().map(|pin| pin.served_at()).chain(["/graphiql/init.js".to_string()]) {
         assert_eq!(get(&router, &path).await.0, StatusCode::NOT_FOUND, "{path} is served with graphiql = false");
     }

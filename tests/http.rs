@@ -1,5 +1,6 @@
 //! End to end through the HTTP router: GraphQL over POST, GraphiQL, health, readiness,
-//! CORS, compression and the body limit.
+//! CORS, compression and the body limit (GET, media types and status codes are in
+//! `graphql_over_http.rs`).
 
 mod common;
 
@@ -54,24 +55,21 @@ async fn errors_over_http_carry_codes_and_no_internals() {
 }
 
 #[tokio::test]
-async fn graphiql_is_served_on_get_unless_turned_off() {
+async fn graphiql_is_served_to_browsers_on_get_unless_turned_off() {
     let test = TestDb::sample().await;
-    let response = app(&test, Config::default())
-        .await
-        .oneshot(Request::get("/graphql").body(Body::empty()).expect("request"))
-        .await
-        .expect("response");
+    let page = || Request::get("/graphql").header(header::ACCEPT, "text/html").body(Body::empty()).expect("request");
+    let response = app(&test, Config::default()).await.oneshot(page()).await.expect("response");
     assert_eq!(response.status(), StatusCode::OK);
     let html = String::from_utf8(body(response).await).expect("utf-8");
     assert!(html.to_lowercase().contains("graphiql"));
 
+    // Off, GET is still GraphQL over HTTP: a client that accepts only HTML gets a JSON
+    // error (406: this server answers GraphQL in JSON only), not a page.
     let off = Config { graphiql: false, ..Config::default() };
-    let response = app(&test, off)
-        .await
-        .oneshot(Request::get("/graphql").body(Body::empty()).expect("request"))
-        .await
-        .expect("response");
-    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let response = app(&test, off).await.oneshot(page()).await.expect("response");
+    assert_eq!(response.status(), StatusCode::NOT_ACCEPTABLE);
+    let json: Value = serde_json::from_slice(&body(response).await).expect("json");
+    assert_eq!(json["errors"][0]["extensions"]["code"], "BAD_REQUEST", "{json}");
 }
 
 #[tokio::test]

@@ -802,7 +802,7 @@ async fn posts_a_browser_sends_without_preflight_are_refused_unless_they_carry_t
         let request = post(content_type, payload.clone()).body(Body::from(payload.clone())).expect("request");
         let (status, _, body) = server.send(request).await;
         assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{content_type:?}: {body}");
-        assert_eq!(code(&body), "BAD_USER_INPUT");
+        assert_eq!(code(&body), "BAD_REQUEST");
         assert!(body.get("data").is_none(), "nothing ran: {body}");
     }
     let request = post(Some("text/plain"), payload.clone())

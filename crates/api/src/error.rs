@@ -5,6 +5,9 @@
 //! - `NOT_FOUND`: an id or record that does not exist;
 //! - `BAD_USER_INPUT`: arguments the caller can fix (page size, cursor, id, filter);
 //! - `CONFLICT`: a uniqueness rule;
+//! - `BAD_REQUEST`: the HTTP request is not a GraphQL request at all (a body that is not
+//!   JSON or has no string `query`, a wrong method, a mutation over `GET`, a media type
+//!   the server cannot read or write); raised by [`crate::http`] before anything runs;
 //! - `UNAVAILABLE`: the database cannot be reached for now (a connection-level storage
 //!   error); the HTTP response becomes `503` with `Retry-After` (see
 //!   [`crate::http`]), and the same request may succeed when retried. The cause is logged;
@@ -25,6 +28,10 @@ pub mod code {
     pub const NOT_FOUND: &str = "NOT_FOUND";
     /// The caller's input is wrong.
     pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    /// The HTTP request is not a GraphQL request this server can run: an unreadable or
+    /// invalid body, no `query`, a wrong method, a mutation over `GET`, a media type it
+    /// cannot read or answer in.
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
     /// A uniqueness rule was broken.
     pub const CONFLICT: &str = "CONFLICT";
     /// Something failed on our side.

@@ -1,7 +1,16 @@
-//! The HTTP surface: `POST /graphql`, GraphiQL on `GET /graphql` (its assets under
-//! `/graphiql/`, see [`crate::graphiql`]), `/healthz`, `/readyz`,
-//! with CORS for configured origins, response compression, a body-size limit and
-//! request tracing.
+//! The HTTP surface: GraphQL over HTTP on `/graphql` (POST, and GET for queries),
+//! GraphiQL on `GET /graphql` for browsers (its assets under `/graphiql/`, see
+//! [`crate::graphiql`]), `/healthz`, `/readyz` and `/metrics`, with
+//! CORS for configured origins, response compression, a body-size limit and request
+//! tracing.
+//!
+//! GraphQL over HTTP follows the draft specification
+//! (<https://graphql.github.io/graphql-over-http/draft/>): every answer on `/graphql` is
+//! JSON with `errors[].extensions.code`; the media type and status codes follow `Accept`
+//! (see [`crate::media`]); a request refused or failed before execution has no `data`
+//! key; `GET /graphql?query=…&variables=…&operationName=…` runs queries through the same
+//! path as POST (authentication, cost analysis, limits, rate limit, audit) and refuses
+//! mutations with `405` and `Allow: POST`.
 
 use std::time::Duration;
 
@@ -9,7 +18,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_graphql::{BatchRequest, BatchResponse, Request};
+use async_graphql::{BatchRequest, Request};
 use async_graphql_axum::GraphQLBatchRequest;
 use axum::extract::{ConnectInfo, FromRequest, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -32,6 +41,8 @@ use crate::client_address::TrustedProxies;
 use crate::cost::{CostMeter, analyze};
 use crate::error;
 use crate::limiter::{BucketConfig, BucketKey, RateLimiter, StoreConfig, ThrottleStatus};
+use crate::media::{self, MediaType};
+use crate::metrics::{self, Metrics, Refused, Snapshot};
 
 pub use crate::error::code::{THROTTLED, UNAUTHENTICATED};
 
@@ -44,11 +55,13 @@ pub struct HttpConfig {
     pub graphiql: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Serve `/metrics` on this router.
+    pub metrics: bool,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { cors_origins: Vec::new(), graphiql: true, max_body_bytes: 1 << 20 }
+        Self { cors_origins: Vec::new(), graphiql: true, max_body_bytes: 1 << 20, metrics: true }
     }
 }
 
@@ -149,20 +162,23 @@ pub struct AppState {
     pub limits: RequestLimits,
     /// Where audit events go.
     pub audit: AuditSink,
+    /// The server's metrics, served on `/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
     /// State over the schemas built with `auth` (see [`crate::Schemas`]; starts the audit
     /// writer and sets up the limiter, which connects to a shared store lazily: call
-    /// within Tokio).
+    /// within Tokio). Fails only when a metric does not register, which is a bug.
     pub fn new(
         schemas: crate::Schemas,
         db: DatabaseConnection,
         auth: Arc<Authenticator>,
         limits: RequestLimits,
-    ) -> Self {
-        let audit = AuditSink::start(db.clone());
-        Self {
+    ) -> Result<Self, prometheus::Error> {
+        let metrics = Arc::new(Metrics::new()?);
+        let audit = AuditSink::start(db.clone(), metrics.audit_dropped());
+        Ok(Self {
             schema: schemas.authenticated,
             anonymous_schema: schemas.anonymous,
             db,
@@ -170,26 +186,28 @@ impl AppState {
             limiter: Arc::new(RateLimiter::new(&limits.buckets)),
             limits,
             audit,
-        }
+            metrics,
+        })
     }
 }
 
 /// Audit events queue here and a background task writes them in batches (one statement
 /// per few hundred events), so auditing costs a request no database round trip. The
 /// queue is bounded: when the database cannot keep up, events beyond it are dropped
-/// and counted in the log rather than growing memory without limit.
+/// and counted (in the log and in `parkgraph_audit_events_dropped_total`) rather than
+/// growing memory without limit.
 #[derive(Clone)]
 pub struct AuditSink {
     queue: tokio::sync::mpsc::Sender<audit_event::Model>,
-    dropped: Arc<std::sync::atomic::AtomicU64>,
+    dropped: prometheus::IntCounter,
 }
 
 impl AuditSink {
     /// Events the queue holds at most.
     pub const CAPACITY: usize = 20_000;
 
-    /// Starts the writer task.
-    pub fn start(db: DatabaseConnection) -> Self {
+    /// Starts the writer task; events dropped are added to `dropped`.
+    pub fn start(db: DatabaseConnection, dropped: prometheus::IntCounter) -> Self {
         let (queue, mut events) = tokio::sync::mpsc::channel::<audit_event::Model>(Self::CAPACITY);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(500);
@@ -201,12 +219,18 @@ impl AuditSink {
                 }
             }
         });
-        Self { queue, dropped: Arc::new(std::sync::atomic::AtomicU64::new(0)) }
+        Self { queue, dropped }
+    }
+
+    /// Events waiting to be written.
+    pub fn depth(&self) -> usize {
+        Self::CAPACITY.saturating_sub(self.queue.capacity())
     }
 
     fn push(&self, event: audit_event::Model) {
         if self.queue.try_send(event).is_err() {
-            let dropped = self.dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            self.dropped.inc();
+            let dropped = self.dropped.get();
             if dropped.is_power_of_two() {
                 tracing::warn!(dropped, "the audit queue is full: events are being dropped");
             }
@@ -297,7 +321,7 @@ pub const CSRF_HEADER: &str = "x-parkgraph-csrf";
 /// Refuses POSTs a browser could send cross-origin without a preflight (`text/plain`,
 /// forms, multipart) unless they carry [`CSRF_HEADER`]: a page on another site must not
 /// be able to run operations with a visitor's ambient credentials.
-fn csrf_refusal(headers: &HeaderMap) -> Option<Response> {
+fn csrf_refusal(headers: &HeaderMap) -> Option<Refusal> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -311,35 +335,112 @@ fn csrf_refusal(headers: &HeaderMap) -> Option<Response> {
         "POST /graphql with `Content-Type: application/json`; other content types ({}) need the `{CSRF_HEADER}` header",
         truncated(content_type.as_deref().unwrap_or("none"))
     );
-    Some(
-        (StatusCode::UNSUPPORTED_MEDIA_TYPE, Json(error_body(&message, error::code::BAD_USER_INPUT, None)))
-            .into_response(),
-    )
+    Some(Refusal::http(StatusCode::UNSUPPORTED_MEDIA_TYPE, error::code::BAD_REQUEST, message, Refused::Csrf))
 }
 
-/// Answers a body that is not a GraphQL request (malformed JSON, `{"query": 42}`, a broken
-/// multipart body, one over the size limit) with a GraphQL error in JSON, never a debug
-/// string: 413 for size, 400 otherwise.
-fn unreadable(error: async_graphql::ParseRequestError) -> Response {
+/// Answers a body that is not a GraphQL request (malformed JSON, an empty body,
+/// `{"query": 42}`, a broken multipart body, one over the size limit) with a
+/// `BAD_REQUEST` error in JSON, never a debug string: 413 for size, 400 otherwise.
+fn unreadable(error: async_graphql::ParseRequestError) -> Refusal {
     use async_graphql::ParseRequestError as E;
+    let too_large = "the request body is larger than this server accepts";
     let (status, message) = match &error {
-        E::PayloadTooLarge => {
-            (StatusCode::PAYLOAD_TOO_LARGE, "the request body is larger than this server accepts".to_string())
-        }
+        E::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, too_large.to_string()),
         E::Io(err) if err.to_string().contains("length limit") => {
-            (StatusCode::PAYLOAD_TOO_LARGE, "the request body is larger than this server accepts".to_string())
+            (StatusCode::PAYLOAD_TOO_LARGE, too_large.to_string())
         }
         other => {
             (StatusCode::BAD_REQUEST, format!("the body is not a GraphQL request: {}", truncated(&other.to_string())))
         }
     };
-    (status, Json(error_body(&message, error::code::BAD_USER_INPUT, None))).into_response()
+    Refusal::http(status, error::code::BAD_REQUEST, message, Refused::BadRequest)
+}
+
+/// How a GraphQL request arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transport {
+    /// `GET /graphql?query=…`: queries only, cacheable.
+    Get,
+    /// `POST /graphql` with a JSON body (or a batch of them).
+    Post,
+}
+
+/// How the HTTP status of a refusal is chosen.
+#[derive(Debug, Clone, Copy)]
+enum Status {
+    /// The same whatever the media type (the request is not one GraphQL can run).
+    Http(StatusCode),
+    /// A GraphQL request refused before execution: `200` under the legacy
+    /// `application/json` rule, `4xx` under `application/graphql-response+json`.
+    BeforeExecution,
+}
+
+/// A request refused before any operation ran: one error with a code, and no `data`.
+struct Refusal {
+    status: Status,
+    code: &'static str,
+    message: String,
+    extra: Option<serde_json::Value>,
+    reason: Refused,
+}
+
+impl Refusal {
+    fn http(status: StatusCode, code: &'static str, message: impl Into<String>, reason: Refused) -> Self {
+        Self { status: Status::Http(status), code, message: message.into(), extra: None, reason }
+    }
+
+    fn before_execution(code: &'static str, message: impl Into<String>, reason: Refused) -> Self {
+        Self { status: Status::BeforeExecution, code, message: message.into(), extra: None, reason }
+    }
+
+    fn with(mut self, extra: serde_json::Value) -> Self {
+        self.extra = Some(extra);
+        self
+    }
+}
+
+/// An answer in the negotiated media type.
+fn answer(media: MediaType, status: StatusCode, body: &serde_json::Value) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, media.content_type());
+    response
+}
+
+/// What one GraphQL request did, for the metrics: its operation's name and its outcome
+/// (`OK` or the code of its first error).
+struct Report<'a> {
+    state: &'a AppState,
+    media: MediaType,
+    operation: Option<String>,
+    outcome: &'static str,
+}
+
+impl Report<'_> {
+    /// Answers a refusal and records it.
+    fn refuse(&mut self, refusal: Refusal) -> Response {
+        self.outcome = refusal.code;
+        self.state.metrics.refused(refusal.reason);
+        let status = match refusal.status {
+            Status::Http(status) => status,
+            Status::BeforeExecution => self.media.before_execution(refusal.code),
+        };
+        answer(self.media, status, &error_body(&refusal.message, refusal.code, refusal.extra))
+    }
+
+    /// Answers `503` with `Retry-After`: something the request needs is unavailable.
+    fn unavailable(&mut self, message: &str) -> Response {
+        self.outcome = error::code::UNAVAILABLE;
+        let mut response = answer(self.media, StatusCode::OK, &error_body(message, error::code::UNAVAILABLE, None));
+        retry_later(&mut response);
+        response
+    }
 }
 
 /// Answers a request whose credentials were refused: the failure is charged to the
 /// client address's bucket (so guessing tokens is throttled like any other traffic), and
 /// the reason is cut short before it is logged or returned.
-async fn refuse(state: &AppState, address: Option<IpAddr>, failure: &AuthFailure) -> Response {
+async fn refuse(report: &mut Report<'_>, address: Option<IpAddr>, failure: &AuthFailure) -> Response {
+    let state = report.state;
     let reason = failure.to_string();
     let reason = truncated(&reason);
     let key = BucketKey::anonymous(address);
@@ -349,23 +450,136 @@ async fn refuse(state: &AppState, address: Option<IpAddr>, failure: &AuthFailure
             "rate limit: too many refused credentials from this address; retry in {} s",
             throttled.retry_after_seconds
         );
-        let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(error_body(&message, THROTTLED, None))).into_response();
+        state.metrics.throttled(false);
+        report.outcome = THROTTLED;
+        let mut response = answer(report.media, StatusCode::TOO_MANY_REQUESTS, &error_body(&message, THROTTLED, None));
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(throttled.retry_after_seconds));
         return response;
     }
     tracing::info!(%reason, "refused a request's credentials");
-    let body = error_body(&reason, UNAUTHENTICATED, None);
-    let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    let mut response =
+        report.refuse(Refusal::http(StatusCode::UNAUTHORIZED, UNAUTHENTICATED, reason, Refused::Credentials));
     response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
     response
 }
 
-async fn graphql(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+/// The parameters of `GET /graphql` (`variables` and `extensions` are JSON text).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GetParameters {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<String>,
+}
+
+impl GetParameters {
+    fn of(uri: &axum::http::Uri) -> Result<Self, String> {
+        axum::extract::Query::<Self>::try_from_uri(uri).map(|q| q.0).map_err(|e| e.body_text())
+    }
+
+    fn into_request(self) -> Result<Request, String> {
+        let mut request = Request::new(self.query.unwrap_or_default());
+        request.operation_name = self.operation_name;
+        if let Some(variables) = self.variables.filter(|v| !v.trim().is_empty()) {
+            match serde_json::from_str::<serde_json::Value>(&variables) {
+                Ok(value @ serde_json::Value::Object(_)) => {
+                    request.variables = async_graphql::Variables::from_json(value);
+                }
+                Ok(_) => return Err("`variables` must be a JSON object".into()),
+                Err(err) => return Err(format!("`variables` is not JSON: {err}")),
+            }
+        }
+        Ok(request)
+    }
+}
+
+/// The type of the operation a request selects, when the document names it clearly
+/// (execution reports the other cases).
+fn operation_type(
+    doc: &async_graphql::parser::types::ExecutableDocument,
+    name: Option<&str>,
+) -> Option<async_graphql::parser::types::OperationType> {
+    use async_graphql::parser::types::DocumentOperations;
+    match (&doc.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
+        _ => None,
+    }
+}
+
+async fn graphql_post(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    graphql(&state, request, Transport::Post).await
+}
+
+/// `GET /graphql`: a browser asking for a page (no `query`, `Accept: text/html`) gets
+/// GraphiQL when it is on; everything else is a GraphQL request like a POST.
+async fn graphql_get(state: AppState, request: axum::extract::Request, graphiql_on: bool) -> Response {
+    if graphiql_on
+        && media::accepts_html(request.headers())
+        && GetParameters::of(request.uri()).is_ok_and(|p| p.query.is_none())
+    {
+        return crate::graphiql::page().await;
+    }
+    let mut response = graphql(&state, request, Transport::Get).await;
+    // Caches keep answers apart by what they depend on besides the URL.
+    response.headers_mut().append(header::VARY, HeaderValue::from_static("accept, authorization"));
+    response
+}
+
+/// Any other method on `/graphql`: `405` with `Allow`, and a GraphQL error.
+async fn graphql_wrong_method(State(state): State<AppState>, method: Method) -> Response {
+    let mut report = Report { state: &state, media: MediaType::Json, operation: None, outcome: metrics::OK };
+    let message = format!("{method} is not a GraphQL request: use POST, or GET for queries");
+    let mut response = report.refuse(Refusal::http(
+        StatusCode::METHOD_NOT_ALLOWED,
+        error::code::BAD_REQUEST,
+        message,
+        Refused::BadRequest,
+    ));
+    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+    state.metrics.observe(None, report.outcome, Duration::ZERO);
+    response
+}
+
+/// Every GraphQL request, over GET or POST, goes through here: media type, CSRF (POST),
+/// authentication, the request itself, cost analysis and limits, the rate limit,
+/// execution with a cost meter, the cost extension, the audit trail and the metrics.
+async fn graphql(state: &AppState, request: axum::extract::Request, transport: Transport) -> Response {
     let started = Instant::now();
+    let (media, not_acceptable) = match media::negotiate(request.headers()) {
+        Ok(media) => (media, None),
+        Err(refusal) => (MediaType::Json, Some(refusal)),
+    };
+    let mut report = Report { state, media, operation: None, outcome: metrics::OK };
+    let response = match not_acceptable {
+        Some(refusal) => report.refuse(Refusal::http(
+            StatusCode::NOT_ACCEPTABLE,
+            error::code::BAD_REQUEST,
+            refusal.to_string(),
+            Refused::NotAcceptable,
+        )),
+        None => run(&mut report, request, transport, started).await,
+    };
+    state.metrics.observe(report.operation.as_deref(), report.outcome, started.elapsed());
+    response
+}
+
+/// The steps of [`graphql`] after the media type is known; `report` collects what the
+/// metrics record (the operation's name, the outcome).
+async fn run(
+    report: &mut Report<'_>,
+    request: axum::extract::Request,
+    transport: Transport,
+    started: Instant,
+) -> Response {
+    let state = report.state;
     let address = client_address(&request, &state.limits.trusted_proxies);
     let ip = address.map(|address| address.to_string());
-    if let Some(refusal) = csrf_refusal(request.headers()) {
-        return refusal;
+    if transport == Transport::Post
+        && let Some(refusal) = csrf_refusal(request.headers())
+    {
+        return report.refuse(refusal);
     }
     let caller = match authorization(request.headers()) {
         Ok(authorization) => state.auth.authenticate(authorization).await,
@@ -373,36 +587,98 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
     };
     let caller = match caller {
         Ok(caller) => caller,
-        Err(AuthFailure::Unavailable) => return unavailable("the token registry is unavailable; try again shortly"),
-        Err(failure) => return refuse(&state, address, &failure).await,
+        Err(AuthFailure::Unavailable) => {
+            return report.unavailable("the token registry is unavailable; try again shortly");
+        }
+        Err(failure) => return refuse(report, address, &failure).await,
     };
-    let batch =
-        match GraphQLBatchRequest::<async_graphql_axum::rejection::GraphQLRejection>::from_request(request, &state)
-            .await
-        {
-            Ok(batch) => batch.into_inner(),
-            Err(rejection) => return unreadable(rejection.0),
-        };
-    let mut requests: Vec<Request> = match batch {
-        BatchRequest::Single(request) => vec![request],
-        BatchRequest::Batch(requests) => requests,
+    let mut requests: Vec<Request> = match transport {
+        Transport::Post => {
+            let batch =
+                GraphQLBatchRequest::<async_graphql_axum::rejection::GraphQLRejection>::from_request(request, state)
+                    .await;
+            match batch.map(GraphQLBatchRequest::into_inner) {
+                Ok(BatchRequest::Single(request)) => vec![request],
+                Ok(BatchRequest::Batch(requests)) => requests,
+                Err(rejection) => return report.refuse(unreadable(rejection.0)),
+            }
+        }
+        Transport::Get => match GetParameters::of(request.uri()).and_then(GetParameters::into_request) {
+            Ok(request) => vec![request],
+            Err(problem) => {
+                let message = format!("the query string is not a GraphQL request: {}", truncated(&problem));
+                return report.refuse(Refusal::http(
+                    StatusCode::BAD_REQUEST,
+                    error::code::BAD_REQUEST,
+                    message,
+                    Refused::BadRequest,
+                ));
+            }
+        },
     };
     if requests.len() > state.limits.max_batch || requests.is_empty() {
         let message = format!("a batch holds 1 to {} operations, this one {}", state.limits.max_batch, requests.len());
-        return (StatusCode::BAD_REQUEST, Json(error_body(&message, error::code::BAD_USER_INPUT, None)))
-            .into_response();
+        return report.refuse(Refusal::http(
+            StatusCode::BAD_REQUEST,
+            error::code::BAD_REQUEST,
+            message,
+            Refused::BatchSize,
+        ));
     }
-    let mut operation_name = requests.first().and_then(|r| r.operation_name.clone());
+    if requests.iter().any(|r| r.query.trim().is_empty()) {
+        let message = match transport {
+            Transport::Get => "the request has no `query`: GET /graphql?query={…}",
+            Transport::Post => "the request has no `query`: send {\"query\": \"{ … }\"}",
+        };
+        return report.refuse(Refusal::http(
+            StatusCode::BAD_REQUEST,
+            error::code::BAD_REQUEST,
+            message,
+            Refused::BadRequest,
+        ));
+    }
+    report.operation = requests.first().and_then(|r| r.operation_name.clone());
 
     // Cost and size of every operation, before anything runs.
     let mut requested = 0u64;
     for request in &mut requests {
         let Ok(doc) = async_graphql::parser::parse_query(&request.query) else { continue };
-        if operation_name.is_none()
+        if report.operation.is_none()
             && let async_graphql::parser::types::DocumentOperations::Multiple(ops) = &doc.operations
             && ops.len() == 1
         {
-            operation_name = ops.keys().next().map(|name| name.to_string());
+            report.operation = ops.keys().next().map(|name| name.to_string());
+        }
+        let operation_name = report.operation.clone();
+        let rejected = |report: &mut Report<'_>, refusal: Refusal| {
+            audit(
+                &state.audit,
+                Audit {
+                    caller: caller.clone(),
+                    operation_name,
+                    cost: 0,
+                    status: "REJECTED",
+                    started,
+                    client_ip: ip.clone(),
+                },
+            );
+            report.refuse(refusal)
+        };
+        let ty = operation_type(&doc, request.operation_name.as_deref());
+        if transport == Transport::Get && ty.is_some_and(|ty| ty != async_graphql::parser::types::OperationType::Query)
+        {
+            let message = "GET /graphql runs queries only: send mutations with POST";
+            let mut response = rejected(
+                report,
+                Refusal::http(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    error::code::BAD_REQUEST,
+                    message,
+                    Refused::MutationOverGet,
+                ),
+            );
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return response;
         }
         let analysis =
             analyze(&doc, request.operation_name.as_deref(), &request.variables, state.limits.max_string_chars);
@@ -415,20 +691,20 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
                     "introspection is open to callers with a token on this server; send `Authorization: Bearer <token>`"
                 }
             };
-            audit(&state.audit, Audit { caller, operation_name, cost: 0, status: "REJECTED", started, client_ip: ip });
-            return (StatusCode::OK, Json(error_body(message, error::code::FORBIDDEN, None))).into_response();
+            let refusal = Refusal::before_execution(error::code::FORBIDDEN, message, Refused::Introspection);
+            return rejected(report, refusal);
         }
         if let Some(problem) = analysis.bad_argument {
-            audit(&state.audit, Audit { caller, operation_name, cost: 0, status: "REJECTED", started, client_ip: ip });
-            return (StatusCode::OK, Json(error_body(&problem, error::code::BAD_USER_INPUT, None))).into_response();
+            let refusal = Refusal::before_execution(error::code::BAD_USER_INPUT, problem, Refused::Argument);
+            return rejected(report, refusal);
         }
         if analysis.fields > state.limits.max_fields {
             let message = format!(
                 "the operation selects {} fields (aliases and fragments included), more than the limit of {}",
                 analysis.fields, state.limits.max_fields
             );
-            audit(&state.audit, Audit { caller, operation_name, cost: 0, status: "REJECTED", started, client_ip: ip });
-            return (StatusCode::OK, Json(error_body(&message, error::code::BAD_USER_INPUT, None))).into_response();
+            let refusal = Refusal::before_execution(error::code::BAD_USER_INPUT, message, Refused::FieldLimit);
+            return rejected(report, refusal);
         }
         if analysis.requested_cost > state.limits.max_cost {
             let message = format!(
@@ -436,14 +712,15 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
                 analysis.requested_cost, state.limits.max_cost
             );
             let extra = serde_json::json!({ "cost": { "requestedQueryCost": analysis.requested_cost, "maximumQueryCost": state.limits.max_cost } });
-            audit(&state.audit, Audit { caller, operation_name, cost: 0, status: "REJECTED", started, client_ip: ip });
-            return (StatusCode::OK, Json(error_body(&message, error::code::BAD_USER_INPUT, Some(extra))))
-                .into_response();
+            let refusal =
+                Refusal::before_execution(error::code::BAD_USER_INPUT, message, Refused::CostLimit).with(extra);
+            return rejected(report, refusal);
         }
         requested = requested.saturating_add(analysis.requested_cost);
         // Execution reuses this parse instead of parsing the document again.
         request.set_parsed_query(doc);
     }
+    let operation_name = report.operation.clone();
 
     let (bucket_key, bucket) = match caller.jti {
         Some(jti) => (BucketKey::Token(jti), state.limits.token_bucket),
@@ -458,8 +735,10 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
             );
             let extra =
                 serde_json::json!({ "cost": { "requestedQueryCost": requested, "throttleStatus": throttled.status } });
+            state.metrics.throttled(caller.jti.is_some());
+            report.outcome = THROTTLED;
             let mut response =
-                (StatusCode::TOO_MANY_REQUESTS, Json(error_body(&message, THROTTLED, Some(extra)))).into_response();
+                answer(report.media, StatusCode::TOO_MANY_REQUESTS, &error_body(&message, THROTTLED, Some(extra)));
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(throttled.retry_after_seconds));
             rate_headers(response.headers_mut(), &throttled.status, requested);
             audit(&state.audit, Audit { caller, operation_name, cost: 0, status: "THROTTLED", started, client_ip: ip });
@@ -472,7 +751,8 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
     let mut timed_out = false;
     for request in requests {
         let meter = CostMeter::new();
-        let mut request = request.data(caller.clone()).data(meter.clone());
+        let began = crate::Began::default();
+        let mut request = request.data(caller.clone()).data(meter.clone()).data(began.clone());
         if !state.limits.introspection.allows(&caller) {
             request = request.disable_introspection();
         }
@@ -483,7 +763,7 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
         // Items returned so far are charged, even by an operation stopped at the limit.
         actual = actual.saturating_add(meter.actual_cost());
         match outcome {
-            Ok(response) => responses.push(response),
+            Ok(response) => responses.push((response, began.get())),
             Err(_) => {
                 timed_out = true;
                 let mut error = async_graphql::ServerError::new(
@@ -491,7 +771,7 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
                     None,
                 );
                 error.extensions.get_or_insert_with(Default::default).set("code", error::code::TIMEOUT);
-                responses.push(async_graphql::Response::from_errors(vec![error]));
+                responses.push((async_graphql::Response::from_errors(vec![error]), true));
             }
         }
     }
@@ -501,19 +781,33 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
         "actualQueryCost": actual.min(requested),
         "throttleStatus": status,
     });
-    let failed = responses.iter().any(|r| !r.errors.is_empty());
-    let unavailable = any_unavailable(&responses);
-    let responses: Vec<async_graphql::Response> = responses
-        .into_iter()
-        .map(|r| r.extension("cost", async_graphql::Value::from_json(cost.clone()).unwrap_or_default()))
-        .collect();
-    let body = if responses.len() == 1 {
-        serde_json::to_value(BatchResponse::Single(responses.into_iter().next().unwrap_or_default()))
+    let unavailable = any_unavailable(responses.iter().map(|(r, _)| r));
+    report.outcome = if timed_out {
+        error::code::TIMEOUT
+    } else if unavailable {
+        error::code::UNAVAILABLE
     } else {
-        serde_json::to_value(BatchResponse::Batch(responses))
-    }
-    .unwrap_or_default();
-    let mut response = Json(body).into_response();
+        first_code(responses.iter().map(|(r, _)| r)).unwrap_or(metrics::OK)
+    };
+    let failed = responses.iter().any(|(r, _)| !r.errors.is_empty());
+    let any_began = responses.iter().any(|(_, began)| *began);
+    let mut bodies: Vec<serde_json::Value> = responses
+        .into_iter()
+        .map(|(response, began)| {
+            let response =
+                response.extension("cost", async_graphql::Value::from_json(cost.clone()).unwrap_or_default());
+            let mut body = serde_json::to_value(&response).unwrap_or_default();
+            // GraphQL over HTTP: no `data` at all when execution never began (the
+            // document did not parse or validate), where async-graphql writes null.
+            if !began && let Some(body) = body.as_object_mut() {
+                body.remove("data");
+            }
+            body
+        })
+        .collect();
+    let body = if bodies.len() == 1 { bodies.pop().unwrap_or_default() } else { serde_json::Value::Array(bodies) };
+    let http_status = if any_began { StatusCode::OK } else { report.media.before_execution(error::code::VALIDATION) };
+    let mut response = answer(report.media, http_status, &body);
     rate_headers(response.headers_mut(), &status, actual.min(requested));
     let outcome = if timed_out {
         "TIMEOUT"
@@ -532,14 +826,25 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
     response
 }
 
+/// The code of the first error of any response.
+fn first_code<'a>(responses: impl IntoIterator<Item = &'a async_graphql::Response>) -> Option<&'static str> {
+    let code = responses.into_iter().flat_map(|r| &r.errors).find_map(|e| {
+        e.extensions.as_ref().and_then(|x| x.get("code")).and_then(|code| match code {
+            async_graphql::Value::String(code) => Some(code.clone()),
+            _ => None,
+        })
+    })?;
+    Some(metrics::outcome(&code))
+}
+
 /// Seconds a client is told to wait (`Retry-After`) when the database is unavailable:
 /// long enough for a restart or fail-over to finish, short enough to notice recovery.
 pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u32 = 2;
 
 /// True when an error of any response is `UNAVAILABLE` (the database could not be
 /// reached): the whole answer is then a `503` the client should retry.
-fn any_unavailable(responses: &[async_graphql::Response]) -> bool {
-    responses.iter().flat_map(|r| &r.errors).any(|e| {
+fn any_unavailable<'a>(responses: impl IntoIterator<Item = &'a async_graphql::Response>) -> bool {
+    responses.into_iter().flat_map(|r| &r.errors).any(|e| {
         e.extensions
             .as_ref()
             .and_then(|x| x.get("code"))
@@ -553,11 +858,23 @@ fn retry_later(response: &mut Response) {
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECONDS));
 }
 
-/// A `503` with `Retry-After` and one `UNAVAILABLE` error.
-fn unavailable(message: &str) -> Response {
-    let mut response = Json(error_body(message, error::code::UNAVAILABLE, None)).into_response();
-    retry_later(&mut response);
-    response
+/// `/metrics`: every series in the Prometheus text format (see [`crate::metrics`]).
+async fn metrics(State(state): State<AppState>) -> Response {
+    let store = state.limiter.store_status().await;
+    let now = Snapshot {
+        pool: parkgraph_persistence::db::pool_stats(&state.db),
+        audit_depth: state.audit.depth(),
+        audit_capacity: AuditSink::CAPACITY,
+        buckets: state.limiter.local_buckets(),
+        store,
+    };
+    match state.metrics.render(now) {
+        Ok(text) => ([(header::CONTENT_TYPE, HeaderValue::from_static(prometheus::TEXT_FORMAT))], text).into_response(),
+        Err(err) => {
+            tracing::error!(%err, "cannot encode the metrics");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 async fn healthz() -> impl IntoResponse {
@@ -614,21 +931,53 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
     )
 }
 
-/// The router.
+/// The router: `/graphql` (GET and POST; GraphiQL for browsers when on), `/healthz`,
+/// `/readyz`, and `/metrics` when `config.metrics` says so.
 pub fn router(state: AppState, config: &HttpConfig) -> Router {
-    let graphql_route =
-        if config.graphiql { get(crate::graphiql::page).post(graphql) } else { axum::routing::post(graphql) };
+    let graphiql_on = config.graphiql;
+    let graphql_route = get(move |State(state): State<AppState>, request: axum::extract::Request| {
+        graphql_get(state, request, graphiql_on)
+    })
+    .post(graphql_post)
+    .fallback(graphql_wrong_method);
     let mut router = Router::new()
         .route("/graphql", graphql_route)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .merge(crate::graphiql::routes(config.graphiql))
+        .merge(crate::graphiql::routes(config.graphiql));
+    if config.metrics {
+        router = router.route("/metrics", get(metrics));
+    }
+    let mut router = router
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(axum::middleware::map_response(json_payload_too_large))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http());
     if let Some(cors) = cors(&config.cors_origins) {
         router = router.layer(cors);
     }
     router
+}
+
+/// `/metrics` alone, for a listener of its own (`metrics_listen`), so that it can be
+/// reachable from inside the network only.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new().route("/metrics", get(metrics)).with_state(state).layer(TraceLayer::new_for_http())
+}
+
+/// The body-size limit answers a `Content-Length` over the limit with plain text: make it
+/// a GraphQL error like every other answer.
+async fn json_payload_too_large(response: Response) -> Response {
+    let plain = response.status() == StatusCode::PAYLOAD_TOO_LARGE
+        && !response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("json"));
+    if !plain {
+        return response;
+    }
+    let message = "the request body is larger than this server accepts";
+    (StatusCode::PAYLOAD_TOO_LARGE, Json(error_body(message, error::code::BAD_REQUEST, None))).into_response()
 }

@@ -14,6 +14,8 @@ pub mod http;
 pub mod id;
 pub mod limiter;
 pub mod loader;
+pub mod media;
+pub mod metrics;
 pub mod mutation;
 pub mod object;
 pub mod policy;
@@ -24,6 +26,7 @@ use std::time::Duration;
 use async_graphql::{EmptySubscription, Request, Response, Schema, ServerError};
 use sea_orm::DatabaseConnection;
 
+pub use began::Began;
 pub use http::{AppState, HttpConfig, router};
 pub use mutation::Mutation;
 pub use query::Query;
@@ -79,6 +82,7 @@ fn build(
         .data(authenticator)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
+        .extension(began::Watch)
         .data(loader::Loaders::new(&db, limits.batch_delay))
         .data(db);
     if !suggestions {
@@ -144,4 +148,51 @@ fn ensure_code(err: &mut ServerError) {
         error::code::INTERNAL
     };
     err.extensions.get_or_insert_with(Default::default).set("code", code);
+}
+
+/// Whether an operation began to execute. A document that does not parse or validate
+/// never reaches execution, and GraphQL over HTTP then answers without a `data` key;
+/// async-graphql answers `"data": null` either way, so the HTTP layer puts a [`Began`]
+/// in the request's data and the schema's [`began::Watch`] extension sets it when
+/// execution starts.
+pub mod began {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
+
+    /// Set once the operation of the request holding it starts to execute.
+    #[derive(Clone, Debug, Default)]
+    pub struct Began(Arc<AtomicBool>);
+
+    impl Began {
+        /// True once execution started.
+        pub fn get(&self) -> bool {
+            self.0.load(Ordering::Acquire)
+        }
+    }
+
+    /// The extension that sets a request's [`Began`].
+    pub struct Watch;
+
+    impl ExtensionFactory for Watch {
+        fn create(&self) -> Arc<dyn Extension> {
+            Arc::new(Watch)
+        }
+    }
+
+    #[async_graphql::async_trait::async_trait]
+    impl Extension for Watch {
+        async fn execute(
+            &self,
+            ctx: &ExtensionContext<'_>,
+            operation_name: Option<&str>,
+            next: NextExecute<'_>,
+        ) -> async_graphql::Response {
+            if let Some(began) = ctx.data_opt::<Began>() {
+                began.0.store(true, Ordering::Release);
+            }
+            next.run(ctx, operation_name).await
+        }
+    }
 }

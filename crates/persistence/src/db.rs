@@ -65,14 +65,51 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     Ok(Database::connect(options).await?)
 }
 
-/// Applies every pending migration.
-pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), StoreError> {
-    Ok(Migrator::up(db, None).await?)
+/// Applies every pending migration and returns their names, in the order applied (none
+/// when the database was up to date).
+pub async fn migrate_up(db: &DatabaseConnection) -> Result<Vec<String>, StoreError> {
+    let pending: Vec<String> =
+        Migrator::get_pending_migrations(db).await?.iter().map(|m| m.name().to_string()).collect();
+    Migrator::up(db, None).await?;
+    Ok(pending)
 }
 
-/// Reverts `steps` migrations, or all of them.
-pub async fn migrate_down(db: &DatabaseConnection, steps: Option<u32>) -> Result<(), StoreError> {
-    Ok(Migrator::down(db, steps).await?)
+/// Reverts `steps` migrations, or all of them, and returns their names, the last
+/// reverted first.
+pub async fn migrate_down(db: &DatabaseConnection, steps: Option<u32>) -> Result<Vec<String>, StoreError> {
+    let applied = Migrator::get_applied_migrations(db).await?;
+    let count = steps.map_or(applied.len(), |n| usize::try_from(n).unwrap_or(usize::MAX).min(applied.len()));
+    let reverted: Vec<String> = applied.iter().rev().take(count).map(|m| m.name().to_string()).collect();
+    Migrator::down(db, steps).await?;
+    Ok(reverted)
+}
+
+/// How busy a connection pool is, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections open now, idle or in use.
+    pub open: u32,
+    /// Open connections waiting for work.
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
+}
+
+/// The pool's use now; `None` for a connection that is not a pool (closed, or a mock).
+pub fn pool_stats(db: &DatabaseConnection) -> Option<PoolStats> {
+    use sea_orm::DatabaseConnectionType as Kind;
+    let (open, idle, max) = match &db.inner {
+        Kind::SqlxSqlitePoolConnection(_) => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle(), pool.options().get_max_connections())
+        }
+        Kind::SqlxPostgresPoolConnection(_) => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle(), pool.options().get_max_connections())
+        }
+        _ => return None,
+    };
+    Some(PoolStats { open, idle: u32::try_from(idle).unwrap_or(u32::MAX), max })
 }
 
 #[cfg(test)]
