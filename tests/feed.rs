@@ -369,7 +369,6 @@ async fn the_feed_pages_from_a_cursor_filters_by_type_and_carries_tombstones() {
     .await
     .expect("append");
     assert_eq!(seq, 6);
-    let _ = write::EntityType::ALL;
 }
 
 /// A writer that appends to the feed while another one holds a number waits for it to end,
@@ -438,4 +437,21 @@ async fn with_a_plain_sequence_an_entry_would_appear_behind_the_cursor() {
     assert_eq!(read(0).await, [2], "the reader sees 2 and moves its cursor to 2");
     a.commit().await.expect("a commits");
     assert_eq!(read(0).await, [1, 2], "1 appeared behind the cursor: a reader after 2 never gets it");
+}
+
+#[tokio::test]
+async fn archiving_and_restoring_bump_the_version_and_a_stale_archive_changes_nothing() {
+    let test = TestDb::migrated().await;
+    let db = &test.db;
+    let id = figure(db).await;
+    let at = Utc::now();
+    assert_eq!(write::archive(db, EntityType::Figure, id, 1, at).await.expect("archive"), 2);
+    let row = figure_row(db, id).await;
+    assert_eq!(row.version, 2);
+    assert!(row.archived_at.is_some());
+    let stale = write::archive(db, EntityType::Figure, id, 1, Utc::now()).await;
+    assert!(matches!(stale, Err(StoreError::StaleVersion { current: 2, .. })), "{stale:?}");
+    assert_eq!(write::restore(db, EntityType::Figure, id, 2, Utc::now()).await.expect("restore"), 3);
+    let row = figure_row(db, id).await;
+    assert_eq!((row.version, row.archived_at), (3, None));
 }

@@ -3,7 +3,8 @@
 //! A command (in the service layer) runs in one transaction and ends with the same tail:
 //!
 //! 1. validate, then write the row, bumping its version with [`bump_version`] (or
-//!    [`update_versioned`], which sets other columns in the same statement): a writer that
+//!    [`update_versioned`], which sets other columns in the same statement, or
+//!    [`archive`] / [`restore`]): a writer that
 //!    read an older version gets [`StoreError::StaleVersion`] with the current one and
 //!    changes nothing;
 //! 2. [`record_revision`]: the record's fields before and after, who, when, how;
@@ -305,6 +306,31 @@ pub async fn update_versioned(
         }
         None => Err(StoreError::NotFound(format!("no {table} has id {id}"))),
     }
+}
+
+/// Archives a record (or ends a link): sets `archived_at` to `at` and bumps the version
+/// from `expected`, in one statement. Whether the record may be archived (is it live?)
+/// is the caller's rule.
+pub async fn archive(
+    conn: &impl ConnectionTrait,
+    entity: EntityType,
+    id: Uuid,
+    expected: i32,
+    at: DateTime<Utc>,
+) -> Result<i32, StoreError> {
+    update_versioned(conn, entity, id, expected, at, [("archived_at", Expr::val(at))]).await
+}
+
+/// Restores an archived record: clears `archived_at` and bumps the version from
+/// `expected`, in one statement.
+pub async fn restore(
+    conn: &impl ConnectionTrait,
+    entity: EntityType,
+    id: Uuid,
+    expected: i32,
+    at: DateTime<Utc>,
+) -> Result<i32, StoreError> {
+    update_versioned(conn, entity, id, expected, at, [("archived_at", Expr::val(None::<DateTime<Utc>>))]).await
 }
 
 /// Writes one revision. A second revision of the same record and version is a
