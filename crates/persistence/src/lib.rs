@@ -1,4 +1,6 @@
-//! ParkGraph's storage: sea-orm entities, the queries the API runs, and seed data.
+//! ParkGraph's storage: sea-orm entities, the queries the API runs, seed data, and the
+//! storage half of the write path ([`write`]: optimistic versions, revisions and the
+//! gap-free change feed).
 //!
 //! Everything here takes `&impl ConnectionTrait`, so it works on a pooled connection or
 //! inside a transaction, and runs unchanged on SQLite (the embedded default) and
