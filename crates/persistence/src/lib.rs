@@ -1,5 +1,5 @@
 //! ParkGraph's storage: sea-orm entities, the queries the API runs, seed data, and the
-//! storage half of the write path ([`write`]: optimistic versions, revisions and the
+//! storage half of the write path ([`write`](mod@write): optimistic versions, revisions and the
 //! gap-free change feed).
 //!
 //! Everything here takes `&impl ConnectionTrait`, so it works on a pooled connection or
