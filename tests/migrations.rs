@@ -5,8 +5,9 @@ mod common;
 use common::TestDb;
 use parkgraph_persistence::sea_orm::{ConnectionTrait, Statement};
 
-/// Registry tables (with figure and city_designation) plus partner, api_token and audit_event.
-const TABLES: i64 = 15;
+/// Registry tables (with figure and city_designation), partner, api_token, audit_event, and
+/// the history and feed tables (revision, change, change_counter).
+const TABLES: i64 = 18;
 
 async fn table_count(test: &TestDb) -> i64 {
     let sql = if test.is_postgres() {

@@ -12,6 +12,7 @@ mod m20261127_000002_list_indexes;
 mod m20261127_000003_access;
 mod m20261127_000004_token_issuer;
 mod m20261127_090000_date_precision_figures;
+mod m20261127_110000_versions_history_feed;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_access::Migration),
             Box::new(m20261127_000004_token_issuer::Migration),
             Box::new(m20261127_090000_date_precision_figures::Migration),
+            Box::new(m20261127_110000_versions_history_feed::Migration),
         ]
     }
 }

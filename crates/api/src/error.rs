@@ -96,6 +96,7 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Conflict(message) => Self::Conflict(message),
+            stale @ StoreError::StaleVersion { .. } => Self::Conflict(stale.to_string()),
             StoreError::NotFound(message) => Self::NotFound(message),
             StoreError::Invalid(message) => Self::BadUserInput(message),
             StoreError::Unavailable(e) => Self::Unavailable(e.to_string()),
@@ -108,6 +109,7 @@ impl From<Arc<StoreError>> for ApiError {
     fn from(err: Arc<StoreError>) -> Self {
         match &*err {
             StoreError::Conflict(message) => Self::Conflict(message.clone()),
+            stale @ StoreError::StaleVersion { .. } => Self::Conflict(stale.to_string()),
             StoreError::NotFound(message) => Self::NotFound(message.clone()),
             StoreError::Invalid(message) => Self::BadUserInput(message.clone()),
             StoreError::Unavailable(e) => Self::Unavailable(e.to_string()),

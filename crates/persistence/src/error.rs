@@ -1,7 +1,9 @@
 //! Errors of the storage layer.
 //!
 //! Policy: persistence returns [`StoreError`]. A unique-constraint violation is a
-//! `Conflict` the API reports as `CONFLICT`; bad stored or seed data is `Invalid` with
+//! `Conflict` the API reports as `CONFLICT`; a write that names a version other than the
+//! record's current one is `StaleVersion`, also `CONFLICT`, carrying the current version
+//! so the client can re-read and retry; bad stored or seed data is `Invalid` with
 //! the record and field named; a failure to reach the database (pool closed or timed
 //! out, a refused, reset or dropped connection, a server shutting down) is
 //! `Unavailable`, which the API reports as `UNAVAILABLE` (HTTP 503, retry later);
@@ -17,6 +19,19 @@ pub enum StoreError {
     /// A uniqueness rule was broken (for example two organizations with one USCC).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// An optimistic-concurrency check failed: the record is no longer at the version the
+    /// writer read. Nothing was changed.
+    #[error("conflict: {entity} {id} is at version {current}, not {expected}")]
+    StaleVersion {
+        /// The record's table.
+        entity: &'static str,
+        /// The record's id.
+        id: uuid::Uuid,
+        /// The version the writer read.
+        expected: i32,
+        /// The record's current version.
+        current: i32,
+    },
     /// The record asked for does not exist.
     #[error("{0}")]
     NotFound(String),

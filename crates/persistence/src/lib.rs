@@ -1,4 +1,6 @@
-//! ParkGraph's storage: sea-orm entities, the queries the API runs, and seed data.
+//! ParkGraph's storage: sea-orm entities, the queries the API runs, seed data, and the
+//! storage half of the write path ([`write`](mod@write): optimistic versions, revisions and the
+//! gap-free change feed).
 //!
 //! Everything here takes `&impl ConnectionTrait`, so it works on a pooled connection or
 //! inside a transaction, and runs unchanged on SQLite (the embedded default) and
@@ -10,6 +12,7 @@ pub mod entity;
 pub mod error;
 pub mod query;
 pub mod seed;
+pub mod write;
 
 pub use db::{Backend, connect, migrate_down, migrate_up};
 pub use error::StoreError;

@@ -39,6 +39,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// When the row was last changed.
     pub updated_at: DateTimeUtc,
+    /// Optimistic-concurrency version: 1 when created, bumped by one on every change.
+    pub version: i32,
+    /// When the record was archived (for a link: ended); null while it is live.
+    pub archived_at: Option<DateTimeUtc>,
 }
 
 /// Links are resolved by the loaders in the API, not through sea-orm relations.

@@ -2,6 +2,7 @@
 
 pub mod api_token;
 pub mod audit_event;
+pub mod change;
 pub mod city_designation;
 pub mod designation;
 pub mod enterprise_location;
@@ -14,4 +15,5 @@ pub mod organization;
 pub mod park;
 pub mod park_designation;
 pub mod partner;
+pub mod revision;
 pub mod second_headquarters;

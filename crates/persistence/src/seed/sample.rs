@@ -366,6 +366,8 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             as_of_precision: precision(p.as_of),
             created_at: now,
             updated_at: now,
+            version: 1,
+            archived_at: None,
         });
         for (i, d) in p.designations.iter().enumerate() {
             let (source_name, source_url) = r.source(k, &d.source)?;
@@ -382,6 +384,8 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
                 as_of_precision: precision(d.as_of),
                 created_at: now,
                 updated_at: now,
+                version: 1,
+                archived_at: None,
             });
         }
     }
@@ -442,6 +446,8 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             as_of_precision: precision(o.as_of),
             created_at: now,
             updated_at: now,
+            version: 1,
+            archived_at: None,
         });
         for (i, d) in o.designations.iter().enumerate() {
             let (source_name, source_url) = r.source(k, &d.source)?;
@@ -458,6 +464,8 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
                 as_of_precision: precision(d.as_of),
                 created_at: now,
                 updated_at: now,
+                version: 1,
+                archived_at: None,
             });
         }
         for (i, l) in o.locations.iter().enumerate() {
@@ -475,6 +483,8 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
                 as_of_precision: precision(l.as_of),
                 created_at: now,
                 updated_at: now,
+                version: 1,
+                archived_at: None,
             });
         }
     }
@@ -506,6 +516,8 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             as_of_precision: precision(b.as_of),
             created_at: now,
             updated_at: now,
+            version: 1,
+            archived_at: None,
         });
         for (i, e) in b.incubatees.iter().enumerate() {
             let (source_name, source_url) = r.source(k, &e.source)?;
@@ -526,6 +538,8 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
                 as_of_precision: precision(e.as_of),
                 created_at: now,
                 updated_at: now,
+                version: 1,
+                archived_at: None,
             });
         }
     }
@@ -570,6 +584,8 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             as_of_precision: precision(h.as_of),
             created_at: now,
             updated_at: now,
+            version: 1,
+            archived_at: None,
         });
     }
     report.second_headquarters =
@@ -598,6 +614,8 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             as_of_precision: precision(c.as_of),
             created_at: now,
             updated_at: now,
+            version: 1,
+            archived_at: None,
         });
         for (i, m) in c.members.iter().enumerate() {
             let (source_name, source_url) = r.source(k, &m.source)?;
@@ -614,6 +632,8 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
                 as_of_precision: precision(m.as_of),
                 created_at: now,
                 updated_at: now,
+                version: 1,
+                archived_at: None,
             });
         }
     }
@@ -639,6 +659,8 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             as_of_precision: precision(d.as_of),
             created_at: now,
             updated_at: now,
+            version: 1,
+            archived_at: None,
         });
     }
     report.city_designations =
@@ -670,6 +692,8 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             as_of_precision: precision(f.as_of),
             created_at: now,
             updated_at: now,
+            version: 1,
+            archived_at: None,
         });
     }
     report.figures = insert_all(db, figures.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;

@@ -157,6 +157,8 @@ fn enterprise(
         as_of_precision: None,
         created_at: now,
         updated_at: now,
+        version: 1,
+        archived_at: None,
     })
 }
 
@@ -207,6 +209,8 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
             as_of_precision: None,
             created_at: now,
             updated_at: now,
+            version: 1,
+            archived_at: None,
         });
     }
     let park_kinds = [
@@ -240,6 +244,8 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
             as_of_precision: None,
             created_at: now,
             updated_at: now,
+            version: 1,
+            archived_at: None,
         });
     }
     report.parks = insert_all(db, parks.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
@@ -276,6 +282,8 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
             as_of_precision: None,
             created_at: now,
             updated_at: now,
+            version: 1,
+            archived_at: None,
         });
         if rng.chance(30) {
             let other = park_ids[rng.below(park_ids.len())];
@@ -293,6 +301,8 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
                     as_of_precision: None,
                     created_at: now,
                     updated_at: now,
+                    version: 1,
+                    archived_at: None,
                 });
             }
         }
@@ -317,6 +327,8 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
                     as_of_precision: None,
                     created_at: now,
                     updated_at: now,
+                    version: 1,
+                    archived_at: None,
                 });
             }
         }
@@ -352,6 +364,8 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
             as_of_precision: None,
             created_at: now,
             updated_at: now,
+            version: 1,
+            archived_at: None,
         });
     }
     report.incubators =
@@ -380,6 +394,8 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
                 as_of_precision: None,
                 created_at: now,
                 updated_at: now,
+                version: 1,
+                archived_at: None,
             });
         }
     }
@@ -412,6 +428,8 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
             as_of_precision: None,
             created_at: now,
             updated_at: now,
+            version: 1,
+            archived_at: None,
         });
         let mut chosen = std::collections::HashSet::new();
         for m in 0..shape.members_per_center {
@@ -434,6 +452,8 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
                     as_of_precision: None,
                     created_at: now,
                     updated_at: now,
+                    version: 1,
+                    archived_at: None,
                 });
             }
         }
@@ -484,6 +504,8 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
             as_of_precision: None,
             created_at: now,
             updated_at: now,
+            version: 1,
+            archived_at: None,
         });
     }
     report.second_headquarters =

@@ -1,0 +1,492 @@
+//! The storage half of the write path: optimistic concurrency, history and the change feed.
+//!
+//! A command (in the service layer) runs in one transaction and ends with the same tail:
+//!
+//! 1. validate, then write the row, bumping its version with [`bump_version`] (or
+//!    [`update_versioned`], which sets other columns in the same statement, or
+//!    [`archive`] / [`restore`]): a writer that
+//!    read an older version gets [`StoreError::StaleVersion`] with the current one and
+//!    changes nothing;
+//! 2. [`record_revision`]: the record's fields before and after, who, when, how;
+//! 3. [`append_change`], **the last write of the transaction**: the feed entry and its
+//!    sequence number.
+//!
+//! [`record`] does steps 2 and 3. Every function takes `&impl ConnectionTrait`, so it runs
+//! inside the caller's transaction: a rolled-back command leaves no row change, no
+//! revision and no feed entry.
+//!
+//! # A gap-free feed in commit order
+//!
+//! Partners sync with `changes(after: cursor)`: they must never miss an entry, so an entry
+//! must never become visible *behind* a cursor a reader already holds. A database
+//! sequence or auto-increment does not give that on PostgreSQL: numbers are handed out
+//! when a statement runs, not when its transaction commits, so a transaction holding 10
+//! can commit after one holding 11, and a reader that has seen 11 skips 10 for ever; a
+//! rolled-back transaction also burns its number, leaving a gap.
+//!
+//! So numbers come from a one-row table, `change_counter`:
+//! `UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value`. The update
+//! takes the row's lock, which PostgreSQL holds until the transaction ends. A second
+//! writer's update waits on that lock and, under `READ COMMITTED` (the default; a
+//! `REPEATABLE READ` or `SERIALIZABLE` transaction would fail with a serialization error
+//! and have to retry), re-reads the row once the first commits and takes the next
+//! number. Numbers are therefore assigned in commit order and are visible in that order;
+//! a transaction that rolls back releases its number unused, and the next writer takes
+//! it: 1, 2, 3 … with no gaps. SQLite serializes writers on the database lock already, and
+//! the same statement works there (`RETURNING` since SQLite 3.35; the bundled library is
+//! newer).
+//!
+//! The price: writers serialize on the counter **for the tail of their transaction**, from
+//! the moment they take a number to their commit. That is why [`append_change`] must be
+//! the transaction's last statement: everything before it (validation, the row, the
+//! revision) still runs concurrently, and the serialized part is one small insert plus
+//! the commit. Throughput of committed changes is then bounded by commit latency (a few
+//! thousand per second on one PostgreSQL server), which is far above what a registry
+//! edited by staff and an importer needs. A writer that stalls after taking its number
+//! (a slow client holding a transaction open) stalls every other writer's tail, so keep
+//! the transaction short and take the number just before `COMMIT`.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::Value as Json;
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::entity::{change, revision};
+
+/// Every kind of registry record and link that is versioned, has history and appears in
+/// the feed. Its code is the record's table name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntityType {
+    /// A park (`park`).
+    Park,
+    /// A park's designation (`park_designation`).
+    ParkDesignation,
+    /// An organization (`organization`).
+    Organization,
+    /// An organization's designation (`designation`).
+    Designation,
+    /// An enterprise's location in a park: a link (`enterprise_location`).
+    EnterpriseLocation,
+    /// An incubator (`incubator`).
+    Incubator,
+    /// A firm's stay in an incubator: a link (`incubation`).
+    Incubation,
+    /// A second headquarters (`second_headquarters`).
+    SecondHeadquarters,
+    /// A national innovation center (`innovation_center`).
+    InnovationCenter,
+    /// An organization's membership of an innovation center: a link
+    /// (`innovation_center_membership`).
+    InnovationCenterMembership,
+    /// A sourced indicator about a park or a city (`figure`).
+    Figure,
+    /// A designation of a city (`city_designation`).
+    CityDesignation,
+}
+
+impl EntityType {
+    /// Every entity type.
+    pub const ALL: [Self; 12] = [
+        Self::Park,
+        Self::ParkDesignation,
+        Self::Organization,
+        Self::Designation,
+        Self::EnterpriseLocation,
+        Self::Incubator,
+        Self::Incubation,
+        Self::SecondHeadquarters,
+        Self::InnovationCenter,
+        Self::InnovationCenterMembership,
+        Self::Figure,
+        Self::CityDesignation,
+    ];
+
+    /// The table, which is also the code stored in `revision` and `change`.
+    pub const fn table(self) -> &'static str {
+        match self {
+            Self::Park => "park",
+            Self::ParkDesignation => "park_designation",
+            Self::Organization => "organization",
+            Self::Designation => "designation",
+            Self::EnterpriseLocation => "enterprise_location",
+            Self::Incubator => "incubator",
+            Self::Incubation => "incubation",
+            Self::SecondHeadquarters => "second_headquarters",
+            Self::InnovationCenter => "innovation_center",
+            Self::InnovationCenterMembership => "innovation_center_membership",
+            Self::Figure => "figure",
+            Self::CityDesignation => "city_designation",
+        }
+    }
+
+    /// The entity type of a stored code.
+    pub fn parse(code: &str) -> Result<Self, StoreError> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.table() == code)
+            .ok_or_else(|| StoreError::Invalid(format!("unknown entity type {code:?}")))
+    }
+}
+
+/// What a change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// A record was created (version 1).
+    Create,
+    /// A record's fields changed.
+    Update,
+    /// A record was archived: a tombstone in the feed.
+    Archive,
+    /// An archived record was restored.
+    Restore,
+    /// A link was added (version 1).
+    AddLink,
+    /// A link's fields changed.
+    UpdateLink,
+    /// A link was ended: a tombstone in the feed.
+    EndLink,
+}
+
+impl Operation {
+    /// Every operation.
+    pub const ALL: [Self; 7] =
+        [Self::Create, Self::Update, Self::Archive, Self::Restore, Self::AddLink, Self::UpdateLink, Self::EndLink];
+
+    /// The stored code: `CREATE`, `UPDATE`, `ARCHIVE`, `RESTORE`, `ADD_LINK`, `UPDATE_LINK`,
+    /// `END_LINK`.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Create => "CREATE",
+            Self::Update => "UPDATE",
+            Self::Archive => "ARCHIVE",
+            Self::Restore => "RESTORE",
+            Self::AddLink => "ADD_LINK",
+            Self::UpdateLink => "UPDATE_LINK",
+            Self::EndLink => "END_LINK",
+        }
+    }
+
+    /// The operation of a stored code.
+    pub fn parse(code: &str) -> Result<Self, StoreError> {
+        Self::ALL
+            .into_iter()
+            .find(|o| o.code() == code)
+            .ok_or_else(|| StoreError::Invalid(format!("unknown operation {code:?}")))
+    }
+
+    /// True when the feed carries the change as a tombstone (no `after`): the record left
+    /// the live registry.
+    pub const fn is_tombstone(self) -> bool {
+        matches!(self, Self::Archive | Self::EndLink)
+    }
+}
+
+/// One version of a record, as written to and read from `revision`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revision {
+    /// The record's kind.
+    pub entity_type: EntityType,
+    /// The record's id.
+    pub entity_id: Uuid,
+    /// The version the change produced.
+    pub version: i32,
+    /// What the change did.
+    pub operation: Operation,
+    /// Who made it: the token's subject.
+    pub actor: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The record's fields before (none for a creation).
+    pub before: Option<Json>,
+    /// The record's fields after.
+    pub after: Option<Json>,
+}
+
+/// A feed entry about to be appended; [`append_change`] gives it its `seq`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewChange {
+    /// The record's kind.
+    pub entity_type: EntityType,
+    /// The record's id.
+    pub entity_id: Uuid,
+    /// The version the change produced.
+    pub version: i32,
+    /// What the change did.
+    pub operation: Operation,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who: the token's subject.
+    pub actor: String,
+    /// The record after the change; none for a tombstone.
+    pub after: Option<Json>,
+}
+
+impl From<&Revision> for NewChange {
+    /// The feed entry of a revision: the same change, with `after` dropped for a
+    /// tombstone (archive, link end).
+    fn from(revision: &Revision) -> Self {
+        Self {
+            entity_type: revision.entity_type,
+            entity_id: revision.entity_id,
+            version: revision.version,
+            operation: revision.operation,
+            at: revision.at,
+            actor: revision.actor.clone(),
+            after: if revision.operation.is_tombstone() { None } else { revision.after.clone() },
+        }
+    }
+}
+
+/// One entry of the change feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// Position in the feed: 1, 2, 3 … in commit order, with no gaps.
+    pub seq: i64,
+    /// The record's kind.
+    pub entity_type: EntityType,
+    /// The record's id.
+    pub entity_id: Uuid,
+    /// The version the change produced.
+    pub version: i32,
+    /// What the change did.
+    pub operation: Operation,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who: the token's subject.
+    pub actor: String,
+    /// The record after the change; none for a tombstone.
+    pub after: Option<Json>,
+}
+
+/// Bumps a record's version from `expected` to `expected + 1` and sets `updated_at` to
+/// `at`, in one statement (`UPDATE … SET version = version + 1 … WHERE id = ? AND version
+/// = ?`). Returns the new version; [`StoreError::StaleVersion`] with the current version
+/// when the record has moved on, [`StoreError::NotFound`] when it does not exist.
+pub async fn bump_version(
+    conn: &impl ConnectionTrait,
+    entity: EntityType,
+    id: Uuid,
+    expected: i32,
+    at: DateTime<Utc>,
+) -> Result<i32, StoreError> {
+    update_versioned(conn, entity, id, expected, at, []).await
+}
+
+/// Like [`bump_version`], and sets `columns` (name, value) in the same statement: the
+/// write and the optimistic check are one atomic step, whatever the table.
+pub async fn update_versioned(
+    conn: &impl ConnectionTrait,
+    entity: EntityType,
+    id: Uuid,
+    expected: i32,
+    at: DateTime<Utc>,
+    columns: impl IntoIterator<Item = (&'static str, Expr)>,
+) -> Result<i32, StoreError> {
+    let table = entity.table();
+    let mut update = Query::update();
+    update
+        .table(table)
+        .value("version", Expr::col("version").add(1))
+        .value("updated_at", Expr::val(at))
+        .and_where(Expr::col("id").eq(id))
+        .and_where(Expr::col("version").eq(expected));
+    for (column, value) in columns {
+        update.value(column, value);
+    }
+    if conn.execute(&update).await?.rows_affected() == 1 {
+        return Ok(expected + 1);
+    }
+    let current = Query::select().column("version").from(table).and_where(Expr::col("id").eq(id)).to_owned();
+    match conn.query_one(&current).await? {
+        Some(row) => {
+            let current: i32 = row.try_get("", "version")?;
+            Err(StoreError::StaleVersion { entity: table, id, expected, current })
+        }
+        None => Err(StoreError::NotFound(format!("no {table} has id {id}"))),
+    }
+}
+
+/// Archives a record (or ends a link): sets `archived_at` to `at` and bumps the version
+/// from `expected`, in one statement. Whether the record may be archived (is it live?)
+/// is the caller's rule.
+pub async fn archive(
+    conn: &impl ConnectionTrait,
+    entity: EntityType,
+    id: Uuid,
+    expected: i32,
+    at: DateTime<Utc>,
+) -> Result<i32, StoreError> {
+    update_versioned(conn, entity, id, expected, at, [("archived_at", Expr::val(at))]).await
+}
+
+/// Restores an archived record: clears `archived_at` and bumps the version from
+/// `expected`, in one statement.
+pub async fn restore(
+    conn: &impl ConnectionTrait,
+    entity: EntityType,
+    id: Uuid,
+    expected: i32,
+    at: DateTime<Utc>,
+) -> Result<i32, StoreError> {
+    update_versioned(conn, entity, id, expected, at, [("archived_at", Expr::val(None::<DateTime<Utc>>))]).await
+}
+
+/// Writes one revision. A second revision of the same record and version is a
+/// [`StoreError::Conflict`].
+pub async fn record_revision(conn: &impl ConnectionTrait, revision: &Revision) -> Result<(), StoreError> {
+    let row = revision::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        entity_type: Set(revision.entity_type.table().to_string()),
+        entity_id: Set(revision.entity_id),
+        version: Set(revision.version),
+        operation: Set(revision.operation.code().to_string()),
+        actor: Set(revision.actor.clone()),
+        at: Set(revision.at),
+        before: Set(revision.before.clone()),
+        after: Set(revision.after.clone()),
+    };
+    revision::Entity::insert(row).exec_without_returning(conn).await?;
+    Ok(())
+}
+
+/// Appends an entry to the change feed and returns its `seq`. **Call it as the last write
+/// of the transaction** (see the module docs): it takes the counter's lock, which every
+/// other writer then waits on until this transaction ends.
+pub async fn append_change(conn: &impl ConnectionTrait, change: &NewChange) -> Result<i64, StoreError> {
+    let next = Query::update()
+        .table("change_counter")
+        .value("value", Expr::col("value").add(1))
+        .and_where(Expr::col("id").eq(1))
+        .returning_col("value")
+        .to_owned();
+    let seq: i64 = conn
+        .query_one(&next)
+        .await?
+        .ok_or_else(|| StoreError::Invalid("the change_counter row is missing: run the migrations".into()))?
+        .try_get("", "value")?;
+    let row = change::ActiveModel {
+        seq: Set(seq),
+        entity_type: Set(change.entity_type.table().to_string()),
+        entity_id: Set(change.entity_id),
+        version: Set(change.version),
+        operation: Set(change.operation.code().to_string()),
+        at: Set(change.at),
+        actor: Set(change.actor.clone()),
+        after: Set(change.after.clone()),
+    };
+    change::Entity::insert(row).exec_without_returning(conn).await?;
+    Ok(seq)
+}
+
+/// The usual tail of a command: writes the revision, then appends its feed entry (last).
+/// Returns the entry's `seq`.
+pub async fn record(conn: &impl ConnectionTrait, revision: &Revision) -> Result<i64, StoreError> {
+    record_revision(conn, revision).await?;
+    append_change(conn, &NewChange::from(revision)).await
+}
+
+/// Up to `first` feed entries after `after` (from the start when none), oldest first,
+/// only of `types` when given.
+pub async fn changes(
+    conn: &impl ConnectionTrait,
+    after: Option<i64>,
+    first: u64,
+    types: Option<&[EntityType]>,
+) -> Result<Vec<Change>, StoreError> {
+    let mut select = change::Entity::find().order_by_asc(change::Column::Seq).limit(first);
+    if let Some(after) = after {
+        select = select.filter(change::Column::Seq.gt(after));
+    }
+    if let Some(types) = types {
+        select = select.filter(change::Column::EntityType.is_in(types.iter().map(|t| t.table())));
+    }
+    select
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|row| {
+            Ok(Change {
+                seq: row.seq,
+                entity_type: EntityType::parse(&row.entity_type)?,
+                entity_id: row.entity_id,
+                version: row.version,
+                operation: Operation::parse(&row.operation)?,
+                at: row.at,
+                actor: row.actor,
+                after: row.after,
+            })
+        })
+        .collect()
+}
+
+/// Up to `first` revisions of one record after version `after_version` (from the first
+/// when none), oldest first.
+pub async fn revisions(
+    conn: &impl ConnectionTrait,
+    entity_type: EntityType,
+    entity_id: Uuid,
+    after_version: Option<i32>,
+    first: u64,
+) -> Result<Vec<Revision>, StoreError> {
+    let mut select = revision::Entity::find()
+        .filter(revision::Column::EntityType.eq(entity_type.table()))
+        .filter(revision::Column::EntityId.eq(entity_id))
+        .order_by_asc(revision::Column::Version)
+        .limit(first);
+    if let Some(after) = after_version {
+        select = select.filter(revision::Column::Version.gt(after));
+    }
+    select
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|row| {
+            Ok(Revision {
+                entity_type: EntityType::parse(&row.entity_type)?,
+                entity_id: row.entity_id,
+                version: row.version,
+                operation: Operation::parse(&row.operation)?,
+                actor: row.actor,
+                at: row.at,
+                before: row.before,
+                after: row.after,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for t in EntityType::ALL {
+            assert_eq!(EntityType::parse(t.table()).ok(), Some(t));
+        }
+        for o in Operation::ALL {
+            assert_eq!(Operation::parse(o.code()).ok(), Some(o));
+        }
+        assert!(EntityType::parse("partner").is_err());
+        assert!(Operation::parse("DELETE").is_err());
+    }
+
+    #[test]
+    fn archives_and_link_ends_are_tombstones_in_the_feed() {
+        let revision = Revision {
+            entity_type: EntityType::EnterpriseLocation,
+            entity_id: Uuid::now_v7(),
+            version: 3,
+            operation: Operation::EndLink,
+            actor: "editor".into(),
+            at: Utc::now(),
+            before: Some(serde_json::json!({"role": "HQ"})),
+            after: Some(serde_json::json!({"role": "HQ", "archived_at": "2026-11-27T00:00:00Z"})),
+        };
+        assert_eq!(NewChange::from(&revision).after, None);
+        let update = Revision { operation: Operation::UpdateLink, ..revision };
+        assert!(NewChange::from(&update).after.is_some());
+    }
+}
