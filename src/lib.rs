@@ -1,6 +1,7 @@
 //! The `parkgraph` command: configuration, and the `serve`, `migrate`, `schema` and
 //! `seed` sub-commands over the `domain`, `persistence` and `api` crates.
 
+pub mod changes;
 pub mod config;
 pub mod keys;
 pub mod server;

@@ -1,4 +1,5 @@
-//! `parkgraph`: serve the registry, migrate its database, print its schema, seed it.
+//! `parkgraph`: serve the registry, migrate its database, print its schema, seed it, print
+//! its change feed.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -61,6 +62,19 @@ enum Command {
         #[arg(long, value_name = "N")]
         synthetic: Option<usize>,
     },
+    /// Print the change feed as NDJSON (one JSON object per line, each with its `seq` and
+    /// `cursor`), paging to the end of the feed or `--limit` lines.
+    Changes {
+        /// Start after this feed cursor or `seq` (from the first change when omitted).
+        #[arg(long, value_name = "CURSOR_OR_SEQ")]
+        after: Option<String>,
+        /// Print at most N changes.
+        #[arg(long, value_name = "N")]
+        limit: Option<u64>,
+        /// Only these entity types, comma-separated (e.g. organization,park).
+        #[arg(long)]
+        types: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -73,7 +87,7 @@ enum TokenCommand {
         /// admin, editor, analyst or partner (any case).
         #[arg(long)]
         role: String,
-        /// Comma-separated scopes, e.g. read:parks,read:organizations (default: all the role allows).
+        /// Comma-separated scopes, e.g. read:parks,read:organizations (default: all the role allows, except read:changes for a partner).
         #[arg(long)]
         scopes: Option<String>,
         /// Lifetime, e.g. 90d, 12h, 30m.
@@ -182,6 +196,12 @@ async fn run(command: Command, mut config: Config) -> Result<(), Failure> {
             Ok(())
         }
         Command::Token { command } => token(command, &config).await,
+        Command::Changes { after, limit, types } => {
+            let types = types.map(|t| parkgraph::changes::entity_types(&t)).transpose()?;
+            let db = open(&config).await?;
+            parkgraph::changes::print(db, after, limit, types, &mut std::io::stdout().lock()).await?;
+            Ok(())
+        }
         Command::Schema => {
             print!("{}", parkgraph_api::sdl());
             Ok(())

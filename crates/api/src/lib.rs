@@ -12,6 +12,7 @@ pub mod error;
 pub mod graphiql;
 pub mod http;
 pub mod id;
+pub mod keyset;
 pub mod limiter;
 pub mod loader;
 pub mod media;

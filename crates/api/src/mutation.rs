@@ -21,7 +21,8 @@ pub struct IssueTokenInput {
     pub partner: Option<String>,
     /// Role: ADMIN, EDITOR, ANALYST or PARTNER (any case).
     pub role: String,
-    /// Scopes (e.g. `read:parks`); all the role allows when omitted.
+    /// Scopes (e.g. `read:parks`); when omitted, all the role allows except `read:changes`
+    /// for a partner, which must be asked for.
     pub scopes: Option<Vec<String>>,
     /// Lifetime, e.g. `90d`, `12h` (default 90 days).
     pub ttl: Option<String>,

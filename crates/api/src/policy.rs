@@ -4,12 +4,13 @@
 
 use async_graphql::{Context, ErrorExtensions, Guard};
 use parkgraph_domain::{Role, Scope};
+use parkgraph_persistence::write::EntityType;
 
 use crate::auth::Caller;
 
 pub use crate::error::code::FORBIDDEN;
 
-fn forbidden(message: String) -> async_graphql::Error {
+pub(crate) fn forbidden(message: String) -> async_graphql::Error {
     async_graphql::Error::new(message).extend_with(|_, e| e.set("code", FORBIDDEN))
 }
 
@@ -76,5 +77,92 @@ impl Guard for Admin {
         } else {
             Err(forbidden(format!("administrators with the `{}` scope only", self.0.code())))
         }
+    }
+}
+
+/// Guard: the caller has a staff role (record history is for staff, never partners or
+/// anonymous callers).
+pub struct Staff;
+
+impl Guard for Staff {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        let caller = caller(ctx)?;
+        if caller.role.is_staff() {
+            Ok(())
+        } else {
+            Err(forbidden(format!("staff only: history is not readable by the {} caller", caller.role)))
+        }
+    }
+}
+
+/// The read scopes a change to a record of `entity` needs, on top of `read:changes`: its
+/// family's, and for a link both ends' families.
+pub fn change_scopes(entity: EntityType) -> &'static [Scope] {
+    match entity {
+        EntityType::Park | EntityType::ParkDesignation | EntityType::Figure | EntityType::CityDesignation => {
+            &[Scope::ReadParks]
+        }
+        EntityType::Organization | EntityType::Designation => &[Scope::ReadOrganizations],
+        EntityType::EnterpriseLocation => &[Scope::ReadOrganizations, Scope::ReadParks],
+        EntityType::Incubator => &[Scope::ReadIncubators],
+        EntityType::Incubation => &[Scope::ReadIncubators, Scope::ReadOrganizations],
+        EntityType::SecondHeadquarters => &[Scope::ReadSecondHeadquarters],
+        EntityType::InnovationCenter => &[Scope::ReadInnovationCenters],
+        EntityType::InnovationCenterMembership => &[Scope::ReadInnovationCenters, Scope::ReadOrganizations],
+    }
+}
+
+/// True when the caller may read changes to records of `entity` (see [`change_scopes`]).
+pub fn may_read_changes_of(caller: &Caller, entity: EntityType) -> bool {
+    change_scopes(entity).iter().all(|scope| caller.has(*scope))
+}
+
+/// The internal columns, as they appear in a record's fields in revisions and the feed
+/// (compared without `_` and case, so `staff_notes` and `staffNotes` both match).
+pub const INTERNAL_COLUMNS: [&str; 4] = ["contact_name", "contact_phone", "contact_email", "staff_notes"];
+
+fn is_internal_column(key: &str) -> bool {
+    let plain: String = key.chars().filter(|c| *c != '_').flat_map(char::to_lowercase).collect();
+    INTERNAL_COLUMNS.iter().any(|column| column.replace('_', "") == plain)
+}
+
+/// A record's fields as the caller may see them: the internal columns are removed unless
+/// the caller is staff with `read:internal` (the rule of [`Internal`]).
+pub fn visible_fields(caller: &Caller, fields: Option<serde_json::Value>) -> Option<serde_json::Value> {
+    if caller.role.is_staff() && caller.has(Scope::ReadInternal) {
+        return fields;
+    }
+    fields.map(|value| match value {
+        serde_json::Value::Object(mut map) => {
+            map.retain(|key, _| !is_internal_column(key));
+            serde_json::Value::Object(map)
+        }
+        other => other,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_columns_are_removed_for_partners_and_kept_for_staff_with_read_internal() {
+        let fields =
+            serde_json::json!({ "name_zh": "斗鱼", "staff_notes": "x", "contactEmail": "a@b", "contact_name": "c" });
+        let mut partner = Caller::anonymous();
+        partner.role = Role::Partner;
+        assert_eq!(visible_fields(&partner, Some(fields.clone())), Some(serde_json::json!({ "name_zh": "斗鱼" })));
+        assert_eq!(visible_fields(&Caller::system(), Some(fields.clone())), Some(fields));
+        assert_eq!(visible_fields(&partner, None), None);
+    }
+
+    #[test]
+    fn a_link_change_needs_both_ends_families() {
+        let mut caller = Caller::anonymous();
+        caller.scopes = [Scope::ReadParks].into_iter().collect();
+        assert!(may_read_changes_of(&caller, EntityType::Park));
+        assert!(!may_read_changes_of(&caller, EntityType::EnterpriseLocation));
+        caller.scopes.insert(Scope::ReadOrganizations);
+        assert!(may_read_changes_of(&caller, EntityType::EnterpriseLocation));
     }
 }

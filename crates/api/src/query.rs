@@ -13,7 +13,9 @@ use uuid::Uuid;
 use crate::connection::{Connection, Edge, Listed, MAX_PAGE_SIZE, PageArgs, Total, plan};
 use crate::error::{ApiError, ApiResult};
 use crate::id::{NodeType, decode, decode_as};
+use crate::keyset::KeysetPage;
 use crate::loader::{each, one, tree};
+use crate::object::change::{Change, ChangeEntityType};
 use crate::object::vocabulary::*;
 use crate::object::{
     City, Designation, Figure, Incubator, InnovationCenter, Node, Organization, Park, SecondHeadquarters, loaders,
@@ -717,6 +719,31 @@ impl Query {
     ) -> async_graphql::Result<Connection<Edge<Designation>>> {
         let filter = designation_filter(ctx, filter.unwrap_or_default(), None).await?;
         page(ctx, q::designations(&filter, q::Direction::Desc), first, after, last, before, Designation).await
+    }
+
+    /// The change feed: every change to the registry, oldest first, in the gap-free order
+    /// of `seq` (records created, updated, archived and restored, links added, updated and
+    /// ended), for callers with `read:changes`. Page on with `after: pageInfo.endCursor`
+    /// until `hasNextPage` is false; later, ask again from the last cursor you stored to
+    /// get what changed since. A tombstone (`tombstone: true`, `after: null`) means the
+    /// record left the live registry. Without `types`, the feed holds the types of records
+    /// the caller may read (a link needs both ends' read scopes); asking for a type the
+    /// caller may not read is FORBIDDEN.
+    #[graphql(
+        complexity = "crate::connection::complexity(first, None, child_complexity)",
+        guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadChanges)"
+    )]
+    async fn changes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Start after this cursor (an `endCursor` or edge `cursor` of this feed); from the \
+                          first change when omitted.")]
+        after: Option<String>,
+        #[graphql(desc = "The first N changes after `after` (at most 100; 20 when omitted).")] first: Option<i32>,
+        #[graphql(desc = "Only changes to records of these types (default: every type the caller may read).")]
+        types: Option<Vec<ChangeEntityType>>,
+    ) -> async_graphql::Result<KeysetPage<Change>> {
+        crate::object::change::feed(ctx, after, first, types).await
     }
 }
 

@@ -39,17 +39,28 @@ impl Role {
         }
     }
 
-    /// The scopes this role may hold, and holds by default.
+    /// The scopes this role may hold: its ceiling.
     pub fn allowed_scopes(self) -> BTreeSet<Scope> {
         let mut scopes: BTreeSet<Scope> = Scope::READ_FAMILIES.into_iter().collect();
         match self {
             Self::Admin => scopes.extend(Scope::ALL),
-            Self::Editor => scopes.extend([Scope::ReadInternal, Scope::Export, Scope::WriteRegistry]),
-            Self::Analyst => scopes.extend([Scope::ReadInternal, Scope::Export]),
-            Self::Partner => {
-                scopes.insert(Scope::Export);
+            Self::Editor => {
+                scopes.extend([Scope::ReadInternal, Scope::Export, Scope::WriteRegistry, Scope::ReadChanges]);
             }
+            Self::Analyst => scopes.extend([Scope::ReadInternal, Scope::Export, Scope::ReadChanges]),
+            Self::Partner => scopes.extend([Scope::Export, Scope::ReadChanges]),
             Self::Anonymous => {}
+        }
+        scopes
+    }
+
+    /// The scopes a token of this role gets when none are asked for: everything it may
+    /// hold, except what must be granted on purpose (`read:changes` for a partner, whose
+    /// sync from the change feed is agreed, not implied).
+    pub fn default_scopes(self) -> BTreeSet<Scope> {
+        let mut scopes = self.allowed_scopes();
+        if self == Self::Partner {
+            scopes.remove(&Scope::ReadChanges);
         }
         scopes
     }
@@ -103,11 +114,14 @@ pub enum Scope {
     AdminTokens,
     /// Read the audit trail.
     AdminAudit,
+    /// Read the change feed (`changes`): every change to the registry, in order, for
+    /// partners that keep a copy in sync.
+    ReadChanges,
 }
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::ReadParks,
         Self::ReadOrganizations,
         Self::ReadIncubators,
@@ -118,6 +132,7 @@ impl Scope {
         Self::WriteRegistry,
         Self::AdminTokens,
         Self::AdminAudit,
+        Self::ReadChanges,
     ];
 
     /// The per-family read scopes.
@@ -142,6 +157,7 @@ impl Scope {
             Self::WriteRegistry => "write:registry",
             Self::AdminTokens => "admin:tokens",
             Self::AdminAudit => "admin:audit",
+            Self::ReadChanges => "read:changes",
         }
     }
 
@@ -184,12 +200,12 @@ pub struct ScopeCeiling {
     pub beyond: Vec<Scope>,
 }
 
-/// The scopes a new token gets: those asked for (all the role allows when none are
-/// asked for), checked against the role's ceiling.
+/// The scopes a new token gets: those asked for (the role's [`Role::default_scopes`]
+/// when none are asked for), checked against the role's ceiling.
 pub fn grant(role: Role, asked: Option<BTreeSet<Scope>>) -> Result<BTreeSet<Scope>, ScopeCeiling> {
     let allowed = role.allowed_scopes();
     match asked {
-        None => Ok(allowed),
+        None => Ok(role.default_scopes()),
         Some(asked) => {
             let beyond: Vec<Scope> = asked.difference(&allowed).copied().collect();
             if beyond.is_empty() { Ok(asked) } else { Err(ScopeCeiling { role, beyond }) }
@@ -223,6 +239,18 @@ mod tests {
         let analyst = grant(Role::Analyst, None).expect("defaults");
         assert!(analyst.contains(&Scope::ReadInternal) && !analyst.contains(&Scope::AdminTokens));
         assert!(grant(Role::Admin, None).expect("defaults").contains(&Scope::AdminTokens));
+    }
+
+    #[test]
+    fn staff_read_the_change_feed_by_default_and_a_partner_only_when_granted_it() {
+        for role in [Role::Admin, Role::Editor, Role::Analyst] {
+            assert!(grant(role, None).expect("defaults").contains(&Scope::ReadChanges), "{role}");
+        }
+        assert!(!grant(Role::Partner, None).expect("defaults").contains(&Scope::ReadChanges));
+        let asked = Scope::parse_list("read:parks read:changes").expect("known");
+        assert_eq!(grant(Role::Partner, Some(asked.clone())), Ok(asked));
+        assert!(!Role::Anonymous.allowed_scopes().contains(&Scope::ReadChanges));
+        assert_eq!("read:changes".parse::<Scope>(), Ok(Scope::ReadChanges));
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub struct IssueRequest {
     pub partner: Option<String>,
     /// The role.
     pub role: Role,
-    /// Scopes; all the role allows when `None`.
+    /// Scopes; the role's defaults when `None` (all it allows, except `read:changes` for a partner).
     pub scopes: Option<BTreeSet<Scope>>,
     /// Lifetime.
     pub ttl: Duration,

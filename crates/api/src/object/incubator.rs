@@ -128,6 +128,21 @@ impl Incubator {
         Provenance::of(&self.0.source_name, &self.0.source_url, &self.0.as_of, &self.0.as_of_precision)
     }
 
+    /// Every version of this record, oldest first (staff only): who changed it, when, how,
+    /// and its fields before and after. Page on with `after: pageInfo.endCursor`.
+    #[graphql(
+        complexity = "crate::connection::complexity(first, None, child_complexity)",
+        guard = "crate::policy::Staff"
+    )]
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The first N versions after `after` (at most 100; 20 when omitted).")] first: Option<i32>,
+        #[graphql(desc = "Start after this cursor (from the first version when omitted).")] after: Option<String>,
+    ) -> async_graphql::Result<crate::keyset::KeysetPage<super::change::Revision>> {
+        super::change::history(ctx, parkgraph_persistence::write::EntityType::Incubator, self.0.id, first, after).await
+    }
+
     /// When the record was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

@@ -2,6 +2,7 @@
 //! schema changes only when we change it (entities never derive GraphQL traits).
 
 pub mod access;
+pub mod change;
 pub mod city;
 pub mod designation;
 pub mod figure;
