@@ -143,7 +143,7 @@ impl Change {
         self.entry.operation.is_tombstone()
     }
 
-    /// When the change was committed.
+    /// When the change was made.
     async fn at(&self) -> DateTime<Utc> {
         self.entry.at
     }
@@ -236,7 +236,7 @@ impl Revision {
         &self.0.actor
     }
 
-    /// When the change was committed.
+    /// When the change was made.
     async fn at(&self) -> DateTime<Utc> {
         self.0.at
     }
