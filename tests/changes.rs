@@ -12,7 +12,7 @@ use parkgraph_api::ParkGraphSchema;
 use parkgraph_api::auth::Caller;
 use parkgraph_api::cost::CostMeter;
 use parkgraph_domain::{Role, Scope};
-use parkgraph_persistence::entity::{organization, park};
+use parkgraph_persistence::entity::{enterprise_location, organization, park};
 use parkgraph_persistence::sea_orm::sea_query::Expr;
 use parkgraph_persistence::sea_orm::{ActiveModelTrait, DatabaseConnection, IntoActiveModel};
 use parkgraph_persistence::write::{EntityType, Operation, Revision, archive, record, update_versioned};
@@ -398,6 +398,68 @@ async fn history_lists_a_records_versions_oldest_first_for_staff_only() {
         let response = run_as(&schema, who.clone(), HISTORY, json!({ "id": org })).await;
         assert_eq!(codes(&response), vec!["FORBIDDEN"], "{}: {response:#}", who.role);
     }
+}
+
+#[tokio::test]
+async fn a_link_has_history_and_its_end_is_a_tombstone_in_the_feed() {
+    let test = TestDb::migrated().await;
+    let schema = test.schema();
+    let organization = create_organization(&test.db, "斗鱼").await;
+    let park = create_park(&test.db, "光谷软件园").await;
+    let now = Utc::now();
+    let link = enterprise_location::Model {
+        id: Uuid::now_v7(),
+        organization_id: organization,
+        park_id: park,
+        role: "HQ".into(),
+        since: None,
+        since_precision: None,
+        source_name: None,
+        source_url: None,
+        as_of: None,
+        as_of_precision: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+        archived_at: None,
+    };
+    let id = link.id;
+    link.into_active_model().insert(&test.db).await.expect("insert a location");
+    let added = Revision {
+        entity_type: EntityType::EnterpriseLocation,
+        entity_id: id,
+        version: 1,
+        operation: Operation::AddLink,
+        actor: "staff:editor".into(),
+        at: now,
+        before: None,
+        after: Some(json!({ "organization_id": organization, "park_id": park, "role": "HQ" })),
+    };
+    record(&test.db, &added).await.expect("record the link");
+
+    let editor = caller(Role::Editor, &Scope::join(&Role::Editor.default_scopes()));
+    let query = "query($id: ID!) { node(id: $id) { ... on Park { enterprises { edges {
+        history { edges { node { version operation after } } } } } } } }";
+    let park_id = parkgraph_api::id::encode(parkgraph_api::id::NodeType::Park, park);
+    let found = data_as(&schema, editor, query, json!({ "id": park_id })).await;
+    let revision = &found["node"]["enterprises"]["edges"][0]["history"]["edges"][0]["node"];
+    assert_eq!(revision["operation"], "ADD_LINK", "{found:#}");
+    assert_eq!(revision["after"]["role"], "HQ");
+
+    let at = Utc::now();
+    let version = archive(&test.db, EntityType::EnterpriseLocation, id, 1, at).await.expect("end the link");
+    let ended = Revision { version, operation: Operation::EndLink, at, before: added.after.clone(), ..added };
+    record(&test.db, &ended).await.expect("record the end");
+    let page = data_as(&schema, analyst(), FEED, json!({ "types": ["ENTERPRISE_LOCATION"] })).await;
+    let nodes: Vec<&Value> = page["changes"]["edges"].as_array().expect("edges").iter().map(|e| &e["node"]).collect();
+    assert_eq!(nodes.iter().map(|n| n["operation"].clone()).collect::<Vec<_>>(), vec!["ADD_LINK", "END_LINK"]);
+    assert_eq!(nodes[1]["tombstone"], true);
+    assert_eq!(nodes[1]["after"], Value::Null);
+    assert_eq!(nodes[1]["entityId"], id.to_string(), "a link has no global id: its UUID");
+    // A partner must hold both ends' read scopes to see a link's changes.
+    let parks_only = caller(Role::Partner, "read:changes read:parks");
+    let response = run_as(&schema, parks_only, FEED, json!({ "types": ["ENTERPRISE_LOCATION"] })).await;
+    assert_eq!(codes(&response), vec!["FORBIDDEN"]);
 }
 
 #[tokio::test]

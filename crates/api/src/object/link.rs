@@ -26,7 +26,7 @@ impl<L, N> LinkEdge<L, N> {
 }
 
 macro_rules! link_edge {
-    ($link:ty, $node:ty, $edge:literal, $connection:literal, $doc:literal, { $($fields:tt)* }) => {
+    ($link:ty, $entity:ident, $node:ty, $edge:literal, $connection:literal, $doc:literal, { $($fields:tt)* }) => {
         #[doc = $doc]
         #[Object(name = $edge)]
         impl LinkEdge<$link, $node> {
@@ -45,6 +45,24 @@ macro_rules! link_edge {
                 Provenance::of(&self.link.source_name, &self.link.source_url, &self.link.as_of, &self.link.as_of_precision)
             }
 
+            /// Every version of this link, oldest first (staff only): who changed it, when,
+            /// how, and its fields before and after. Page on with `after: pageInfo.endCursor`.
+            #[graphql(
+                complexity = "crate::connection::complexity(first, None, child_complexity)",
+                guard = "crate::policy::Staff"
+            )]
+            async fn history(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+                #[graphql(desc = "The first N versions after `after` (at most 100; 20 when omitted).")]
+                first: Option<i32>,
+                #[graphql(desc = "Start after this cursor (from the first version when omitted).")]
+                after: Option<String>,
+            ) -> async_graphql::Result<crate::keyset::KeysetPage<super::change::Revision>> {
+                super::change::history(ctx, parkgraph_persistence::write::EntityType::$entity, self.link.id, first, after)
+                    .await
+            }
+
             $($fields)*
         }
 
@@ -60,7 +78,7 @@ macro_rules! link_edge {
 
 macro_rules! location_edge {
     ($node:ty, $edge:literal, $connection:literal, $doc:literal) => {
-        link_edge!(enterprise_location::Model, $node, $edge, $connection, $doc, {
+        link_edge!(enterprise_location::Model, EnterpriseLocation, $node, $edge, $connection, $doc, {
             /// What the enterprise does at the park.
             async fn role(&self) -> async_graphql::Result<LocationRole> {
                 Ok(stored::<domain::LocationRole>("enterprise_location", "role", &self.link.role)?.into())
@@ -82,7 +100,7 @@ macro_rules! location_edge {
 
 macro_rules! incubation_edge {
     ($node:ty, $edge:literal, $connection:literal, $doc:literal) => {
-        link_edge!(incubation::Model, $node, $edge, $connection, $doc, {
+        link_edge!(incubation::Model, Incubation, $node, $edge, $connection, $doc, {
             /// Date the enterprise entered the incubator, when known to the day (null when only the year or month is known: see
             /// `enteredDate`).
             async fn entered_on(&self) -> Option<NaiveDate> {
@@ -115,7 +133,7 @@ macro_rules! incubation_edge {
 
 macro_rules! membership_edge {
     ($node:ty, $edge:literal, $connection:literal, $doc:literal) => {
-        link_edge!(innovation_center_membership::Model, $node, $edge, $connection, $doc, {
+        link_edge!(innovation_center_membership::Model, InnovationCenterMembership, $node, $edge, $connection, $doc, {
             /// The organization's part in the center.
             async fn role(&self) -> async_graphql::Result<MembershipRole> {
                 Ok(stored::<domain::MembershipRole>("innovation_center_membership", "role", &self.link.role)?.into())
