@@ -165,7 +165,13 @@ impl Change {
 fn feed_types(caller: &Caller, asked: Option<Vec<ChangeEntityType>>) -> async_graphql::Result<Vec<EntityType>> {
     match asked {
         Some(asked) => {
-            let asked: Vec<EntityType> = asked.into_iter().map(Into::into).collect();
+            let mut unique: Vec<EntityType> = Vec::new();
+            for t in asked.into_iter().map(EntityType::from) {
+                if !unique.contains(&t) {
+                    unique.push(t);
+                }
+            }
+            let asked = unique;
             if let Some(refused) = asked.iter().find(|t| !may_read_changes_of(caller, **t)) {
                 let needs = crate::policy::change_scopes(*refused).iter().map(|s| s.code()).collect::<Vec<_>>();
                 return Err(crate::policy::forbidden(format!(
@@ -192,10 +198,12 @@ pub async fn feed(
     let size = keyset::page_size(first).map_err(ApiError::into_error)?;
     let after = after.map(|c| keyset::decode(FEED, "after", &c)).transpose().map_err(ApiError::into_error)?;
     let types = feed_types(caller, types)?;
+    // Every type: no filter at all (the plain keyset scan of the primary key).
+    let filter = (types.len() < EntityType::ALL.len()).then_some(types.as_slice());
     let rows = if types.is_empty() {
         Vec::new()
     } else {
-        write::changes(database(ctx)?, after, size + 1, Some(&types)).await.api()?
+        write::changes(database(ctx)?, after, size + 1, filter).await.api()?
     };
     Ok(KeysetPage::build(
         FEED,
