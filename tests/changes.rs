@@ -503,3 +503,70 @@ async fn the_cli_prints_the_feed_as_ndjson_with_increasing_seqs_and_cursors() {
     assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("castle"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Through the HTTP router with real tokens: a partner token issued without `read:changes`
+/// (the default) is refused the feed, one issued with it reads it.
+#[tokio::test]
+async fn over_http_a_partner_token_reads_the_feed_only_when_granted_read_changes() {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+    use http_body_util::BodyExt;
+    use parkgraph::config::{KeyConfig, Secret};
+    use parkgraph_api::auth::issue::{IssueRequest, issue};
+    use tower::ServiceExt;
+
+    let test = TestDb::migrated().await;
+    five_changes(&test.db).await;
+    let mut config = parkgraph::Config { database_url: test.url.clone(), ..parkgraph::Config::default() };
+    config.auth.keys = vec![KeyConfig {
+        kid: "k1".into(),
+        algorithm: "HS256".into(),
+        secret: Some(Secret("test-secret-of-at-least-thirty-two-bytes!".into())),
+        secret_file: None,
+        private_key_file: None,
+        public_key_file: None,
+    }];
+    config.auth.signing_kid = Some("k1".into());
+    config.auth.dev_keys = false;
+    let router = parkgraph::app(&config, test.db.clone()).expect("app builds");
+    let keys = std::sync::Arc::new(parkgraph::keys::key_set(&config.auth, &config.database_url).expect("keys"));
+    let token = |scopes: Option<&str>| {
+        let request = IssueRequest {
+            partner: Some("Wuhan Data Institute".into()),
+            role: Role::Partner,
+            scopes: scopes.map(|s| Scope::parse_list(s).expect("scopes")),
+            ttl: std::time::Duration::from_secs(3600),
+            subject: None,
+            description: None,
+            issued_by: None,
+        };
+        let (db, keys) = (test.db.clone(), std::sync::Arc::clone(&keys));
+        async move { issue(&db, &keys, request).await.expect("issues").0 }
+    };
+    let call = |token: String| {
+        let router = router.clone();
+        async move {
+            let payload =
+                json!({ "query": "{ changes(first: 3) { edges { node { seq } } pageInfo { hasNextPage } } }" })
+                    .to_string();
+            let request = Request::post("/graphql")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::CONTENT_LENGTH, payload.len())
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::from(payload))
+                .expect("request");
+            let response = router.oneshot(request).await.expect("response");
+            let status = response.status();
+            let bytes = response.into_body().collect().await.expect("body").to_bytes();
+            (status, serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null))
+        }
+    };
+
+    let (status, body) = call(token(None).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(codes(&body), vec!["FORBIDDEN"], "{body}");
+    let (status, body) = call(token(Some("read:parks,read:organizations,read:changes")).await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(seqs(&body["data"]), vec![1, 2, 3], "{body}");
+    assert_eq!(body["data"]["changes"]["pageInfo"]["hasNextPage"], true);
+}
