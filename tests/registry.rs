@@ -274,3 +274,57 @@ async fn an_unknown_organization_is_a_not_found_user_error() {
         mutate(&schema, editor(), "updateOrganization", json!({ "id": id.0, "version": 1, "nameEn": "X" })).await;
     assert_eq!(user_errors(&payload), [("id".to_string(), "NOT_FOUND".to_string())]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_editors_updating_one_version_make_one_change_and_the_rest_conflict() {
+    let test = TestDb::migrated().await;
+    let schema = test.schema();
+    let created = mutate(&schema, editor(), "createOrganization", douyu()).await;
+    let id = created["organization"]["id"].as_str().expect("id").to_string();
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let (schema, id) = (schema.clone(), id.clone());
+            tokio::spawn(async move {
+                let input = json!({ "id": id, "version": 1, "headcount": 3000 + i });
+                mutate(&schema, caller(Role::Editor, &format!("editor:{i}")), "updateOrganization", input).await
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for task in tasks {
+        let payload = task.await.expect("the task ends");
+        match user_errors(&payload).as_slice() {
+            [] => wins += 1,
+            [(field, code)] => assert_eq!((field.as_str(), code.as_str()), ("version", "CONFLICT"), "{payload:#}"),
+            other => panic!("unexpected user errors {other:?}"),
+        }
+    }
+    assert_eq!(wins, 1, "exactly one editor wins from one read version");
+    assert_eq!(counts(&test.db).await, (1, 2, 2), "one creation and one update, nothing else");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creations_with_one_uscc_make_one_record_and_the_rest_are_duplicates() {
+    let test = TestDb::migrated().await;
+    let schema = test.schema();
+    let tasks: Vec<_> = (0..6)
+        .map(|i| {
+            let schema = schema.clone();
+            tokio::spawn(async move {
+                let input = json!({ "kind": "ENTERPRISE", "nameZh": format!("斗鱼{i}"), "status": "ACTIVE", "uscc": DOUYU_USCC });
+                mutate(&schema, editor(), "createOrganization", input).await
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for task in tasks {
+        let payload = task.await.expect("the task ends");
+        match user_errors(&payload).as_slice() {
+            [] => wins += 1,
+            [(field, code)] => assert_eq!((field.as_str(), code.as_str()), ("uscc", "DUPLICATE"), "{payload:#}"),
+            other => panic!("unexpected user errors {other:?}"),
+        }
+    }
+    assert_eq!(wins, 1, "one live organization per USCC, even when writers race");
+    assert_eq!(counts(&test.db).await, (1, 1, 1));
+}

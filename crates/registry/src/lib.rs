@@ -7,7 +7,7 @@
 //!    `patch.apply(current, today)` on the stored record turned back into a draft (see
 //!    [`parkgraph_domain::validation`]); every problem comes back at once as
 //!    [`CommandError::Invalid`];
-//! 2. **one transaction** (`db.begin()`), in which the rules that need other rows are
+//! 2. **one transaction** ([`Registry::begin`]), in which the rules that need other rows are
 //!    checked (no two live organizations with one USCC, …);
 //! 3. **the row**, written with its version: 1 when created, `version + 1` on every change,
 //!    refused as [`CommandError::Stale`] when the caller read an older version;
@@ -33,7 +33,7 @@ pub mod organization;
 use chrono::{FixedOffset, NaiveDate, Utc};
 use parkgraph_domain::validation::Invalid;
 use parkgraph_persistence::StoreError;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, TransactionOptions, TransactionTrait};
 
 /// The service: every command that changes the registry, over one connection pool.
 #[derive(Clone, Debug)]
@@ -50,6 +50,20 @@ impl Registry {
     /// The pool the commands run on.
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Opens a command's transaction. On SQLite it is `BEGIN IMMEDIATE`: a command reads
+    /// the record before writing it, and a deferred transaction that reads and then
+    /// writes while another writer commits fails with `SQLITE_BUSY` instead of waiting;
+    /// taking the write lock up front makes concurrent commands queue on the busy
+    /// timeout. PostgreSQL ignores the mode (READ COMMITTED; the versioned `UPDATE`
+    /// settles races).
+    pub async fn begin(&self) -> Result<DatabaseTransaction, CommandError> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        Ok(self.db.begin_with_options(options).await?)
     }
 }
 

@@ -18,7 +18,7 @@ use parkgraph_persistence::StoreError;
 use parkgraph_persistence::entity::organization;
 use parkgraph_persistence::write::{self, EntityType, Operation, Revision};
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::{Actor, CommandError, Registry, today};
@@ -50,7 +50,7 @@ impl Registry {
         valid: &Valid<OrganizationDraft>,
     ) -> Result<OrganizationRow, CommandError> {
         let now = Utc::now();
-        let txn = self.db.begin().await?;
+        let txn = self.begin().await?;
         ensure_uscc_free(&txn, valid.uscc(), id).await?;
         let mut fields = columns(valid, valid.uscc_warning().map(|w| w.to_string()));
         fields.extend([
@@ -96,7 +96,7 @@ impl Registry {
         uscc: &mut Option<Uscc>,
     ) -> Result<OrganizationRow, CommandError> {
         let now = Utc::now();
-        let txn = self.db.begin().await?;
+        let txn = self.begin().await?;
         let before = load(&txn, id).await?;
         if before.version != expected_version {
             return Err(CommandError::Stale { current_version: before.version });
@@ -130,7 +130,7 @@ impl Registry {
         expected_version: i32,
     ) -> Result<OrganizationRow, CommandError> {
         let now = Utc::now();
-        let txn = self.db.begin().await?;
+        let txn = self.begin().await?;
         let before = load(&txn, id).await?;
         if before.version != expected_version {
             return Err(CommandError::Stale { current_version: before.version });
@@ -154,7 +154,7 @@ impl Registry {
         expected_version: i32,
     ) -> Result<OrganizationRow, CommandError> {
         let now = Utc::now();
-        let txn = self.db.begin().await?;
+        let txn = self.begin().await?;
         let before = load(&txn, id).await?;
         if before.version != expected_version {
             return Err(CommandError::Stale { current_version: before.version });
