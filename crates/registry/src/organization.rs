@@ -72,6 +72,9 @@ impl Registry {
 
     /// Applies `patch` to the organization at `expected_version`: absent fields stay as
     /// they are, the whole result is validated, and the version goes up by one.
+    ///
+    /// An archived organization can still be corrected; its USCC is checked against the
+    /// live records when it is restored, not before.
     pub async fn update_organization(
         &self,
         actor: &Actor,
