@@ -328,3 +328,71 @@ async fn concurrent_creations_with_one_uscc_make_one_record_and_the_rest_are_dup
     assert_eq!(wins, 1, "one live organization per USCC, even when writers race");
     assert_eq!(counts(&test.db).await, (1, 1, 1));
 }
+
+/// End to end through the HTTP router with real tokens: the editor's token subject is the
+/// actor of the revision and the feed entry; an analyst's token is refused.
+#[tokio::test]
+async fn over_http_an_editors_token_writes_as_its_subject_and_an_analysts_is_refused() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use http_body_util::BodyExt;
+    use parkgraph::config::{KeyConfig, Secret};
+    use parkgraph_api::auth::issue::{IssueRequest, issue};
+    use tower::ServiceExt;
+
+    let test = TestDb::migrated().await;
+    let mut config = parkgraph::Config { database_url: test.url.clone(), ..parkgraph::Config::default() };
+    config.auth.keys = vec![KeyConfig {
+        kid: "k1".into(),
+        algorithm: "HS256".into(),
+        secret: Some(Secret("test-secret-of-at-least-thirty-two-bytes!".into())),
+        secret_file: None,
+        private_key_file: None,
+        public_key_file: None,
+    }];
+    config.auth.signing_kid = Some("k1".into());
+    config.auth.dev_keys = false;
+    let router = parkgraph::app(&config, test.db.clone()).expect("app builds");
+    let keys = std::sync::Arc::new(parkgraph::keys::key_set(&config.auth, &config.database_url).expect("keys"));
+    let token = |role: Role| {
+        let request = IssueRequest {
+            partner: None,
+            role,
+            scopes: None,
+            ttl: std::time::Duration::from_secs(3600),
+            subject: Some(format!("{}:zhang", role.code().to_lowercase())),
+            description: None,
+            issued_by: None,
+        };
+        let (db, keys) = (test.db.clone(), keys.clone());
+        async move { issue(&db, &keys, request).await.expect("issues").0 }
+    };
+    let post = |token: String| {
+        let router = router.clone();
+        async move {
+            let body = json!({
+                "query": format!("mutation($input: CreateOrganizationInput!) {{ createOrganization(input: $input) {{ {FIELDS} }} }}"),
+                "variables": { "input": douyu() },
+            })
+            .to_string();
+            let request = Request::post("/graphql")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::from(body))
+                .expect("request");
+            let response = router.oneshot(request).await.expect("response");
+            let bytes = response.into_body().collect().await.expect("body").to_bytes();
+            serde_json::from_slice::<Value>(&bytes).expect("JSON")
+        }
+    };
+
+    let refused = post(token(Role::Analyst).await).await;
+    assert_eq!(codes(&refused), ["FORBIDDEN"], "{refused:#}");
+    assert_eq!(counts(&test.db).await, (0, 0, 0));
+
+    let created = post(token(Role::Editor).await).await;
+    assert!(created.get("errors").is_none(), "{created:#}");
+    assert_eq!(user_errors(&created["data"]["createOrganization"]), []);
+    let feed = write::changes(&test.db, None, 10, None).await.expect("feed");
+    assert_eq!(feed.iter().map(|c| c.actor.as_str()).collect::<Vec<_>>(), ["editor:zhang"]);
+}
