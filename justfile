@@ -18,13 +18,17 @@ lint: deps
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
 
-# The domain crate must not depend on an ORM, GraphQL or HTTP crate.
+# The domain crate must not depend on an ORM, GraphQL or HTTP crate; the registry service
+# (use-cases) not on a GraphQL or HTTP crate.
 deps:
     #!/usr/bin/env bash
     set -euo pipefail
     found=$(cargo tree -p parkgraph-domain -e normal --prefix none | grep -E '^(sea-orm|sea-query|sqlx|async-graphql|axum|hyper|tower|tokio) ' || true)
     if [ -n "$found" ]; then echo "parkgraph-domain depends on: $found" >&2; exit 1; fi
     echo "domain dependency rule holds"
+    found=$(cargo tree -p parkgraph-registry -e normal --prefix none | grep -E '^(async-graphql|axum|hyper|tower) ' || true)
+    if [ -n "$found" ]; then echo "parkgraph-registry depends on: $found" >&2; exit 1; fi
+    echo "registry dependency rule holds"
 
 # The whole suite on SQLite (each test on its own fresh database): the README's command.
 test:

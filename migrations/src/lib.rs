@@ -13,6 +13,7 @@ mod m20261127_000003_access;
 mod m20261127_000004_token_issuer;
 mod m20261127_090000_date_precision_figures;
 mod m20261127_110000_versions_history_feed;
+mod m20261127_120000_live_uscc_unique;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_token_issuer::Migration),
             Box::new(m20261127_090000_date_precision_figures::Migration),
             Box::new(m20261127_110000_versions_history_feed::Migration),
+            Box::new(m20261127_120000_live_uscc_unique::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod client_address;
+pub mod command;
 pub mod connection;
 pub mod cost;
 pub mod error;
@@ -85,6 +86,7 @@ fn build(
         .limit_complexity(limits.max_complexity)
         .extension(began::Watch)
         .data(loader::Loaders::new(&db, limits.batch_delay))
+        .data(parkgraph_registry::Registry::new(db.clone()))
         .data(db);
     if !suggestions {
         builder = builder.disable_suggestions();

@@ -1,4 +1,5 @@
-//! The root `Mutation`: token administration (curation mutations come with their issue).
+//! The root `Mutation`: token administration and changes to the registry (thin resolvers
+//! over [`crate::command`], which calls the service).
 
 use std::sync::Arc;
 
@@ -10,9 +11,14 @@ use uuid::Uuid;
 
 use crate::auth::Authenticator;
 use crate::auth::issue::{IssueRequest, issue};
+use crate::command::organization::{
+    self as organization, ArchiveOrganizationInput, ArchiveOrganizationPayload, CreateOrganizationInput,
+    CreateOrganizationPayload, RestoreOrganizationInput, RestoreOrganizationPayload, UpdateOrganizationInput,
+    UpdateOrganizationPayload,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::object::access::{ApiToken, IssueTokenPayload};
-use crate::policy::Admin;
+use crate::policy::{Admin, Writer};
 
 /// What token to issue.
 #[derive(InputObject)]
@@ -85,6 +91,52 @@ impl Mutation {
             auth.forget(jti);
         }
         Ok(ApiToken(record))
+    }
+
+    /// Creates an organization at version 1 (editors and administrators with
+    /// `write:registry`). Invalid input is reported in `userErrors` and creates nothing.
+    #[graphql(guard = "Writer")]
+    async fn create_organization(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new organization.")] input: CreateOrganizationInput,
+    ) -> async_graphql::Result<CreateOrganizationPayload> {
+        organization::create(ctx, input).await
+    }
+
+    /// Corrects an organization at the version read (editors and administrators with
+    /// `write:registry`): fields left out stay, `null` clears. A stale version or invalid
+    /// input is reported in `userErrors` and changes nothing.
+    #[graphql(guard = "Writer")]
+    async fn update_organization(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The organization, the version read, and the fields to change.")]
+        input: UpdateOrganizationInput,
+    ) -> async_graphql::Result<UpdateOrganizationPayload> {
+        organization::update(ctx, input).await
+    }
+
+    /// Archives an organization at the version read (editors and administrators with
+    /// `write:registry`): it leaves the live registry and frees its USCC; staff still read it.
+    #[graphql(guard = "Writer")]
+    async fn archive_organization(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The organization and the version read.")] input: ArchiveOrganizationInput,
+    ) -> async_graphql::Result<ArchiveOrganizationPayload> {
+        organization::archive(ctx, input).await
+    }
+
+    /// Restores an archived organization at the version read (editors and administrators
+    /// with `write:registry`), unless another live organization has taken its USCC.
+    #[graphql(guard = "Writer")]
+    async fn restore_organization(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The organization and the version read.")] input: RestoreOrganizationInput,
+    ) -> async_graphql::Result<RestoreOrganizationPayload> {
+        organization::restore(ctx, input).await
     }
 }
 

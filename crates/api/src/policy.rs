@@ -80,6 +80,24 @@ impl Guard for Admin {
     }
 }
 
+/// Guard of registry changes: an editor or administrator holding `write:registry`.
+pub struct Writer;
+
+impl Guard for Writer {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        let caller = caller(ctx)?;
+        if matches!(caller.role, Role::Editor | Role::Admin) && caller.has(Scope::WriteRegistry) {
+            Ok(())
+        } else {
+            Err(forbidden(format!(
+                "changing the registry needs an editor or administrator with the `{}` scope, not the {} caller",
+                Scope::WriteRegistry.code(),
+                caller.role
+            )))
+        }
+    }
+}
+
 /// Guard: the caller has a staff role (record history is for staff, never partners or
 /// anonymous callers).
 pub struct Staff;

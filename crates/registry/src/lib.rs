@@ -1,0 +1,137 @@
+//! ParkGraph's service layer: it owns every use-case that changes the registry.
+//!
+//! Whoever changes the registry (a GraphQL mutation, the CLI, the seeds, an import) calls
+//! a command here, and every command takes the same road:
+//!
+//! 1. **validate with the domain**: a create runs `draft.validate(today)`, an update
+//!    `patch.apply(current, today)` on the stored record turned back into a draft (see
+//!    [`parkgraph_domain::validation`]); every problem comes back at once as
+//!    [`CommandError::Invalid`];
+//! 2. **one transaction** ([`Registry::begin`]), in which the rules that need other rows are
+//!    checked (no two live organizations with one USCC, …);
+//! 3. **the row**, written with its version: 1 when created, `version + 1` on every change,
+//!    refused as [`CommandError::Stale`] when the caller read an older version;
+//! 4. **a revision** (the record before and after as JSON, who, when, how);
+//! 5. **a change-feed entry**, the transaction's last write (see
+//!    [`parkgraph_persistence::write`]).
+//!
+//! A command that fails at any step changes nothing: no row, no revision, no feed entry.
+//!
+//! Commands return the stored row, as the read side renders it. Each record kind has a
+//! module with its four commands (`create_…`, `update_…`, `archive_…`, `restore_…`);
+//! [`organization`] is the pattern the other kinds and links follow.
+//!
+//! # Errors
+//!
+//! [`CommandError`] is the whole policy: `Invalid` and `Stale` are the caller's to fix
+//! (the API returns them as `userErrors`, codes from the domain and `CONFLICT`),
+//! `NotFound` names a record that does not exist, and `Store` is a storage failure the
+//! API logs and reports only by its code.
+
+pub mod organization;
+
+use chrono::{FixedOffset, NaiveDate, Utc};
+use parkgraph_domain::validation::Invalid;
+use parkgraph_persistence::StoreError;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, TransactionOptions, TransactionTrait};
+
+/// The service: every command that changes the registry, over one connection pool.
+#[derive(Clone, Debug)]
+pub struct Registry {
+    db: DatabaseConnection,
+}
+
+impl Registry {
+    /// The service over a pool.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// The pool the commands run on.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Opens a command's transaction. On SQLite it is `BEGIN IMMEDIATE`: a command reads
+    /// the record before writing it, and a deferred transaction that reads and then
+    /// writes while another writer commits fails with `SQLITE_BUSY` instead of waiting;
+    /// taking the write lock up front makes concurrent commands queue on the busy
+    /// timeout. PostgreSQL ignores the mode (READ COMMITTED; the versioned `UPDATE`
+    /// settles races).
+    pub async fn begin(&self) -> Result<DatabaseTransaction, CommandError> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        Ok(self.db.begin_with_options(options).await?)
+    }
+}
+
+/// Who runs a command: recorded as the actor of its revision and feed entry, and as who
+/// accepted a USCC override.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    /// The token's subject (`staff:editor`, `editor:wang`, `system` for the CLI).
+    pub subject: String,
+}
+
+impl Actor {
+    /// The actor with this subject.
+    pub fn new(subject: impl Into<String>) -> Self {
+        Self { subject: subject.into() }
+    }
+}
+
+/// Why a command changed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The input breaks domain rules (every problem at once); the API's `userErrors`.
+    #[error("invalid input: {} problem(s)", .0.errors().len())]
+    Invalid(Invalid),
+    /// The record is no longer at the version the caller read (the API's `CONFLICT`
+    /// user error): re-read it at `current_version` and retry.
+    #[error("the record is at version {current_version}, not the version given")]
+    Stale {
+        /// The record's version now.
+        current_version: i32,
+    },
+    /// The record does not exist.
+    #[error("no such record")]
+    NotFound,
+    /// The storage failed; logged, reported to clients only by its code.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<Invalid> for CommandError {
+    fn from(invalid: Invalid) -> Self {
+        Self::Invalid(invalid)
+    }
+}
+
+impl From<StoreError> for CommandError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::StaleVersion { current, .. } => Self::Stale { current_version: current },
+            StoreError::NotFound(_) => Self::NotFound,
+            other => Self::Store(other),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for CommandError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        StoreError::from(err).into()
+    }
+}
+
+/// The registry's time zone: Wuhan's, China Standard Time (UTC+8, no daylight saving).
+const REGISTRY_UTC_OFFSET_SECONDS: i32 = 8 * 3600;
+
+/// Today in the registry's time zone, taken once per command so validation stays pure.
+pub fn today() -> NaiveDate {
+    match FixedOffset::east_opt(REGISTRY_UTC_OFFSET_SECONDS) {
+        Some(offset) => Utc::now().with_timezone(&offset).date_naive(),
+        None => Utc::now().date_naive(),
+    }
+}
