@@ -327,6 +327,7 @@ async fn the_feed_needs_read_changes_and_shows_partners_only_their_families_with
     let page = data_as(&schema, syncing, FEED, json!({ "types": ["ORGANIZATION"] })).await;
     let after = &page["changes"]["edges"][0]["node"]["after"];
     assert_eq!(after["name_zh"], "斗鱼", "{after}");
+    assert_eq!(page["changes"]["edges"][0]["node"]["actor"], Value::Null, "staff identities stay with staff");
     assert!(after.get("staff_notes").is_none() && after.get("contact_email").is_none(), "{after}");
     let page = data_as(&schema, analyst(), FEED, json!({ "types": ["ORGANIZATION"] })).await;
     assert_eq!(page["changes"]["edges"][0]["node"]["after"]["staff_notes"], "internal note");

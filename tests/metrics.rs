@@ -91,8 +91,12 @@ async fn metrics_count_requests_outcomes_latency_throttling_pool_audit_and_bucke
     assert_eq!(series(r#"parkgraph_graphql_refused_total{reason="credentials"}"#), 1.0);
     assert_eq!(series(r#"parkgraph_graphql_refused_total{reason="bad_request"}"#), 1.0);
     assert_eq!(series("parkgraph_db_pool_max_connections"), 5.0, "the test pool holds 5");
-    assert!(series(r#"parkgraph_db_pool_connections{state="idle"}"#) >= 1.0);
-    assert!(series(r#"parkgraph_db_pool_connections{state="in_use"}"#) >= 0.0);
+    // The pool has served requests, so it holds connections; how many are idle at the
+    // moment of the scrape depends on background writers (audit, last use), so only the
+    // total is checked.
+    let idle = series(r#"parkgraph_db_pool_connections{state="idle"}"#);
+    let in_use = series(r#"parkgraph_db_pool_connections{state="in_use"}"#);
+    assert!(idle + in_use >= 1.0 && idle + in_use <= 5.0, "idle {idle}, in use {in_use}");
     assert_eq!(series("parkgraph_audit_queue_capacity"), 20_000.0);
     assert!(series("parkgraph_audit_queue_depth") >= 0.0);
     assert_eq!(series("parkgraph_audit_events_dropped_total"), 0.0);

@@ -148,9 +148,11 @@ impl Change {
         self.entry.at
     }
 
-    /// Who made it: the subject of the token that wrote it.
-    async fn actor(&self) -> &str {
-        &self.entry.actor
+    /// Who made it: the subject of the token that wrote it. Staff identities are shown
+    /// to staff only; for other callers this is null.
+    async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        let caller = crate::policy::caller(ctx)?;
+        Ok(caller.role.is_staff().then_some(self.entry.actor.as_str()))
     }
 
     /// The record's fields after the change, by column name (internal fields only for
