@@ -39,7 +39,7 @@ test-pg:
     #!/usr/bin/env bash
     set -euo pipefail
     status=0
-    TEST_DATABASE_URL="{{pg_url}}" cargo test || status=$?
+    TEST_DATABASE_URL="{{pg_url}}" cargo test --no-fail-fast || status=$?
     psql "{{pg_url}}" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'parkgraph_test_%'" \
       | while read -r db; do psql -q "{{pg_url}}" -c "DROP DATABASE IF EXISTS \"$db\"" >/dev/null; done
     exit $status
