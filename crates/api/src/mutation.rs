@@ -16,6 +16,10 @@ use crate::command::organization::{
     CreateOrganizationPayload, RestoreOrganizationInput, RestoreOrganizationPayload, UpdateOrganizationInput,
     UpdateOrganizationPayload,
 };
+use crate::command::park::{
+    self as park, ArchiveParkInput, ArchiveParkPayload, CreateParkInput, CreateParkPayload, RestoreParkInput,
+    RestoreParkPayload, UpdateParkInput, UpdateParkPayload,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::object::access::{ApiToken, IssueTokenPayload};
 use crate::policy::{Admin, Writer};
@@ -137,6 +141,54 @@ impl Mutation {
         #[graphql(desc = "The organization and the version read.")] input: RestoreOrganizationInput,
     ) -> async_graphql::Result<RestoreOrganizationPayload> {
         organization::restore(ctx, input).await
+    }
+
+    /// Creates a park at version 1 (editors and administrators with `write:registry`),
+    /// under a live parent when one is given. Invalid input is reported in `userErrors`
+    /// and creates nothing.
+    #[graphql(guard = "Writer")]
+    async fn create_park(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new park.")] input: CreateParkInput,
+    ) -> async_graphql::Result<CreateParkPayload> {
+        park::create(ctx, input).await
+    }
+
+    /// Corrects or moves a park at the version read (editors and administrators with
+    /// `write:registry`): fields left out stay, `null` clears. A new parent must be live and
+    /// outside the park (`CYCLE`); a stale version or invalid input is reported in
+    /// `userErrors` and changes nothing.
+    #[graphql(guard = "Writer")]
+    async fn update_park(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The park, the version read, and the fields to change.")] input: UpdateParkInput,
+    ) -> async_graphql::Result<UpdateParkPayload> {
+        park::update(ctx, input).await
+    }
+
+    /// Archives a park at the version read (editors and administrators with
+    /// `write:registry`), unless it still contains live parks: it leaves the live registry;
+    /// staff still read it.
+    #[graphql(guard = "Writer")]
+    async fn archive_park(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The park and the version read.")] input: ArchiveParkInput,
+    ) -> async_graphql::Result<ArchiveParkPayload> {
+        park::archive(ctx, input).await
+    }
+
+    /// Restores an archived park at the version read (editors and administrators with
+    /// `write:registry`), unless its parent is no longer live.
+    #[graphql(guard = "Writer")]
+    async fn restore_park(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The park and the version read.")] input: RestoreParkInput,
+    ) -> async_graphql::Result<RestoreParkPayload> {
+        park::restore(ctx, input).await
     }
 }
 

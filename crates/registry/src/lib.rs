@@ -29,6 +29,7 @@
 //! API logs and reports only by its code.
 
 pub mod organization;
+pub mod park;
 
 use chrono::{FixedOffset, NaiveDate, Utc};
 use parkgraph_domain::validation::Invalid;

@@ -9,6 +9,7 @@
 //! stay top-level errors, built in [`crate::error`].
 
 pub mod organization;
+pub mod park;
 
 use async_graphql::{Context, SimpleObject};
 use parkgraph_domain::validation::{FieldError, Invalid};

@@ -186,7 +186,7 @@ payload!(
 );
 
 /// A date typed as text, recorded as a problem when it is not one.
-fn date(errors: &mut Errors, field: &str, text: Option<String>) -> Option<PartialDate> {
+pub(super) fn date(errors: &mut Errors, field: &str, text: Option<String>) -> Option<PartialDate> {
     text.and_then(|t| errors.parse_date(field, &t))
 }
 
@@ -202,7 +202,7 @@ fn yuan(errors: &mut Errors, value: Option<f64>) -> Option<i64> {
 }
 
 /// An update field as a patch.
-fn patch<T>(value: MaybeUndefined<T>) -> Patch<T> {
+pub(super) fn patch<T>(value: MaybeUndefined<T>) -> Patch<T> {
     match value {
         MaybeUndefined::Undefined => Patch::Unchanged,
         MaybeUndefined::Null => Patch::Clear,
@@ -212,7 +212,7 @@ fn patch<T>(value: MaybeUndefined<T>) -> Patch<T> {
 
 /// An update field typed as text, parsed (a parse problem is recorded, the field left
 /// unchanged).
-fn patch_with<T, U>(value: MaybeUndefined<T>, parse: impl FnOnce(T) -> Option<U>) -> Patch<U> {
+pub(super) fn patch_with<T, U>(value: MaybeUndefined<T>, parse: impl FnOnce(T) -> Option<U>) -> Patch<U> {
     match patch(value) {
         Patch::Unchanged => Patch::Unchanged,
         Patch::Clear => Patch::Clear,
