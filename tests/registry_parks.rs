@@ -220,3 +220,46 @@ async fn an_analyst_cannot_create_or_move_a_park_and_nothing_is_written() {
     assert_eq!(codes(&response), ["FORBIDDEN"], "{response:#}");
     assert_eq!(counts(&test.db).await, before);
 }
+
+/// Two editors at once move two sibling parks each under the other: each move alone is
+/// fine, together they would form a loop. Park commands are serialized (SQLite's
+/// `BEGIN IMMEDIATE`, PostgreSQL's advisory lock), so the second sees the first and is a
+/// `CYCLE`; no round leaves a loop.
+#[tokio::test]
+async fn two_concurrent_opposite_moves_never_form_a_loop() {
+    use parkgraph_domain::ParkKind;
+    use parkgraph_domain::validation::{ErrorCode, ParkDraft, ParkPatch, Patch};
+    use parkgraph_registry::{Actor, CommandError, Registry};
+
+    let test = TestDb::migrated().await;
+    let registry = Registry::new(test.db.clone());
+    let actor = Actor::new("editor:wang");
+    let zone =
+        registry.create_park(&actor, ParkDraft::new(ParkKind::NationalHighTechZone, "东湖")).await.expect("zone");
+    for round in 0..10 {
+        let under_zone =
+            |name: String| ParkDraft { parent_id: Some(zone.id), ..ParkDraft::new(ParkKind::SciencePark, name) };
+        let a = registry.create_park(&actor, under_zone(format!("甲{round}"))).await.expect("a");
+        let b = registry.create_park(&actor, under_zone(format!("乙{round}"))).await.expect("b");
+        let move_under = |parent: uuid::Uuid| ParkPatch { parent_id: Patch::Set(parent), ..Default::default() };
+        let (first, second) = tokio::join!(
+            registry.update_park(&actor, a.id, 1, move_under(b.id)),
+            registry.update_park(&actor, b.id, 1, move_under(a.id)),
+        );
+        let outcomes = [first, second];
+        assert_eq!(outcomes.iter().filter(|r| r.is_ok()).count(), 1, "round {round}: exactly one move wins");
+        for outcome in outcomes {
+            match outcome {
+                Ok(_) => {}
+                Err(CommandError::Invalid(invalid)) => {
+                    let found: Vec<ErrorCode> = invalid.errors().iter().map(|e| e.code).collect();
+                    assert_eq!(found, [ErrorCode::Cycle], "round {round}");
+                }
+                Err(other) => panic!("round {round}: unexpected {other:?}"),
+            }
+        }
+        let a = park::Entity::find_by_id(a.id).one(&test.db).await.expect("read").expect("a");
+        let b = park::Entity::find_by_id(b.id).one(&test.db).await.expect("read").expect("b");
+        assert!(!(a.parent_id == Some(b.id) && b.parent_id == Some(a.id)), "round {round}: a loop was stored");
+    }
+}
