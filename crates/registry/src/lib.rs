@@ -136,3 +136,48 @@ pub fn today() -> NaiveDate {
         None => Utc::now().date_naive(),
     }
 }
+
+/// A stored record the commands version: what its revisions and feed entries say of it.
+pub(crate) trait Versioned: serde::Serialize {
+    /// The record kind in revisions and the feed.
+    const ENTITY: parkgraph_persistence::write::EntityType;
+    /// How messages name it ("organization", "park").
+    const NOUN: &'static str;
+    /// Its id.
+    fn id(&self) -> uuid::Uuid;
+    /// Its version.
+    fn version(&self) -> i32;
+}
+
+/// The revision of a change: the row before (none for a creation) and after, as JSON.
+pub(crate) fn revision<R: Versioned>(
+    actor: &Actor,
+    after: &R,
+    operation: parkgraph_persistence::write::Operation,
+    at: chrono::DateTime<Utc>,
+    before: Option<&R>,
+) -> Result<parkgraph_persistence::write::Revision, CommandError> {
+    let json = |row: &R| {
+        serde_json::to_value(row).map_err(|e| StoreError::Invalid(format!("{} {} as JSON: {e}", R::NOUN, row.id())))
+    };
+    Ok(parkgraph_persistence::write::Revision {
+        entity_type: R::ENTITY,
+        entity_id: after.id(),
+        version: after.version(),
+        operation,
+        actor: actor.subject.clone(),
+        at,
+        before: before.map(json).transpose()?,
+        after: Some(json(after)?),
+    })
+}
+
+/// An archive of an archived record, or a restore of a live one.
+pub(crate) fn already<R: Versioned>(state: &str, advice: &str) -> Invalid {
+    parkgraph_domain::validation::FieldError::new(
+        "id",
+        parkgraph_domain::validation::ErrorCode::Inconsistent,
+        format!("The {} is already {state}; {advice}.", R::NOUN),
+    )
+    .into()
+}

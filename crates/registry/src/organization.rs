@@ -9,19 +9,17 @@
 //! separately: a stored code is "accepted before" and not re-checked while an update
 //! leaves it unchanged), and a valid draft becomes the row's columns with [`columns`].
 
-use chrono::{DateTime, Utc};
-use parkgraph_domain::validation::{
-    ErrorCode, FieldError, Invalid, OrganizationDraft, OrganizationPatch, Patch, UsccTaken, Valid,
-};
+use chrono::Utc;
+use parkgraph_domain::validation::{Invalid, OrganizationDraft, OrganizationPatch, Patch, UsccTaken, Valid};
 use parkgraph_domain::{OrganizationKind, OrganizationStatus, PartialDate, Uscc};
 use parkgraph_persistence::StoreError;
 use parkgraph_persistence::entity::organization;
-use parkgraph_persistence::write::{self, EntityType, Operation, Revision};
+use parkgraph_persistence::write::{self, EntityType, Operation};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::{Actor, CommandError, Registry, today};
+use crate::{Actor, CommandError, Registry, already, revision, today};
 
 /// An organization as stored: the row the read side renders.
 pub type OrganizationRow = organization::Model;
@@ -139,7 +137,7 @@ impl Registry {
             return Err(CommandError::Stale { current_version: before.version });
         }
         if before.archived_at.is_some() {
-            return Err(already("archived", "restore it instead, or leave it archived").into());
+            return Err(already::<OrganizationRow>("archived", "restore it instead, or leave it archived").into());
         }
         write::archive(&txn, EntityType::Organization, id, expected_version, now).await?;
         let after = load(&txn, id).await?;
@@ -163,7 +161,7 @@ impl Registry {
             return Err(CommandError::Stale { current_version: before.version });
         }
         if before.archived_at.is_none() {
-            return Err(already("live", "there is nothing to restore").into());
+            return Err(already::<OrganizationRow>("live", "there is nothing to restore").into());
         }
         let uscc = before.uscc.as_deref().and_then(|code| Uscc::parse_with_override(code).ok()).map(|(code, _)| code);
         ensure_uscc_free(&txn, uscc, id).await?;
@@ -215,34 +213,6 @@ async fn ensure_uscc_free(conn: &impl ConnectionTrait, uscc: Option<Uscc>, id: U
         Some(existing_id) => Err(Invalid::from(UsccTaken { existing_id, uscc: code }).into()),
         None => Ok(()),
     }
-}
-
-/// An archive of an archived record, or a restore of a live one.
-fn already(state: &str, advice: &str) -> Invalid {
-    FieldError::new("id", ErrorCode::Inconsistent, format!("The organization is already {state}; {advice}.")).into()
-}
-
-/// The revision of a change: the row before (none for a creation) and after, as JSON.
-fn revision(
-    actor: &Actor,
-    after: &OrganizationRow,
-    operation: Operation,
-    at: DateTime<Utc>,
-    before: Option<&OrganizationRow>,
-) -> Result<Revision, CommandError> {
-    let json = |row: &OrganizationRow| {
-        serde_json::to_value(row).map_err(|e| StoreError::Invalid(format!("organization {} as JSON: {e}", row.id)))
-    };
-    Ok(Revision {
-        entity_type: EntityType::Organization,
-        entity_id: after.id,
-        version: after.version,
-        operation,
-        actor: actor.subject.clone(),
-        at,
-        before: before.map(json).transpose()?,
-        after: Some(json(after)?),
-    })
 }
 
 /// A stored row as a draft, to apply a patch to. Stored codes that no longer parse are a
@@ -310,4 +280,15 @@ pub fn columns(valid: &Valid<OrganizationDraft>, uscc_warning: Option<String>) -
         ("as_of", day(d.as_of)),
         ("as_of_precision", precision(d.as_of)),
     ]
+}
+
+impl crate::Versioned for OrganizationRow {
+    const ENTITY: EntityType = EntityType::Organization;
+    const NOUN: &'static str = "organization";
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn version(&self) -> i32 {
+        self.version
+    }
 }

@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use parkgraph_domain::validation::{Endpoint, Reference};
 use parkgraph_domain::validation::{
     ErrorCode, FieldError, Invalid, ParkDraft, ParkPatch, Valid, check_no_cycle, check_references,
@@ -22,12 +22,12 @@ use parkgraph_domain::validation::{
 use parkgraph_domain::{ParkKind, PartialDate};
 use parkgraph_persistence::StoreError;
 use parkgraph_persistence::entity::park;
-use parkgraph_persistence::write::{self, EntityType, Operation, Revision};
+use parkgraph_persistence::write::{self, EntityType, Operation};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect, Statement};
 use uuid::Uuid;
 
-use crate::{Actor, CommandError, Registry, today};
+use crate::{Actor, CommandError, Registry, already, revision, today};
 
 /// A park as stored: the row the read side renders.
 pub type ParkRow = park::Model;
@@ -104,7 +104,7 @@ impl Registry {
             return Err(CommandError::Stale { current_version: before.version });
         }
         if before.archived_at.is_some() {
-            return Err(already("archived", "restore it instead, or leave it archived").into());
+            return Err(already::<ParkRow>("archived", "restore it instead, or leave it archived").into());
         }
         let children = park::Entity::find()
             .filter(park::Column::ParentId.eq(id))
@@ -142,7 +142,7 @@ impl Registry {
             return Err(CommandError::Stale { current_version: before.version });
         }
         if before.archived_at.is_none() {
-            return Err(already("live", "there is nothing to restore").into());
+            return Err(already::<ParkRow>("live", "there is nothing to restore").into());
         }
         let current = draft_of(&before)?;
         check_parent(&txn, current.references()).await?;
@@ -204,34 +204,6 @@ async fn parent_map(conn: &impl ConnectionTrait) -> Result<HashMap<Uuid, Option<
     Ok(rows.into_iter().collect())
 }
 
-/// An archive of an archived park, or a restore of a live one.
-fn already(state: &str, advice: &str) -> Invalid {
-    FieldError::new("id", ErrorCode::Inconsistent, format!("The park is already {state}; {advice}.")).into()
-}
-
-/// The revision of a change: the row before (none for a creation) and after, as JSON.
-fn revision(
-    actor: &Actor,
-    after: &ParkRow,
-    operation: Operation,
-    at: DateTime<Utc>,
-    before: Option<&ParkRow>,
-) -> Result<Revision, CommandError> {
-    let json = |row: &ParkRow| {
-        serde_json::to_value(row).map_err(|e| StoreError::Invalid(format!("park {} as JSON: {e}", row.id)))
-    };
-    Ok(Revision {
-        entity_type: EntityType::Park,
-        entity_id: after.id,
-        version: after.version,
-        operation,
-        actor: actor.subject.clone(),
-        at,
-        before: before.map(json).transpose()?,
-        after: Some(json(after)?),
-    })
-}
-
 /// A stored row as a draft, to apply a patch to. Stored codes that no longer parse are a
 /// storage error (the data is wrong, not the caller).
 pub fn draft_of(row: &ParkRow) -> Result<ParkDraft, CommandError> {
@@ -282,4 +254,15 @@ pub fn columns(valid: &Valid<ParkDraft>) -> Vec<(&'static str, Expr)> {
         ("as_of", day(d.as_of)),
         ("as_of_precision", precision(d.as_of)),
     ]
+}
+
+impl crate::Versioned for ParkRow {
+    const ENTITY: EntityType = EntityType::Park;
+    const NOUN: &'static str = "park";
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn version(&self) -> i32 {
+        self.version
+    }
 }
