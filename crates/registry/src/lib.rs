@@ -181,3 +181,26 @@ pub(crate) fn already<R: Versioned>(state: &str, advice: &str) -> Invalid {
     )
     .into()
 }
+
+/// Inserts a new record of kind `R` at version 1 with `fields` (the validated columns),
+/// inside the command's transaction.
+pub(crate) async fn insert_new<R: Versioned>(
+    conn: &impl sea_orm::ConnectionTrait,
+    id: uuid::Uuid,
+    now: chrono::DateTime<Utc>,
+    mut fields: Vec<(&'static str, sea_orm::sea_query::Expr)>,
+) -> Result<(), CommandError> {
+    use sea_orm::sea_query::{Expr, Query};
+    fields.extend([
+        ("id", Expr::val(id)),
+        ("created_at", Expr::val(now)),
+        ("updated_at", Expr::val(now)),
+        ("version", Expr::val(1)),
+    ]);
+    let (names, values): (Vec<&str>, Vec<Expr>) = fields.into_iter().unzip();
+    let mut insert = Query::insert();
+    insert.into_table(R::ENTITY.table()).columns(names);
+    insert.values(values).map_err(|e| StoreError::Invalid(format!("{} insert: {e}", R::NOUN)))?;
+    conn.execute(&insert).await.map_err(StoreError::from)?;
+    Ok(())
+}

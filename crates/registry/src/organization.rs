@@ -15,7 +15,7 @@ use parkgraph_domain::{OrganizationKind, OrganizationStatus, PartialDate, Uscc};
 use parkgraph_persistence::StoreError;
 use parkgraph_persistence::entity::organization;
 use parkgraph_persistence::write::{self, EntityType, Operation};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -50,18 +50,13 @@ impl Registry {
         let now = Utc::now();
         let txn = self.begin().await?;
         ensure_uscc_free(&txn, valid.uscc(), id).await?;
-        let mut fields = columns(valid, valid.uscc_warning().map(|w| w.to_string()));
-        fields.extend([
-            ("id", Expr::val(id)),
-            ("created_at", Expr::val(now)),
-            ("updated_at", Expr::val(now)),
-            ("version", Expr::val(1)),
-        ]);
-        let (names, values): (Vec<&str>, Vec<Expr>) = fields.into_iter().unzip();
-        let mut insert = Query::insert();
-        insert.into_table("organization").columns(names);
-        insert.values(values).map_err(|e| StoreError::Invalid(format!("organization insert: {e}")))?;
-        txn.execute(&insert).await.map_err(StoreError::from)?;
+        crate::insert_new::<OrganizationRow>(
+            &txn,
+            id,
+            now,
+            columns(valid, valid.uscc_warning().map(|w| w.to_string())),
+        )
+        .await?;
         let after = load(&txn, id).await?;
         write::record(&txn, &revision(actor, &after, Operation::Create, now, None)?).await?;
         txn.commit().await?;

@@ -23,7 +23,7 @@ use parkgraph_domain::{ParkKind, PartialDate};
 use parkgraph_persistence::StoreError;
 use parkgraph_persistence::entity::park;
 use parkgraph_persistence::write::{self, EntityType, Operation};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect, Statement};
 use uuid::Uuid;
 
@@ -44,18 +44,7 @@ impl Registry {
         let txn = self.begin().await?;
         lock_parks(&txn).await?;
         ensure_parent_live(&txn, &valid).await?;
-        let mut fields = columns(&valid);
-        fields.extend([
-            ("id", Expr::val(id)),
-            ("created_at", Expr::val(now)),
-            ("updated_at", Expr::val(now)),
-            ("version", Expr::val(1)),
-        ]);
-        let (names, values): (Vec<&str>, Vec<Expr>) = fields.into_iter().unzip();
-        let mut insert = Query::insert();
-        insert.into_table("park").columns(names);
-        insert.values(values).map_err(|e| StoreError::Invalid(format!("park insert: {e}")))?;
-        txn.execute(&insert).await.map_err(StoreError::from)?;
+        crate::insert_new::<ParkRow>(&txn, id, now, columns(&valid)).await?;
         let after = load(&txn, id).await?;
         write::record(&txn, &revision(actor, &after, Operation::Create, now, None)?).await?;
         txn.commit().await?;
