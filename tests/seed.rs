@@ -317,6 +317,36 @@ async fn the_citys_designations_and_headline_figures_are_queryable_with_sources(
     assert_eq!(fortune["asOf"], json!({ "text": "2019-03", "precision": "MONTH" }));
 }
 
+#[tokio::test]
+async fn the_articles_figures_about_firms_hang_on_the_firms() {
+    let test = TestDb::sample().await;
+    let d = data(
+        &test.schema(),
+        r#"{ organizations(filter: { nameContains: "神龙" }) { nodes { legalName
+               figures { nodes { indicator value unit text organization { nameZh } park { nameZh } city
+                 provenance { sourceName sourceUrl } } } } } }"#,
+        json!({}),
+    )
+    .await;
+    let firm = &d["organizations"]["nodes"][0];
+    assert_eq!(firm["legalName"], "神龙汽车有限公司", "{d}");
+    let robots = &firm["figures"]["nodes"][0];
+    assert_eq!(robots["indicator"], "welding_robots");
+    assert_eq!(robots["value"], 442.0);
+    assert_eq!(robots["organization"]["nameZh"], "神龙汽车");
+    assert!(robots["park"].is_null() && robots["city"].is_null(), "{robots}");
+    assert!(is_cited(&robots["provenance"]), "{robots}");
+
+    // A firm's figures are not the city's.
+    let city = data(
+        &test.schema(),
+        r#"{ city(name: "武汉") { figures(indicator: "welding_robots") { totalCount } } }"#,
+        json!({}),
+    )
+    .await;
+    assert_eq!(city["city"]["figures"]["totalCount"], 0, "{city}");
+}
+
 /// A record's provenance cites a web page, or the seed article in print (the one source
 /// whose public web copy is not known).
 fn is_cited(provenance: &Value) -> bool {

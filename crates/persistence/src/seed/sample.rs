@@ -122,6 +122,8 @@ struct Figure {
     key: String,
     park: Option<String>,
     city: Option<String>,
+    #[serde(default)]
+    organization: Option<String>,
     indicator: String,
     name_zh: String,
     name_en: Option<String>,
@@ -702,8 +704,8 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
     for f in &data.figures {
         let k = &f.key;
         let (source_name, source_url) = r.source(k, &f.source)?;
-        if f.park.is_none() && f.city.is_none() {
-            return Err(invalid(k, "park", "a figure is about a park or a city"));
+        if f.park.is_none() && f.city.is_none() && f.organization.is_none() {
+            return Err(invalid(k, "park", "a figure is about a park, a city or an organization"));
         }
         if !f.value.is_finite() {
             return Err(invalid(k, "value", format!("{} is not a number", f.value)));
@@ -712,6 +714,7 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             id: id("figure", k),
             park_id: f.park.as_deref().map(|p| r.park(k, "park", p)).transpose()?,
             city: f.city.clone(),
+            organization_id: f.organization.as_deref().map(|o| r.organization(k, "organization", o)).transpose()?,
             indicator: f.indicator.clone(),
             name_zh: f.name_zh.clone(),
             name_en: f.name_en.clone(),
