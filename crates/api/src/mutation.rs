@@ -20,6 +20,19 @@ use crate::command::park::{
     self as park, ArchiveParkInput, ArchiveParkPayload, CreateParkInput, CreateParkPayload, RestoreParkInput,
     RestoreParkPayload, UpdateParkInput, UpdateParkPayload,
 };
+// Incubators and the links incubations and enterprise locations.
+use crate::command::enterprise_location::{
+    self as enterprise_location, AddEnterpriseLocationInput, AddEnterpriseLocationPayload, EndEnterpriseLocationInput,
+    EndEnterpriseLocationPayload, UpdateEnterpriseLocationInput, UpdateEnterpriseLocationPayload,
+};
+use crate::command::incubation::{
+    self as incubation, AddIncubationInput, AddIncubationPayload, EndIncubationInput, EndIncubationPayload,
+    UpdateIncubationInput, UpdateIncubationPayload,
+};
+use crate::command::incubator::{
+    self as incubator, ArchiveIncubatorInput, ArchiveIncubatorPayload, CreateIncubatorInput, CreateIncubatorPayload,
+    RestoreIncubatorInput, RestoreIncubatorPayload, UpdateIncubatorInput, UpdateIncubatorPayload,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::object::access::{ApiToken, IssueTokenPayload};
 use crate::policy::{Admin, Writer};
@@ -189,6 +202,130 @@ impl Mutation {
         #[graphql(desc = "The park and the version read.")] input: RestoreParkInput,
     ) -> async_graphql::Result<RestoreParkPayload> {
         park::restore(ctx, input).await
+    }
+
+    // Incubators and the links incubations and enterprise locations.
+
+    /// Creates an incubator at version 1 (editors and administrators with
+    /// `write:registry`), in a live park and run by a live organization when given.
+    /// Invalid input is reported in `userErrors` and creates nothing.
+    #[graphql(guard = "Writer")]
+    async fn create_incubator(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new incubator.")] input: CreateIncubatorInput,
+    ) -> async_graphql::Result<CreateIncubatorPayload> {
+        incubator::create(ctx, input).await
+    }
+
+    /// Corrects an incubator at the version read (editors and administrators with
+    /// `write:registry`): fields left out stay, `null` clears. A new park or operator must be
+    /// live and of the right kind; a stale version or invalid input is reported in
+    /// `userErrors` and changes nothing.
+    #[graphql(guard = "Writer")]
+    async fn update_incubator(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The incubator, the version read, and the fields to change.")] input: UpdateIncubatorInput,
+    ) -> async_graphql::Result<UpdateIncubatorPayload> {
+        incubator::update(ctx, input).await
+    }
+
+    /// Archives an incubator at the version read (editors and administrators with
+    /// `write:registry`), unless it still has live incubations: it leaves the live registry;
+    /// staff still read it.
+    #[graphql(guard = "Writer")]
+    async fn archive_incubator(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The incubator and the version read.")] input: ArchiveIncubatorInput,
+    ) -> async_graphql::Result<ArchiveIncubatorPayload> {
+        incubator::archive(ctx, input).await
+    }
+
+    /// Restores an archived incubator at the version read (editors and administrators with
+    /// `write:registry`), unless its park or operator is no longer live.
+    #[graphql(guard = "Writer")]
+    async fn restore_incubator(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The incubator and the version read.")] input: RestoreIncubatorInput,
+    ) -> async_graphql::Result<RestoreIncubatorPayload> {
+        incubator::restore(ctx, input).await
+    }
+
+    /// Adds an incubation at version 1 (editors and administrators with `write:registry`):
+    /// a live enterprise in a live incubator, at most one live incubation per pair
+    /// (`DUPLICATE`). Invalid input is reported in `userErrors` and adds nothing.
+    #[graphql(guard = "Writer")]
+    async fn add_incubation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new incubation.")] input: AddIncubationInput,
+    ) -> async_graphql::Result<AddIncubationPayload> {
+        incubation::add(ctx, input).await
+    }
+
+    /// Corrects an incubation at the version read (editors and administrators with
+    /// `write:registry`): status, dates (graduated ≥ entered), source. A stale version or
+    /// invalid input is reported in `userErrors` and changes nothing.
+    #[graphql(guard = "Writer")]
+    async fn update_incubation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The incubation, the version read, and the fields to change.")] input: UpdateIncubationInput,
+    ) -> async_graphql::Result<UpdateIncubationPayload> {
+        incubation::update(ctx, input).await
+    }
+
+    /// Ends a live incubation at the version read (editors and administrators with
+    /// `write:registry`): the firm graduated or exited; the link leaves the live registry
+    /// and the feed carries a tombstone (`END_LINK`).
+    #[graphql(guard = "Writer")]
+    async fn end_incubation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The incubation, the version read, and how it ended.")] input: EndIncubationInput,
+    ) -> async_graphql::Result<EndIncubationPayload> {
+        incubation::end(ctx, input).await
+    }
+
+    /// Adds an enterprise location at version 1 (editors and administrators with
+    /// `write:registry`): a live enterprise in a live park, each role once per park among
+    /// live locations (`DUPLICATE`). Invalid input is reported in `userErrors` and adds
+    /// nothing.
+    #[graphql(guard = "Writer")]
+    async fn add_enterprise_location(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new location.")] input: AddEnterpriseLocationInput,
+    ) -> async_graphql::Result<AddEnterpriseLocationPayload> {
+        enterprise_location::add(ctx, input).await
+    }
+
+    /// Corrects an enterprise location at the version read (editors and administrators with
+    /// `write:registry`): role, since, source. A stale version or invalid input is reported
+    /// in `userErrors` and changes nothing.
+    #[graphql(guard = "Writer")]
+    async fn update_enterprise_location(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The location, the version read, and the fields to change.")]
+        input: UpdateEnterpriseLocationInput,
+    ) -> async_graphql::Result<UpdateEnterpriseLocationPayload> {
+        enterprise_location::update(ctx, input).await
+    }
+
+    /// Ends a live enterprise location at the version read (editors and administrators with
+    /// `write:registry`): the link leaves the live registry and the feed carries a tombstone
+    /// (`END_LINK`).
+    #[graphql(guard = "Writer")]
+    async fn end_enterprise_location(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The location and the version read.")] input: EndEnterpriseLocationInput,
+    ) -> async_graphql::Result<EndEnterpriseLocationPayload> {
+        enterprise_location::end(ctx, input).await
     }
 }
 

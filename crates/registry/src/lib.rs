@@ -31,6 +31,13 @@
 pub mod organization;
 pub mod park;
 
+// Incubators and the links incubations and enterprise locations.
+pub mod enterprise_location;
+pub mod incubation;
+pub mod incubator;
+mod lock;
+mod reference;
+
 use chrono::{FixedOffset, NaiveDate, Utc};
 use parkgraph_domain::validation::Invalid;
 use parkgraph_persistence::StoreError;

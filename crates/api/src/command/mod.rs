@@ -11,6 +11,11 @@
 pub mod organization;
 pub mod park;
 
+// Incubators and the links incubations and enterprise locations.
+pub mod enterprise_location;
+pub mod incubation;
+pub mod incubator;
+
 use async_graphql::{Context, SimpleObject};
 use parkgraph_domain::validation::{FieldError, Invalid};
 use parkgraph_registry::{Actor, CommandError, Registry};
