@@ -15,6 +15,7 @@ mod m20261127_090000_date_precision_figures;
 mod m20261127_110000_versions_history_feed;
 mod m20261127_120000_live_uscc_unique;
 mod m20261127_130000_figure_organization;
+mod m20261127_140000_live_membership_unique;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_110000_versions_history_feed::Migration),
             Box::new(m20261127_120000_live_uscc_unique::Migration),
             Box::new(m20261127_130000_figure_organization::Migration),
+            Box::new(m20261127_140000_live_membership_unique::Migration),
         ]
     }
 }
