@@ -773,3 +773,38 @@ async fn two_concurrent_additions_of_one_pair_add_one_membership() {
         assert_eq!(live, 1, "round {round}");
     }
 }
+
+/// The README's membership example, step by step, on the sample (the same documents).
+#[tokio::test]
+async fn the_readme_membership_example_works_on_the_sample() {
+    let test = TestDb::sample().await;
+    let schema = test.schema();
+    let ids = run_as(
+        &schema,
+        editor(),
+        r#"{ innovationCenters(filter: { nameContains: "动力电池" }) { nodes { id } } organizations(filter: { nameContains: "华中科技大学" }) { nodes { id } } }"#,
+        json!({}),
+    )
+    .await;
+    assert!(ids.get("errors").is_none(), "{ids:#}");
+    let center = ids["data"]["innovationCenters"]["nodes"][0]["id"].clone();
+    let organization = ids["data"]["organizations"]["nodes"][0]["id"].clone();
+    let add = r#"mutation($c: ID!, $o: ID!) { addInnovationCenterMembership(input: { innovationCenterId: $c, organizationId: $o, role: LEAD, joinedOn: "2021" }) { membership { id version role } userErrors { field message code } } }"#;
+    let added = run_as(&schema, editor(), add, json!({ "c": center, "o": organization })).await;
+    let payload = &added["data"]["addInnovationCenterMembership"];
+    assert_eq!(
+        (payload["membership"]["version"].as_i64(), payload["membership"]["role"].as_str()),
+        (Some(1), Some("LEAD"))
+    );
+    let again = run_as(&schema, editor(), add, json!({ "c": center, "o": organization })).await;
+    let payload_again = &again["data"]["addInnovationCenterMembership"];
+    assert_eq!(
+        (&payload_again["membership"], user_errors(payload_again)),
+        (&Value::Null, vec![error("organizationId", "DUPLICATE")])
+    );
+    let end = r#"mutation($id: ID!) { endInnovationCenterMembership(input: { id: $id, version: 1 }) { membership { version endedAt } userErrors { field message code } } }"#;
+    let ended = run_as(&schema, editor(), end, json!({ "id": payload["membership"]["id"] })).await;
+    let payload = &ended["data"]["endInnovationCenterMembership"];
+    assert_eq!((payload["membership"]["version"].as_i64(), user_errors(payload)), (Some(2), vec![]), "{ended:#}");
+    assert!(payload["membership"]["endedAt"].is_string());
+}
