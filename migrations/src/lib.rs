@@ -16,6 +16,7 @@ mod m20261127_110000_versions_history_feed;
 mod m20261127_120000_live_uscc_unique;
 mod m20261127_130000_figure_organization;
 mod m20261127_131000_live_location_incubation_unique;
+mod m20261127_140000_live_membership_unique;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_120000_live_uscc_unique::Migration),
             Box::new(m20261127_130000_figure_organization::Migration),
             Box::new(m20261127_131000_live_location_incubation_unique::Migration),
+            Box::new(m20261127_140000_live_membership_unique::Migration),
         ]
     }
 }

@@ -326,8 +326,161 @@ impl Mutation {
         #[graphql(desc = "The location and the version read.")] input: EndEnterpriseLocationInput,
     ) -> async_graphql::Result<EndEnterpriseLocationPayload> {
         enterprise_location::end(ctx, input).await
+    // ---- Innovation centers, their memberships, and second headquarters ----
+
+    /// Creates an innovation center at version 1 (editors and administrators with
+    /// `write:registry`), hosted by a live park when one is given; the ministry follows from
+    /// the kind. Invalid input is reported in `userErrors` and creates nothing.
+    #[graphql(guard = "Writer")]
+    async fn create_innovation_center(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new innovation center.")] input: CreateInnovationCenterInput,
+    ) -> async_graphql::Result<CreateInnovationCenterPayload> {
+        innovation_center::create(ctx, input).await
+    }
+
+    /// Corrects an innovation center at the version read (editors and administrators with
+    /// `write:registry`): fields left out stay, `null` clears; a new host park must be live.
+    /// A stale version or invalid input is reported in `userErrors` and changes nothing.
+    #[graphql(guard = "Writer")]
+    async fn update_innovation_center(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The innovation center, the version read, and the fields to change.")]
+        input: UpdateInnovationCenterInput,
+    ) -> async_graphql::Result<UpdateInnovationCenterPayload> {
+        innovation_center::update(ctx, input).await
+    }
+
+    /// Archives an innovation center at the version read (editors and administrators with
+    /// `write:registry`), unless it still has live memberships: it leaves the live registry;
+    /// staff still read it.
+    #[graphql(guard = "Writer")]
+    async fn archive_innovation_center(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The innovation center and the version read.")] input: ArchiveInnovationCenterInput,
+    ) -> async_graphql::Result<ArchiveInnovationCenterPayload> {
+        innovation_center::archive(ctx, input).await
+    }
+
+    /// Restores an archived innovation center at the version read (editors and
+    /// administrators with `write:registry`), unless its host park is no longer live.
+    #[graphql(guard = "Writer")]
+    async fn restore_innovation_center(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The innovation center and the version read.")] input: RestoreInnovationCenterInput,
+    ) -> async_graphql::Result<RestoreInnovationCenterPayload> {
+        innovation_center::restore(ctx, input).await
+    }
+
+    /// Adds a live organization to a live innovation center as lead, founding shareholder
+    /// or member, at version 1 (editors and administrators with `write:registry`). An
+    /// organization that is already a live member is a `DUPLICATE` user error; invalid input
+    /// is reported in `userErrors` and adds nothing.
+    #[graphql(guard = "Writer")]
+    async fn add_innovation_center_membership(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The center, the organization and its role.")] input: AddInnovationCenterMembershipInput,
+    ) -> async_graphql::Result<AddInnovationCenterMembershipPayload> {
+        membership::add(ctx, input).await
+    }
+
+    /// Corrects a membership at the version read (editors and administrators with
+    /// `write:registry`): fields left out stay, `null` clears. A stale version or invalid
+    /// input is reported in `userErrors` and changes nothing.
+    #[graphql(guard = "Writer")]
+    async fn update_innovation_center_membership(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The membership, the version read, and the fields to change.")]
+        input: UpdateInnovationCenterMembershipInput,
+    ) -> async_graphql::Result<UpdateInnovationCenterMembershipPayload> {
+        membership::update(ctx, input).await
+    }
+
+    /// Ends a live membership at the version read (editors and administrators with
+    /// `write:registry`): the link leaves the live registry (staff still read it, with
+    /// `endedAt`) and the feed carries an `END_LINK` tombstone.
+    #[graphql(guard = "Writer")]
+    async fn end_innovation_center_membership(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The membership and the version read.")] input: EndInnovationCenterMembershipInput,
+    ) -> async_graphql::Result<EndInnovationCenterMembershipPayload> {
+        membership::end(ctx, input).await
+    }
+
+    /// Creates a second headquarters at version 1 (editors and administrators with
+    /// `write:registry`): its parent group a live organization, its park a live park, its
+    /// local entity a live enterprise. Invalid input (an opening before the announcement, a
+    /// function listed twice …) is reported in `userErrors` and creates nothing.
+    #[graphql(guard = "Writer")]
+    async fn create_second_headquarters(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new second headquarters.")] input: CreateSecondHeadquartersInput,
+    ) -> async_graphql::Result<CreateSecondHeadquartersPayload> {
+        second_headquarters::create(ctx, input).await
+    }
+
+    /// Corrects a second headquarters at the version read (editors and administrators with
+    /// `write:registry`): fields left out stay, `null` clears. A stale version or invalid
+    /// input is reported in `userErrors` and changes nothing.
+    #[graphql(guard = "Writer")]
+    async fn update_second_headquarters(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The second headquarters, the version read, and the fields to change.")]
+        input: UpdateSecondHeadquartersInput,
+    ) -> async_graphql::Result<UpdateSecondHeadquartersPayload> {
+        second_headquarters::update(ctx, input).await
+    }
+
+    /// Archives a second headquarters at the version read (editors and administrators with
+    /// `write:registry`): it leaves the live registry; staff still read it.
+    #[graphql(guard = "Writer")]
+    async fn archive_second_headquarters(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The second headquarters and the version read.")] input: ArchiveSecondHeadquartersInput,
+    ) -> async_graphql::Result<ArchiveSecondHeadquartersPayload> {
+        second_headquarters::archive(ctx, input).await
+    }
+
+    /// Restores an archived second headquarters at the version read (editors and
+    /// administrators with `write:registry`), unless its parent group, park or local entity
+    /// is no longer live.
+    #[graphql(guard = "Writer")]
+    async fn restore_second_headquarters(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The second headquarters and the version read.")] input: RestoreSecondHeadquartersInput,
+    ) -> async_graphql::Result<RestoreSecondHeadquartersPayload> {
+        second_headquarters::restore(ctx, input).await
     }
 }
+
+// The inputs and payloads of the innovation center, membership and second headquarters
+// mutations above.
+use crate::command::innovation_center::{
+    self as innovation_center, ArchiveInnovationCenterInput, ArchiveInnovationCenterPayload,
+    CreateInnovationCenterInput, CreateInnovationCenterPayload, RestoreInnovationCenterInput,
+    RestoreInnovationCenterPayload, UpdateInnovationCenterInput, UpdateInnovationCenterPayload,
+};
+use crate::command::innovation_center_membership::{
+    self as membership, AddInnovationCenterMembershipInput, AddInnovationCenterMembershipPayload,
+    EndInnovationCenterMembershipInput, EndInnovationCenterMembershipPayload, UpdateInnovationCenterMembershipInput,
+    UpdateInnovationCenterMembershipPayload,
+};
+use crate::command::second_headquarters::{
+    self as second_headquarters, ArchiveSecondHeadquartersInput, ArchiveSecondHeadquartersPayload,
+    CreateSecondHeadquartersInput, CreateSecondHeadquartersPayload, RestoreSecondHeadquartersInput,
+    RestoreSecondHeadquartersPayload, UpdateSecondHeadquartersInput, UpdateSecondHeadquartersPayload,
+};
 
 /// Parses a lifetime such as `90d`, `12h`, `30m` or `3600s` (also `90days`).
 pub fn humantime_like(text: &str) -> Result<std::time::Duration, String> {

@@ -211,3 +211,10 @@ pub(crate) async fn insert_new<R: Versioned>(
     conn.execute(&insert).await.map_err(StoreError::from)?;
     Ok(())
 }
+
+// Innovation centers, their memberships (a link) and second headquarters, with the lookup
+// of link endpoints they share.
+mod endpoints;
+pub mod innovation_center;
+pub mod innovation_center_membership;
+pub mod second_headquarters;

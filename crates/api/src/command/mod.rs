@@ -81,3 +81,39 @@ pub fn service<'a>(ctx: &Context<'a>) -> async_graphql::Result<(&'a Registry, Ac
         .map_err(|_| ApiError::Internal("the schema was built without the registry service".into()).into_error())?;
     Ok((registry, Actor::new(caller.subject.clone())))
 }
+
+// Innovation centers, their memberships (a link) and second headquarters, and the id
+// helpers they share.
+pub mod innovation_center;
+pub mod innovation_center_membership;
+pub mod second_headquarters;
+
+/// The UUID of a record another record refers to, from a global id of any type: the
+/// service checks that it names a live record of the right kind, so a wrong one is a
+/// `WRONG_KIND` or `NOT_FOUND` user error on the field, not a top-level error. Text that is
+/// no ParkGraph id at all is a top-level `BAD_USER_INPUT`.
+pub fn reference(id: &async_graphql::ID) -> async_graphql::Result<uuid::Uuid> {
+    use crate::error::ApiResult;
+    crate::id::decode(id).map(|(_, uuid)| uuid).api()
+}
+
+/// An update field naming another record, as a patch of its UUID (see [`reference`]).
+pub fn reference_patch(
+    value: async_graphql::MaybeUndefined<async_graphql::ID>,
+) -> async_graphql::Result<parkgraph_domain::validation::Patch<uuid::Uuid>> {
+    use parkgraph_domain::validation::Patch;
+    Ok(match organization::patch(value) {
+        Patch::Set(id) => Patch::Set(reference(&id)?),
+        Patch::Clear => Patch::Clear,
+        Patch::Unchanged => Patch::Unchanged,
+    })
+}
+
+/// The UUID of a link (links have no global id: their id is the UUID that `changes` gives
+/// in `entityId` and their edges in `membershipId`).
+pub fn link_id(id: &async_graphql::ID) -> async_graphql::Result<uuid::Uuid> {
+    uuid::Uuid::parse_str(id.trim()).map_err(|_| {
+        ApiError::BadUserInput(format!("{:?} is not a link id (the link's UUID, as `changes` gives it)", id.as_str()))
+            .into_error()
+    })
+}

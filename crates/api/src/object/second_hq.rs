@@ -173,4 +173,10 @@ impl SecondHeadquarters {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+
+    /// The record's version: 1 when created, one more on every change. Send it with an
+    /// update, archive or restore; a stale version changes nothing.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
 }
