@@ -204,3 +204,8 @@ pub(crate) async fn insert_new<R: Versioned>(
     conn.execute(&insert).await.map_err(StoreError::from)?;
     Ok(())
 }
+
+// Designations (of organizations, parks and cities) and figures: add / update / end for
+// the designation links, create / update / archive / restore for figures.
+pub mod designation;
+pub mod figure;
