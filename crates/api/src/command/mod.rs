@@ -76,3 +76,7 @@ pub fn service<'a>(ctx: &Context<'a>) -> async_graphql::Result<(&'a Registry, Ac
         .map_err(|_| ApiError::Internal("the schema was built without the registry service".into()).into_error())?;
     Ok((registry, Actor::new(caller.subject.clone())))
 }
+
+// Designations (of organizations, parks and cities) and figures.
+pub mod designation;
+pub mod figure;
