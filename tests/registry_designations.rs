@@ -662,7 +662,8 @@ async fn a_figure_is_created_corrected_archived_and_restored_with_history_and_fe
 
 /// Many editors add the same designation at once: exactly one wins and the others get
 /// `DUPLICATE` (designation commands are serialized: SQLite's `BEGIN IMMEDIATE`,
-/// PostgreSQL's advisory lock), so one live designation per kind and year holds.
+/// PostgreSQL's advisory lock), so one live designation per kind and year holds. Without
+/// the lock, PostgreSQL stores several.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_adds_of_one_designation_leave_exactly_one_live() {
     use parkgraph_domain::validation::{DesignationDraft, ErrorCode};
