@@ -461,6 +461,163 @@ impl Mutation {
         #[graphql(desc = "The second headquarters and the version read.")] input: RestoreSecondHeadquartersInput,
     ) -> async_graphql::Result<RestoreSecondHeadquartersPayload> {
         second_headquarters::restore(ctx, input).await
+    // ---- Designations (of organizations, parks and cities) and figures ----
+
+    /// Adds a designation (unicorn, gazelle, high-tech enterprise, Fortune Global 500 …)
+    /// for a year to a live enterprise, at version 1 (editors and administrators with
+    /// `write:registry`). An enterprise holds at most one live designation of a kind for a
+    /// year (`DUPLICATE`); invalid input is reported in `userErrors` and adds nothing.
+    #[graphql(guard = "Writer")]
+    async fn add_designation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new designation.")] input: crate::command::designation::AddDesignationInput,
+    ) -> async_graphql::Result<crate::command::designation::AddDesignationPayload> {
+        crate::command::designation::add(ctx, input).await
+    }
+
+    /// Corrects an enterprise's designation at the version read (editors and
+    /// administrators with `write:registry`): fields left out stay, `null` clears. A stale
+    /// version or invalid input is reported in `userErrors` and changes nothing.
+    #[graphql(guard = "Writer")]
+    async fn update_designation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The designation, the version read, and the fields to change.")]
+        input: crate::command::designation::UpdateDesignationInput,
+    ) -> async_graphql::Result<crate::command::designation::UpdateDesignationPayload> {
+        crate::command::designation::update(ctx, input).await
+    }
+
+    /// Ends an enterprise's designation at the version read (editors and administrators
+    /// with `write:registry`): it leaves the live set (staff still read it) and the feed
+    /// carries a tombstone (`END_LINK`).
+    #[graphql(guard = "Writer")]
+    async fn end_designation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The designation and the version read.")]
+        input: crate::command::designation::EndDesignationInput,
+    ) -> async_graphql::Result<crate::command::designation::EndDesignationPayload> {
+        crate::command::designation::end(ctx, input).await
+    }
+
+    /// Adds a designation (a national base, a demonstration zone) to a live park, at
+    /// version 1 (editors and administrators with `write:registry`). Invalid input is
+    /// reported in `userErrors` and adds nothing.
+    #[graphql(guard = "Writer")]
+    async fn add_park_designation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new park designation.")] input: crate::command::designation::AddParkDesignationInput,
+    ) -> async_graphql::Result<crate::command::designation::AddParkDesignationPayload> {
+        crate::command::designation::add_park(ctx, input).await
+    }
+
+    /// Corrects a park's designation at the version read (editors and administrators with
+    /// `write:registry`): fields left out stay, `null` clears.
+    #[graphql(guard = "Writer")]
+    async fn update_park_designation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The park designation, the version read, and the fields to change.")]
+        input: crate::command::designation::UpdateParkDesignationInput,
+    ) -> async_graphql::Result<crate::command::designation::UpdateParkDesignationPayload> {
+        crate::command::designation::update_park(ctx, input).await
+    }
+
+    /// Ends a park's designation at the version read (editors and administrators with
+    /// `write:registry`): it leaves the live set and the feed carries a tombstone.
+    #[graphql(guard = "Writer")]
+    async fn end_park_designation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The park designation and the version read.")]
+        input: crate::command::designation::EndParkDesignationInput,
+    ) -> async_graphql::Result<crate::command::designation::EndParkDesignationPayload> {
+        crate::command::designation::end_park(ctx, input).await
+    }
+
+    /// Adds a designation to a city as a whole, at version 1 (editors and administrators
+    /// with `write:registry`). Invalid input is reported in `userErrors` and adds nothing.
+    #[graphql(guard = "Writer")]
+    async fn add_city_designation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new city designation.")] input: crate::command::designation::AddCityDesignationInput,
+    ) -> async_graphql::Result<crate::command::designation::AddCityDesignationPayload> {
+        crate::command::designation::add_city(ctx, input).await
+    }
+
+    /// Corrects a city's designation at the version read (editors and administrators with
+    /// `write:registry`): fields left out stay, `null` clears.
+    #[graphql(guard = "Writer")]
+    async fn update_city_designation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The city designation, the version read, and the fields to change.")]
+        input: crate::command::designation::UpdateCityDesignationInput,
+    ) -> async_graphql::Result<crate::command::designation::UpdateCityDesignationPayload> {
+        crate::command::designation::update_city(ctx, input).await
+    }
+
+    /// Ends a city's designation at the version read (editors and administrators with
+    /// `write:registry`): it leaves the live set and the feed carries a tombstone.
+    #[graphql(guard = "Writer")]
+    async fn end_city_designation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The city designation and the version read.")]
+        input: crate::command::designation::EndCityDesignationInput,
+    ) -> async_graphql::Result<crate::command::designation::EndCityDesignationPayload> {
+        crate::command::designation::end_city(ctx, input).await
+    }
+
+    /// Creates a figure about a live park or a city at version 1 (editors and
+    /// administrators with `write:registry`). Invalid input is reported in `userErrors` and
+    /// creates nothing.
+    #[graphql(guard = "Writer")]
+    async fn create_figure(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new figure.")] input: crate::command::figure::CreateFigureInput,
+    ) -> async_graphql::Result<crate::command::figure::CreateFigurePayload> {
+        crate::command::figure::create(ctx, input).await
+    }
+
+    /// Corrects a figure at the version read (editors and administrators with
+    /// `write:registry`): fields left out stay, `null` clears. A stale version or invalid
+    /// input is reported in `userErrors` and changes nothing.
+    #[graphql(guard = "Writer")]
+    async fn update_figure(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The figure, the version read, and the fields to change.")]
+        input: crate::command::figure::UpdateFigureInput,
+    ) -> async_graphql::Result<crate::command::figure::UpdateFigurePayload> {
+        crate::command::figure::update(ctx, input).await
+    }
+
+    /// Archives a figure at the version read (editors and administrators with
+    /// `write:registry`): it leaves the live registry; staff still read it.
+    #[graphql(guard = "Writer")]
+    async fn archive_figure(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The figure and the version read.")] input: crate::command::figure::ArchiveFigureInput,
+    ) -> async_graphql::Result<crate::command::figure::ArchiveFigurePayload> {
+        crate::command::figure::archive(ctx, input).await
+    }
+
+    /// Restores an archived figure at the version read (editors and administrators with
+    /// `write:registry`), unless its park is no longer live.
+    #[graphql(guard = "Writer")]
+    async fn restore_figure(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The figure and the version read.")] input: crate::command::figure::RestoreFigureInput,
+    ) -> async_graphql::Result<crate::command::figure::RestoreFigurePayload> {
+        crate::command::figure::restore(ctx, input).await
     }
 }
 

@@ -218,3 +218,7 @@ mod endpoints;
 pub mod innovation_center;
 pub mod innovation_center_membership;
 pub mod second_headquarters;
+// Designations (of organizations, parks and cities) and figures: add / update / end for
+// the designation links, create / update / archive / restore for figures.
+pub mod designation;
+pub mod figure;

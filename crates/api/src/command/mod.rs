@@ -117,3 +117,6 @@ pub fn link_id(id: &async_graphql::ID) -> async_graphql::Result<uuid::Uuid> {
             .into_error()
     })
 }
+// Designations (of organizations, parks and cities) and figures.
+pub mod designation;
+pub mod figure;

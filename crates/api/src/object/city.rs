@@ -11,6 +11,12 @@ use crate::error::ApiResult;
 /// A designation of a city as a whole ("Made in China 2025" pilot city).
 #[derive(SimpleObject, Clone)]
 pub struct CityDesignation {
+    /// The record's UUID in the database: the `id` of `updateCityDesignation` and
+    /// `endCityDesignation`.
+    pub database_id: uuid::Uuid,
+    /// The record's version: 1 when added, one more on every change. Send it with an
+    /// update or end; a stale version changes nothing.
+    pub version: i32,
     /// Chinese name of the designation.
     pub name_zh: String,
     /// English name of the designation.
@@ -28,6 +34,8 @@ pub struct CityDesignation {
 impl From<city_designation::Model> for CityDesignation {
     fn from(m: city_designation::Model) -> Self {
         Self {
+            database_id: m.id,
+            version: m.version,
             provenance: Provenance::of(&m.source_name, &m.source_url, &m.as_of, &m.as_of_precision),
             designated_on: PartialDate::known_day(m.designated_on, &m.designated_on_precision),
             designated_date: PartialDate::of(m.designated_on, &m.designated_on_precision),

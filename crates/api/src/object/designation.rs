@@ -96,4 +96,10 @@ impl Designation {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+
+    /// The record's version: 1 when created, one more on every change. Send it with an
+    /// update or end; a stale version changes nothing.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
 }

@@ -43,7 +43,8 @@ pub fn order(a: &figure::Model, b: &figure::Model) -> Ordering {
 /// the figure held and `provenance` where it was published.
 #[Object]
 impl Figure {
-    /// The record's UUID in the database.
+    /// The record's UUID in the database: the `id` of `updateFigure`, `archiveFigure` and
+    /// `restoreFigure`.
     async fn database_id(&self) -> Uuid {
         self.0.id
     }
@@ -147,5 +148,11 @@ impl Figure {
     /// When the record was last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+
+    /// The record's version: 1 when created, one more on every change. Send it with an
+    /// update, archive or restore; a stale version changes nothing.
+    async fn version(&self) -> i32 {
+        self.0.version
     }
 }

@@ -25,6 +25,12 @@ pub struct Park(pub park::Model);
 /// A designation of a park (for example a national industrial base).
 #[derive(SimpleObject, Clone)]
 pub struct ParkDesignation {
+    /// The record's UUID in the database: the `id` of `updateParkDesignation` and
+    /// `endParkDesignation`.
+    pub database_id: uuid::Uuid,
+    /// The record's version: 1 when added, one more on every change. Send it with an
+    /// update or end; a stale version changes nothing.
+    pub version: i32,
     /// Chinese name of the designation.
     pub name_zh: String,
     /// English name of the designation.
@@ -41,6 +47,8 @@ pub struct ParkDesignation {
 impl From<park_designation::Model> for ParkDesignation {
     fn from(m: park_designation::Model) -> Self {
         Self {
+            database_id: m.id,
+            version: m.version,
             provenance: Provenance::of(&m.source_name, &m.source_url, &m.as_of, &m.as_of_precision),
             name_zh: m.name_zh,
             name_en: m.name_en,
