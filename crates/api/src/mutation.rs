@@ -326,6 +326,8 @@ impl Mutation {
         #[graphql(desc = "The location and the version read.")] input: EndEnterpriseLocationInput,
     ) -> async_graphql::Result<EndEnterpriseLocationPayload> {
         enterprise_location::end(ctx, input).await
+    }
+
     // ---- Innovation centers, their memberships, and second headquarters ----
 
     /// Creates an innovation center at version 1 (editors and administrators with
@@ -461,6 +463,8 @@ impl Mutation {
         #[graphql(desc = "The second headquarters and the version read.")] input: RestoreSecondHeadquartersInput,
     ) -> async_graphql::Result<RestoreSecondHeadquartersPayload> {
         second_headquarters::restore(ctx, input).await
+    }
+
     // ---- Designations (of organizations, parks and cities) and figures ----
 
     /// Adds a designation (unicorn, gazelle, high-tech enterprise, Fortune Global 500 …)

@@ -32,11 +32,13 @@ pub struct CreateFigureInput {
     pub unit: String,
     /// How the value relates to the true number: `MORE_THAN` for "60余家", `EXACT` …
     pub qualifier: FigureQualifier,
-    /// The live park the figure is about; this or `city` is required.
+    /// The live park the figure is about; this, `city` or `organizationId` is required.
     pub park_id: Option<ID>,
-    /// The city the figure is about; this or `parkId` is required. A park's figure without
-    /// a city takes its park's city.
+    /// The city the figure is about; this, `parkId` or `organizationId` is required. A
+    /// park's figure without a city takes its park's city.
     pub city: Option<String>,
+    /// The live organization the figure is about (its robots, its product's price).
+    pub organization_id: Option<ID>,
     /// What is counted, in English.
     pub name_en: Option<String>,
     /// Name of the source the figure comes from.
@@ -69,6 +71,8 @@ pub struct UpdateFigureInput {
     pub park_id: MaybeUndefined<ID>,
     /// The city the figure is about.
     pub city: MaybeUndefined<String>,
+    /// Makes the figure about another live organization (`null`: about no organization).
+    pub organization_id: MaybeUndefined<ID>,
     /// What is counted, in English.
     pub name_en: MaybeUndefined<String>,
     /// Name of the source the figure comes from.
@@ -145,10 +149,12 @@ payload!(
 pub async fn create(ctx: &Context<'_>, input: CreateFigureInput) -> async_graphql::Result<CreateFigurePayload> {
     let (registry, actor) = service(ctx)?;
     let park_id = input.park_id.map(|id| decode_as(NodeType::Park, &id)).transpose().api()?;
+    let organization_id = input.organization_id.map(|id| decode_as(NodeType::Organization, &id)).transpose().api()?;
     let mut errors = Errors::new();
     let draft = FigureDraft {
         park_id,
         city: input.city,
+        organization_id,
         name_en: input.name_en,
         source_name: input.source_name,
         source_url: input.source_url,
@@ -176,6 +182,11 @@ pub async fn update(ctx: &Context<'_>, input: UpdateFigureInput) -> async_graphq
         Patch::Clear => Patch::Clear,
         Patch::Unchanged => Patch::Unchanged,
     };
+    let organization_id = match patch(input.organization_id) {
+        Patch::Set(organization) => Patch::Set(decode_as(NodeType::Organization, &organization).api()?),
+        Patch::Clear => Patch::Clear,
+        Patch::Unchanged => Patch::Unchanged,
+    };
     let mut errors = Errors::new();
     let as_of = patch_with(input.as_of, |t| errors.parse_date("asOf", &t));
     if let Err(invalid) = errors.finish(()) {
@@ -189,6 +200,7 @@ pub async fn update(ctx: &Context<'_>, input: UpdateFigureInput) -> async_graphq
         qualifier: patch(input.qualifier.map_value(domain::FigureQualifier::from)),
         park_id,
         city: patch(input.city),
+        organization_id,
         name_en: patch(input.name_en),
         source_name: patch(input.source_name),
         source_url: patch(input.source_url),

@@ -177,16 +177,6 @@ macro_rules! membership_edge {
             async fn membership_id(&self) -> async_graphql::ID {
                 async_graphql::ID(self.link.id.to_string())
             }
-
-            /// The membership's version: send it with an update or an end.
-            async fn version(&self) -> i32 {
-                self.link.version
-            }
-
-            /// When the membership was ended; null while it is live.
-            async fn ended_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-                self.link.archived_at
-            }
         });
     };
 }
