@@ -39,6 +39,7 @@ async fn figure(db: &DatabaseConnection) -> Uuid {
         id: Uuid::now_v7(),
         park_id: None,
         city: Some("武汉".into()),
+        organization_id: None,
         indicator: "COUNTER".into(),
         name_zh: "计数".into(),
         name_en: None,

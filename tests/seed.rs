@@ -111,13 +111,24 @@ fn every_sample_source_is_a_publication_with_a_web_address() {
     let json = sample_json();
     let sources = json["sources"].as_object().expect("sources");
     assert!(sources.len() >= 20);
+    let mut print = Vec::new();
     for (key, source) in sources {
-        let url = source["url"].as_str().unwrap_or_default();
-        assert!(is_web_address(url), "source {key}: {url:?} is not an http(s) address");
         for field in ["title", "publisher"] {
             assert!(source[field].as_str().is_some_and(|t| !t.trim().is_empty()), "source {key} has no {field}");
         }
+        if source["medium"] == "PRINT" {
+            // A print-only newspaper article: cited by publisher, day and title, no URL.
+            let date = source["date"].as_str().unwrap_or_default();
+            assert!(source["url"].is_null(), "source {key}: a print source has no URL");
+            assert!(date.len() == 10, "source {key}: a print source is dated to the day, not {date:?}");
+            print.push(key.as_str());
+            continue;
+        }
+        let url = source["url"].as_str().unwrap_or_default();
+        assert!(is_web_address(url), "source {key}: {url:?} is not an http(s) address");
     }
+    // Only the seed article (Changjiang Daily, 2019-05-16) is known in print alone.
+    assert_eq!(print, ["cjrb-innovation-2019"], "print-only sources");
     for banned in ["public-reporting", "second-hq-announcements", "unicorn-reporting-2023"] {
         assert!(!sources.contains_key(banned), "{banned} is not a citable publication");
     }
@@ -274,14 +285,77 @@ async fn the_citys_designations_and_headline_figures_are_queryable_with_sources(
 
     let all = data(
         &schema,
-        r#"{ figures(filter: { city: "武汉" }, first: 100) { totalCount nodes { provenance { sourceUrl } } } }"#,
+        r#"{ figures(filter: { city: "武汉" }, first: 100) { totalCount nodes { provenance { sourceName sourceUrl } } } }"#,
         json!({}),
     )
     .await;
     let nodes = all["figures"]["nodes"].as_array().expect("figures");
     assert_eq!(all["figures"]["totalCount"].as_u64(), Some(nodes.len() as u64));
     assert!(nodes.len() >= 10);
-    assert!(nodes.iter().all(|f| f["provenance"]["sourceUrl"].as_str().is_some_and(is_web_address)));
+    assert!(nodes.iter().all(|f| is_cited(&f["provenance"])), "{all}");
+
+    // The seed article's headline figures for Optics Valley and the city.
+    let article = data(
+        &schema,
+        r#"{ parks(filter: { topLevel: true, nameContains: "东湖" }) { nodes {
+               figures(indicator: "internet_enterprises") { nodes { text asOf { text } provenance { sourceName sourceUrl } } }
+             } }
+             city(name: "武汉") { figures(indicator: "fortune_global_500_projects") { nodes { value text asOf { text precision } } } } }"#,
+        json!({}),
+    )
+    .await;
+    let internet = &article["parks"]["nodes"][0]["figures"]["nodes"][0];
+    assert_eq!(internet["text"], "more than 2100 enterprises", "{article}");
+    assert_eq!(internet["asOf"]["text"], "2019-05-16");
+    assert_eq!(
+        internet["provenance"]["sourceName"],
+        "长江日报 (Changjiang Daily), 2019-05-16:《武汉用创新创造打开城市未来》 (print edition)"
+    );
+    assert!(internet["provenance"]["sourceUrl"].is_null());
+    let fortune = &article["city"]["figures"]["nodes"][0];
+    assert_eq!(fortune["value"], 7.0, "{article}");
+    assert_eq!(fortune["asOf"], json!({ "text": "2019-03", "precision": "MONTH" }));
+}
+
+#[tokio::test]
+async fn the_articles_figures_about_firms_hang_on_the_firms() {
+    let test = TestDb::sample().await;
+    let d = data(
+        &test.schema(),
+        r#"{ organizations(filter: { nameContains: "神龙" }) { nodes { legalName
+               figures { nodes { indicator value unit text organization { nameZh } park { nameZh } city
+                 provenance { sourceName sourceUrl } } } } } }"#,
+        json!({}),
+    )
+    .await;
+    let firm = &d["organizations"]["nodes"][0];
+    assert_eq!(firm["legalName"], "神龙汽车有限公司", "{d}");
+    let robots = &firm["figures"]["nodes"][0];
+    assert_eq!(robots["indicator"], "welding_robots");
+    assert_eq!(robots["value"], 442.0);
+    assert_eq!(robots["organization"]["nameZh"], "神龙汽车");
+    assert!(robots["park"].is_null() && robots["city"].is_null(), "{robots}");
+    assert!(is_cited(&robots["provenance"]), "{robots}");
+
+    // A firm's figures are not the city's.
+    let city = data(
+        &test.schema(),
+        r#"{ city(name: "武汉") { figures(indicator: "welding_robots") { totalCount } } }"#,
+        json!({}),
+    )
+    .await;
+    assert_eq!(city["city"]["figures"]["totalCount"], 0, "{city}");
+}
+
+/// A record's provenance cites a web page, or the seed article in print (the one source
+/// whose public web copy is not known).
+fn is_cited(provenance: &Value) -> bool {
+    match provenance["sourceUrl"].as_str() {
+        Some(url) => is_web_address(url),
+        None => provenance["sourceName"].as_str().is_some_and(|name| {
+            name.starts_with("长江日报 (Changjiang Daily), 2019-05-16:") && name.ends_with("(print edition)")
+        }),
+    }
 }
 
 #[tokio::test]
@@ -289,20 +363,20 @@ async fn every_record_the_api_serves_from_the_sample_cites_a_web_address() {
     let test = TestDb::sample().await;
     let d = data(
         &test.schema(),
-        "{ parks(first: 100) { nodes { provenance { sourceUrl } designations { provenance { sourceUrl } } } }
-           organizations(first: 100) { nodes { provenance { sourceUrl } designations { provenance { sourceUrl } } } }
-           incubators(first: 100) { nodes { provenance { sourceUrl } } }
-           secondHeadquarters(first: 100) { nodes { provenance { sourceUrl } } }
-           innovationCenters(first: 100) { nodes { provenance { sourceUrl } members { edges { provenance { sourceUrl } } } } } }",
+        "{ parks(first: 100) { nodes { provenance { sourceName sourceUrl } designations { provenance { sourceName sourceUrl } } } }
+           organizations(first: 100) { nodes { provenance { sourceName sourceUrl } designations { provenance { sourceName sourceUrl } } } }
+           incubators(first: 100) { nodes { provenance { sourceName sourceUrl } } }
+           secondHeadquarters(first: 100) { nodes { provenance { sourceName sourceUrl } } }
+           innovationCenters(first: 100) { nodes { provenance { sourceName sourceUrl } members { edges { provenance { sourceName sourceUrl } } } } } }",
         json!({}),
     )
     .await;
-    let mut urls = Vec::new();
+    let mut provenances = Vec::new();
     fn collect(v: &Value, out: &mut Vec<Value>) {
         match v {
             Value::Object(map) => {
-                if let Some(url) = map.get("sourceUrl") {
-                    out.push(url.clone());
+                if let Some(provenance) = map.get("provenance") {
+                    out.push(provenance.clone());
                 }
                 map.values().for_each(|x| collect(x, out));
             }
@@ -310,11 +384,13 @@ async fn every_record_the_api_serves_from_the_sample_cites_a_web_address() {
             _ => {}
         }
     }
-    collect(&d, &mut urls);
-    assert!(urls.len() >= 80, "{}", urls.len());
-    for url in urls {
-        assert!(url.as_str().is_some_and(is_web_address), "{url}");
+    collect(&d, &mut provenances);
+    assert!(provenances.len() >= 80, "{}", provenances.len());
+    for provenance in &provenances {
+        assert!(is_cited(provenance), "{provenance}");
     }
+    let print = provenances.iter().filter(|p| p["sourceUrl"].is_null()).count();
+    assert!(print <= 2, "only the article's two firms cite it in print, not {print} records");
 }
 
 #[tokio::test]

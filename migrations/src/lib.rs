@@ -14,6 +14,7 @@ mod m20261127_000004_token_issuer;
 mod m20261127_090000_date_precision_figures;
 mod m20261127_110000_versions_history_feed;
 mod m20261127_120000_live_uscc_unique;
+mod m20261127_130000_figure_organization;
 mod m20261127_131000_live_location_incubation_unique;
 
 /// Every migration, in order.
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_090000_date_precision_figures::Migration),
             Box::new(m20261127_110000_versions_history_feed::Migration),
             Box::new(m20261127_120000_live_uscc_unique::Migration),
+            Box::new(m20261127_130000_figure_organization::Migration),
             Box::new(m20261127_131000_live_location_incubation_unique::Migration),
         ]
     }

@@ -110,6 +110,8 @@ pub struct Loaders {
     pub memberships_of: DataLoader<ByColumn<innovation_center_membership::Entity>>,
     /// Figures by park.
     pub figures_of: DataLoader<ByColumn<figure::Entity>>,
+    /// Figures by the organization they are about.
+    pub figures_about: DataLoader<ByColumn<figure::Entity>>,
 }
 
 fn by<E>(db: &DatabaseConnection, delay: Duration, column: E::Column) -> DataLoader<ByColumn<E>>
@@ -149,6 +151,7 @@ impl Loaders {
             members_of: by(db, delay, innovation_center_membership::Column::InnovationCenterId),
             memberships_of: by(db, delay, innovation_center_membership::Column::OrganizationId),
             figures_of: by(db, delay, figure::Column::ParkId),
+            figures_about: by(db, delay, figure::Column::OrganizationId),
         }
     }
 }

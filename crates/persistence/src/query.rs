@@ -564,7 +564,7 @@ pub fn figures(filter: &FigureFilter) -> Select<figure::Entity> {
         cond = cond.add(C::City.eq(city.clone()));
     }
     if filter.city_level_only {
-        cond = cond.add(C::ParkId.is_null());
+        cond = cond.add(C::ParkId.is_null()).add(C::OrganizationId.is_null());
     }
     if let Some(indicator) = &filter.indicator {
         cond = cond.add(C::Indicator.eq(indicator.clone()));

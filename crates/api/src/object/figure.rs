@@ -1,4 +1,4 @@
-//! `Figure`: a sourced, dated indicator about a park or a city.
+//! `Figure`: a sourced, dated indicator about a park, a city or an organization.
 
 use std::cmp::Ordering;
 
@@ -9,7 +9,7 @@ use parkgraph_persistence::entity::figure;
 use uuid::Uuid;
 
 use super::vocabulary::FigureQualifier;
-use super::{Park, PartialDate, Provenance, loaders};
+use super::{Organization, Park, PartialDate, Provenance, loaders};
 use crate::connection::Listed;
 use crate::error::stored;
 use crate::loader::one;
@@ -101,6 +101,15 @@ impl Figure {
     async fn park(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Park>> {
         match self.0.park_id {
             Some(id) => Ok(one(&loaders(ctx)?.park, id).await?.map(Park)),
+            None => Ok(None),
+        }
+    }
+
+    /// The organization the figure is about; null for a figure about a park or a city.
+    #[graphql(guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadOrganizations)")]
+    async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
+        match self.0.organization_id {
+            Some(id) => Ok(one(&loaders(ctx)?.organization, id).await?.map(Organization)),
             None => Ok(None),
         }
     }

@@ -11,8 +11,8 @@ use super::vocabulary::{
     DesignationKind, IncubationStatus, LocationRole, MembershipRole, OrganizationKind, OrganizationStatus,
 };
 use super::{
-    Designation, Incubator, InnovationCenter, Park, PartialDate, Provenance, SecondHeadquarters, link_page, loaders,
-    plain_page,
+    Designation, Figure, Incubator, InnovationCenter, Park, PartialDate, Provenance, SecondHeadquarters, link_page,
+    loaders, plain_page,
 };
 use crate::connection::{Connection, Edge, Listed, PageArgs};
 use crate::error::stored;
@@ -292,6 +292,30 @@ impl Organization {
     ) -> async_graphql::Result<Connection<Edge<Incubator>>> {
         let rows = many(&loaders(ctx)?.incubators_operated_by, self.0.id).await?;
         plain_page(&PageArgs::new(first, after, last, before), rows, Incubator).await
+    }
+
+    /// Sourced, dated figures about this organization (the robots in its workshop, the
+    /// price of its product), by indicator and then newest first.
+    #[graphql(complexity = "crate::connection::complexity(first, last, child_complexity)")]
+    async fn figures(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only figures of this indicator (e.g. `welding_robots`).")] indicator: Option<String>,
+        #[graphql(
+            desc = "The first N items after `after` (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<Connection<Edge<Figure>>> {
+        let mut rows: Vec<_> = many(&loaders(ctx)?.figures_about, self.0.id)
+            .await?
+            .into_iter()
+            .filter(|f| indicator.as_deref().is_none_or(|i| f.indicator == i.trim()))
+            .collect();
+        rows.sort_by(super::figure::order);
+        plain_page(&PageArgs::new(first, after, last, before), rows, Figure).await
     }
 
     /// Contact person. Internal: staff with `read:internal` only.

@@ -1,11 +1,12 @@
-//! Figures (a park's or a city's headline numbers) and designations of parks and cities.
+//! Figures (a park's, a city's or an organization's numbers) and designations of parks and
+//! cities.
 
 use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::error::{ErrorCode, Errors, Invalid};
 use super::fields::{MAX_NAME_LEN, MAX_SHORT_TEXT_LEN, not_in_future, optional_text, provenance, required_text};
-use super::reference::{Expected, Reference};
+use super::reference::{ANY_ORGANIZATION, Expected, Reference};
 use super::{Valid, draft_and_patch};
 use crate::date::PartialDate;
 use crate::kinds::FigureQualifier;
@@ -14,7 +15,7 @@ use crate::kinds::FigureQualifier;
 pub const MAX_INDICATOR_LEN: usize = 64;
 
 draft_and_patch! {
-    /// What creating a figure carries: a number about a park or a city.
+    /// What creating a figure carries: a number about a park, a city or an organization.
     FigureDraft,
     /// What updating a figure carries.
     FigurePatch {
@@ -31,10 +32,13 @@ draft_and_patch! {
             qualifier: FigureQualifier => "qualifier",
         }
         optional {
-            /// The park it is about (a park); this or the city is required.
+            /// The park it is about (a park); this, the city or the organization is required.
             park_id: Uuid,
-            /// The city it is about; this or the park is required.
+            /// The city it is about; this, the park or the organization is required.
             city: String,
+            /// The organization it is about (an organization); this, the park or the city is
+            /// required.
+            organization_id: Uuid,
             /// English label.
             name_en: String,
             /// Source name.
@@ -68,6 +72,7 @@ impl FigureDraft {
             qualifier,
             park_id: None,
             city: None,
+            organization_id: None,
             name_en: None,
             source_name: None,
             source_url: None,
@@ -101,17 +106,21 @@ impl FigureDraft {
             );
         }
         let city = optional_text(&mut e, "city", self.city, MAX_SHORT_TEXT_LEN);
-        if self.park_id.is_none() && city.is_none() {
-            e.push("city", ErrorCode::Required, "Give the park or the city this figure is about.");
+        if self.park_id.is_none() && city.is_none() && self.organization_id.is_none() {
+            e.push("city", ErrorCode::Required, "Give the park, the city or the organization this figure is about.");
         }
         let name_en = optional_text(&mut e, "nameEn", self.name_en, MAX_NAME_LEN);
         let (source_name, source_url) = provenance(&mut e, self.source_name, self.source_url, self.as_of, today);
         e.finish(Valid(Self { indicator, name_zh, unit, city, name_en, source_name, source_url, ..self }))
     }
 
-    /// The references the service must look up: the park, if any.
+    /// The references the service must look up: the park and the organization, if any.
     pub fn references(&self) -> Vec<Reference> {
-        self.park_id.map(|id| Reference::new("parkId", id, Expected::Park)).into_iter().collect()
+        let park = self.park_id.map(|id| Reference::new("parkId", id, Expected::Park));
+        let organization = self
+            .organization_id
+            .map(|id| Reference::new("organizationId", id, Expected::Organization(ANY_ORGANIZATION)));
+        park.into_iter().chain(organization).collect()
     }
 
     fn validate_update(self, _current: &Self, today: NaiveDate) -> Result<Valid<Self>, Invalid> {

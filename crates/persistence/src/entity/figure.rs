@@ -1,9 +1,10 @@
-//! Table `figure`: a sourced, dated indicator about a park or a city.
+//! Table `figure`: a sourced, dated indicator about a park, a city or an organization.
 
 use sea_orm::entity::prelude::*;
 
 /// A sourced, dated indicator ("second headquarters in Optics Valley: more than 60, as of
-/// 2018-10"). Its subject is a park (`park_id`) or, when that is null, the city (`city`).
+/// 2018-10"). Its subject is an organization (`organization_id`), else a park (`park_id`),
+/// else the city (`city`).
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "figure")]
 pub struct Model {
@@ -14,6 +15,9 @@ pub struct Model {
     pub park_id: Option<Uuid>,
     /// The city the figure is about (or the city of its park).
     pub city: Option<String>,
+    /// The organization the figure is about (its robots, its product's price); null for a
+    /// figure about a park or a city.
+    pub organization_id: Option<Uuid>,
     /// A stable key for what is counted (`second_headquarters`), so figures can be compared.
     pub indicator: String,
     /// What is counted, in Chinese.

@@ -9,9 +9,9 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use parkgraph_domain::{
-    DesignationKind, FigureQualifier, IncubationStatus, IncubatorKind, IncubatorLevel, InnovationCenterKind,
-    LocationRole, MembershipRole, OrganizationKind, OrganizationStatus, ParkKind, PartialDate, SecondHqFunction,
-    SecondHqStatus, Uscc, check_date_order,
+    DatePrecision, DesignationKind, FigureQualifier, IncubationStatus, IncubatorKind, IncubatorLevel,
+    InnovationCenterKind, LocationRole, MembershipRole, OrganizationKind, OrganizationStatus, ParkKind, PartialDate,
+    SecondHqFunction, SecondHqStatus, Uscc, check_date_order,
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, IntoActiveModel, TransactionTrait};
 use serde::Deserialize;
@@ -45,7 +45,8 @@ struct Dataset {
     figures: Vec<Figure>,
 }
 
-/// A citable publication: every source has a title, a publisher, a date and a URL.
+/// A citable publication: every source has a title, a publisher, a date and a URL, except a
+/// newspaper article known only in print, which is cited by publisher, day and title.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Source {
@@ -56,20 +57,48 @@ pub struct Source {
     /// Date of publication, at the precision known; null only for an organization's own
     /// undated pages and reference works.
     pub date: Option<PartialDate>,
-    /// Where it can be read.
-    pub url: String,
+    /// Where it can be read; null only for a print-only article (`medium: PRINT`).
+    pub url: Option<String>,
+    /// `WEB` (the default) or `PRINT`: an article whose public web copy is not known.
+    #[serde(default)]
+    pub medium: Medium,
     /// Where the page is a copy, who first published it.
     #[serde(default)]
     pub original: Option<String>,
+}
+
+/// Where a source is read.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Medium {
+    /// A web page, at its URL.
+    #[default]
+    Web,
+    /// A newspaper's print edition, cited by publisher, day and title.
+    Print,
 }
 
 impl Source {
     /// The source's name as records cite it: publisher, date and title.
     pub fn citation(&self) -> String {
         let date = self.date.map(|d| format!(", {d}")).unwrap_or_default();
+        let edition = if self.medium == Medium::Print { " (print edition)" } else { "" };
         match &self.original {
-            Some(original) => format!("{}{date}:《{}》 (first published by {original})", self.publisher, self.title),
-            None => format!("{}{date}:《{}》", self.publisher, self.title),
+            Some(original) => {
+                format!("{}{date}:《{}》{edition} (first published by {original})", self.publisher, self.title)
+            }
+            None => format!("{}{date}:《{}》{edition}", self.publisher, self.title),
+        }
+    }
+
+    /// A web source has an `http(s)` URL; a print source has none and is dated to the day.
+    fn check(&self, key: &str) -> Result<(), StoreError> {
+        match (self.medium, &self.url) {
+            (Medium::Web, Some(url)) if url.starts_with("https://") || url.starts_with("http://") => Ok(()),
+            (Medium::Web, _) => Err(invalid(key, "url", "a web source needs an http(s) address")),
+            (Medium::Print, Some(_)) => Err(invalid(key, "url", "a print source has no URL; make it a web source")),
+            (Medium::Print, None) if self.date.is_some_and(|d| d.precision() == DatePrecision::Day) => Ok(()),
+            (Medium::Print, None) => Err(invalid(key, "date", "a print source is cited by its day of publication")),
         }
     }
 }
@@ -93,6 +122,8 @@ struct Figure {
     key: String,
     park: Option<String>,
     city: Option<String>,
+    #[serde(default)]
+    organization: Option<String>,
     indicator: String,
     name_zh: String,
     name_en: Option<String>,
@@ -270,7 +301,7 @@ impl Resolver<'_> {
     fn source(&self, record: &str, key: &str) -> Result<(Option<String>, Option<String>), StoreError> {
         self.sources
             .get(key)
-            .map(|s| (Some(s.citation()), Some(s.url.clone())))
+            .map(|s| (Some(s.citation()), s.url.clone()))
             .ok_or_else(|| invalid(record, "source", format!("no source with key {key:?}")))
     }
 
@@ -333,6 +364,9 @@ pub async fn load(db: &DatabaseConnection) -> Result<SeedReport, StoreError> {
 }
 
 async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) -> Result<SeedReport, StoreError> {
+    for (key, source) in &data.sources {
+        source.check(key)?;
+    }
     let r = Resolver {
         sources: &data.sources,
         parks: data.parks.iter().map(|p| (p.key.as_str(), id("park", &p.key))).collect(),
@@ -670,8 +704,8 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
     for f in &data.figures {
         let k = &f.key;
         let (source_name, source_url) = r.source(k, &f.source)?;
-        if f.park.is_none() && f.city.is_none() {
-            return Err(invalid(k, "park", "a figure is about a park or a city"));
+        if f.park.is_none() && f.city.is_none() && f.organization.is_none() {
+            return Err(invalid(k, "park", "a figure is about a park, a city or an organization"));
         }
         if !f.value.is_finite() {
             return Err(invalid(k, "value", format!("{} is not a number", f.value)));
@@ -680,6 +714,7 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             id: id("figure", k),
             park_id: f.park.as_deref().map(|p| r.park(k, "park", p)).transpose()?,
             city: f.city.clone(),
+            organization_id: f.organization.as_deref().map(|o| r.organization(k, "organization", o)).transpose()?,
             indicator: f.indicator.clone(),
             name_zh: f.name_zh.clone(),
             name_en: f.name_en.clone(),
@@ -698,4 +733,38 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
     }
     report.figures = insert_all(db, figures.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(json: serde_json::Value) -> Source {
+        serde_json::from_value(json).expect("a source")
+    }
+
+    #[test]
+    fn a_web_source_needs_an_address_and_a_print_source_a_day_and_no_address() {
+        let web =
+            serde_json::json!({ "title": "t", "publisher": "p", "date": "2019-05", "url": "https://example.org/a" });
+        assert!(source(web.clone()).check("web").is_ok());
+        let mut no_url = web.clone();
+        no_url["url"] = serde_json::Value::Null;
+        assert!(source(no_url).check("web").is_err(), "a web source without an address");
+        let mut ftp = web;
+        ftp["url"] = "ftp://example.org/a".into();
+        assert!(source(ftp).check("web").is_err());
+
+        let print =
+            serde_json::json!({ "title": "t", "publisher": "p", "date": "2019-05-16", "url": null, "medium": "PRINT" });
+        let cited = source(print.clone());
+        assert!(cited.check("print").is_ok());
+        assert_eq!(cited.citation(), "p, 2019-05-16:《t》 (print edition)");
+        let mut month = print.clone();
+        month["date"] = "2019-05".into();
+        assert!(source(month).check("print").is_err(), "a print source is dated to the day");
+        let mut with_url = print;
+        with_url["url"] = "https://example.org/a".into();
+        assert!(source(with_url).check("print").is_err(), "a source with an address is a web source");
+    }
 }
