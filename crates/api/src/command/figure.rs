@@ -16,8 +16,8 @@ use crate::id::{NodeType, decode_as};
 use crate::object::Figure;
 use crate::object::vocabulary::FigureQualifier;
 
-/// A new figure: a sourced, dated number about a park or a city ("second headquarters in
-/// Optics Valley: more than 60, as of 2018-10"). Text is trimmed; blank optional text is
+/// A new figure: a sourced, dated number about an organization, a park or a city ("second
+/// headquarters in Optics Valley: more than 60, as of 2018-10"). Text is trimmed; blank optional text is
 /// stored as none.
 #[derive(InputObject)]
 pub struct CreateFigureInput {
@@ -32,11 +32,14 @@ pub struct CreateFigureInput {
     pub unit: String,
     /// How the value relates to the true number: `MORE_THAN` for "60余家", `EXACT` …
     pub qualifier: FigureQualifier,
-    /// The live park the figure is about; this or `city` is required.
+    /// The live park the figure is about; this, `city` or `organizationId` is required.
     pub park_id: Option<ID>,
-    /// The city the figure is about; this or `parkId` is required. A park's figure without
-    /// a city takes its park's city.
+    /// The city the figure is about; this, `parkId` or `organizationId` is required. A
+    /// park's figure without a city takes its park's city.
     pub city: Option<String>,
+    /// The live organization the figure is about (its robots, its product's price); this,
+    /// `parkId` or `city` is required.
+    pub organization_id: Option<ID>,
     /// What is counted, in English.
     pub name_en: Option<String>,
     /// Name of the source the figure comes from.
@@ -65,10 +68,12 @@ pub struct UpdateFigureInput {
     pub unit: MaybeUndefined<String>,
     /// How the value relates to the true number (cannot be cleared).
     pub qualifier: MaybeUndefined<FigureQualifier>,
-    /// Moves the figure to another live park (`null`: about the city only).
+    /// Moves the figure to another live park (`null`: not about a park).
     pub park_id: MaybeUndefined<ID>,
     /// The city the figure is about.
     pub city: MaybeUndefined<String>,
+    /// Moves the figure to another live organization (`null`: not about an organization).
+    pub organization_id: MaybeUndefined<ID>,
     /// What is counted, in English.
     pub name_en: MaybeUndefined<String>,
     /// Name of the source the figure comes from.
@@ -98,7 +103,8 @@ version_input!(
     ArchiveFigureInput
 );
 version_input!(
-    /// An archived figure to restore, at the version read; its park, if any, must be live.
+    /// An archived figure to restore, at the version read; its park and organization, if
+    /// any, must be live.
     RestoreFigureInput
 );
 
@@ -145,10 +151,12 @@ payload!(
 pub async fn create(ctx: &Context<'_>, input: CreateFigureInput) -> async_graphql::Result<CreateFigurePayload> {
     let (registry, actor) = service(ctx)?;
     let park_id = input.park_id.map(|id| decode_as(NodeType::Park, &id)).transpose().api()?;
+    let organization_id = input.organization_id.map(|id| decode_as(NodeType::Organization, &id)).transpose().api()?;
     let mut errors = Errors::new();
     let draft = FigureDraft {
         park_id,
         city: input.city,
+        organization_id,
         name_en: input.name_en,
         source_name: input.source_name,
         source_url: input.source_url,
@@ -176,6 +184,11 @@ pub async fn update(ctx: &Context<'_>, input: UpdateFigureInput) -> async_graphq
         Patch::Clear => Patch::Clear,
         Patch::Unchanged => Patch::Unchanged,
     };
+    let organization_id = match patch(input.organization_id) {
+        Patch::Set(organization) => Patch::Set(decode_as(NodeType::Organization, &organization).api()?),
+        Patch::Clear => Patch::Clear,
+        Patch::Unchanged => Patch::Unchanged,
+    };
     let mut errors = Errors::new();
     let as_of = patch_with(input.as_of, |t| errors.parse_date("asOf", &t));
     if let Err(invalid) = errors.finish(()) {
@@ -189,6 +202,7 @@ pub async fn update(ctx: &Context<'_>, input: UpdateFigureInput) -> async_graphq
         qualifier: patch(input.qualifier.map_value(domain::FigureQualifier::from)),
         park_id,
         city: patch(input.city),
+        organization_id,
         name_en: patch(input.name_en),
         source_name: patch(input.source_name),
         source_url: patch(input.source_url),
