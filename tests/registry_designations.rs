@@ -633,6 +633,30 @@ async fn a_figure_is_created_corrected_archived_and_restored_with_history_and_fe
     .await;
     assert_eq!(user_errors(&refused), [error("parkId", "NOT_FOUND")]);
 
+    // A figure about an organization needs no park or city; a missing one is refused.
+    let douyu = organization(&schema, "斗鱼").await;
+    let about_douyu = mutate(
+        &schema,
+        "createFigure",
+        "figure { databaseId version city organization { nameZh } }",
+        json!({ "indicator": "headcount", "nameZh": "员工", "value": 2000.0, "unit": "people", "qualifier": "ABOUT", "organizationId": douyu }),
+    )
+    .await;
+    assert_eq!(user_errors(&about_douyu), []);
+    assert_eq!(
+        (&about_douyu["figure"]["organization"]["nameZh"], &about_douyu["figure"]["city"]),
+        (&json!("斗鱼"), &Value::Null)
+    );
+    let nobody = parkgraph_api::id::encode(parkgraph_api::id::NodeType::Organization, Uuid::now_v7());
+    let refused = mutate(
+        &schema,
+        "createFigure",
+        FIGURE,
+        json!({ "indicator": "headcount", "nameZh": "员工", "value": 1.0, "unit": "people", "qualifier": "ABOUT", "organizationId": nobody }),
+    )
+    .await;
+    assert_eq!(user_errors(&refused), [error("organizationId", "NOT_FOUND")]);
+
     let feed: Vec<_> = feed_since(&test.db, feed_start).await.into_iter().filter(|c| c.1 == uuid).collect();
     assert_eq!(
         feed,

@@ -577,7 +577,7 @@ impl Mutation {
         crate::command::designation::end_city(ctx, input).await
     }
 
-    /// Creates a figure about a live park or a city at version 1 (editors and
+    /// Creates a figure about a live organization, a live park or a city at version 1 (editors and
     /// administrators with `write:registry`). Invalid input is reported in `userErrors` and
     /// creates nothing.
     #[graphql(guard = "Writer")]
@@ -614,7 +614,7 @@ impl Mutation {
     }
 
     /// Restores an archived figure at the version read (editors and administrators with
-    /// `write:registry`), unless its park is no longer live.
+    /// `write:registry`), unless its park or organization is no longer live.
     #[graphql(guard = "Writer")]
     async fn restore_figure(
         &self,

@@ -16,8 +16,8 @@ use crate::id::{NodeType, decode_as};
 use crate::object::Figure;
 use crate::object::vocabulary::FigureQualifier;
 
-/// A new figure: a sourced, dated number about a park or a city ("second headquarters in
-/// Optics Valley: more than 60, as of 2018-10"). Text is trimmed; blank optional text is
+/// A new figure: a sourced, dated number about an organization, a park or a city ("second
+/// headquarters in Optics Valley: more than 60, as of 2018-10"). Text is trimmed; blank optional text is
 /// stored as none.
 #[derive(InputObject)]
 pub struct CreateFigureInput {
@@ -37,7 +37,8 @@ pub struct CreateFigureInput {
     /// The city the figure is about; this, `parkId` or `organizationId` is required. A
     /// park's figure without a city takes its park's city.
     pub city: Option<String>,
-    /// The live organization the figure is about (its robots, its product's price).
+    /// The live organization the figure is about (its robots, its product's price); this,
+    /// `parkId` or `city` is required.
     pub organization_id: Option<ID>,
     /// What is counted, in English.
     pub name_en: Option<String>,
@@ -67,11 +68,11 @@ pub struct UpdateFigureInput {
     pub unit: MaybeUndefined<String>,
     /// How the value relates to the true number (cannot be cleared).
     pub qualifier: MaybeUndefined<FigureQualifier>,
-    /// Moves the figure to another live park (`null`: about the city only).
+    /// Moves the figure to another live park (`null`: not about a park).
     pub park_id: MaybeUndefined<ID>,
     /// The city the figure is about.
     pub city: MaybeUndefined<String>,
-    /// Makes the figure about another live organization (`null`: about no organization).
+    /// Moves the figure to another live organization (`null`: not about an organization).
     pub organization_id: MaybeUndefined<ID>,
     /// What is counted, in English.
     pub name_en: MaybeUndefined<String>,
@@ -102,7 +103,8 @@ version_input!(
     ArchiveFigureInput
 );
 version_input!(
-    /// An archived figure to restore, at the version read; its park, if any, must be live.
+    /// An archived figure to restore, at the version read; its park and organization, if
+    /// any, must be live.
     RestoreFigureInput
 );
 
