@@ -89,6 +89,9 @@ pub struct ParkFilterInput {
     pub district: Option<String>,
     /// Chinese or English name contains this text (case-insensitive).
     pub name_contains: Option<String>,
+    /// Archived records too (staff only; FORBIDDEN otherwise). Without it, only the live
+    /// registry is listed.
+    pub include_archived: Option<bool>,
 }
 
 /// Filter of `organizations` and `enterprises`. All given conditions must hold.
@@ -122,6 +125,9 @@ pub struct OrganizationFilterInput {
     pub name_contains: Option<String>,
     /// Unified Social Credit Code, exactly.
     pub uscc: Option<String>,
+    /// Archived records too (staff only; FORBIDDEN otherwise). Without it, only the live
+    /// registry is listed.
+    pub include_archived: Option<bool>,
 }
 
 /// Filter of `figures`. All given conditions must hold.
@@ -136,6 +142,9 @@ pub struct FigureFilterInput {
     pub park: Option<ParkScope>,
     /// Of this indicator (`high_tech_enterprises`, `unicorns`, `second_headquarters`, …).
     pub indicator: Option<String>,
+    /// Archived records too (staff only; FORBIDDEN otherwise). Without it, only the live
+    /// registry is listed.
+    pub include_archived: Option<bool>,
 }
 
 /// Filter of `incubators`.
@@ -151,6 +160,9 @@ pub struct IncubatorFilterInput {
     pub operator_id: Option<ID>,
     /// Chinese or English name contains this text.
     pub name_contains: Option<String>,
+    /// Archived records too (staff only; FORBIDDEN otherwise). Without it, only the live
+    /// registry is listed.
+    pub include_archived: Option<bool>,
 }
 
 /// Filter of `innovationCenters`.
@@ -170,6 +182,9 @@ pub struct InnovationCenterFilterInput {
     pub approved_to: Option<NaiveDate>,
     /// Chinese or English name contains this text.
     pub name_contains: Option<String>,
+    /// Archived records too (staff only; FORBIDDEN otherwise). Without it, only the live
+    /// registry is listed.
+    pub include_archived: Option<bool>,
 }
 
 /// Filter of `secondHeadquarters`.
@@ -189,6 +204,9 @@ pub struct SecondHeadquartersFilterInput {
     pub announced_to: Option<NaiveDate>,
     /// Chinese or English name contains this text.
     pub name_contains: Option<String>,
+    /// Archived records too (staff only; FORBIDDEN otherwise). Without it, only the live
+    /// registry is listed.
+    pub include_archived: Option<bool>,
 }
 
 /// Filter of `unicorns` and `designations`.
@@ -202,6 +220,9 @@ pub struct DesignationFilterInput {
     pub park: Option<ParkScope>,
     /// Valuation at least this many US dollars.
     pub min_valuation_usd: Option<f64>,
+    /// Archived records too (staff only; FORBIDDEN otherwise). Without it, only the live
+    /// registry is listed.
+    pub include_archived: Option<bool>,
 }
 
 /// The store the schema reads from.
@@ -209,9 +230,21 @@ pub(crate) fn store<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Store> {
     ctx.data::<Store>().map_err(|_| ApiError::Internal("store missing from schema data".into()).into_error())
 }
 
-/// What a root list shows the caller.
-fn listed(ctx: &Context<'_>) -> async_graphql::Result<q::Visibility> {
-    crate::object::visibility(ctx)
+/// What a root list shows: the live registry, unless staff ask for archived records too
+/// (`includeArchived: true`, which is FORBIDDEN to anyone else).
+fn listed(ctx: &Context<'_>, include_archived: Option<bool>) -> async_graphql::Result<q::Visibility> {
+    if include_archived != Some(true) {
+        return Ok(q::Visibility::Live);
+    }
+    let caller = crate::policy::caller(ctx)?;
+    if caller.role.is_staff() {
+        Ok(q::Visibility::WithArchived)
+    } else {
+        Err(crate::policy::forbidden(format!(
+            "`includeArchived` is for staff: archived records are not readable by the {} caller",
+            caller.role
+        )))
+    }
 }
 
 fn convert<A: Copy, B: From<A>>(values: &Option<Vec<A>>) -> Vec<B> {
@@ -472,7 +505,7 @@ impl Query {
             None => None,
         };
         let filter = ParkFilter {
-            visibility: listed(ctx)?,
+            visibility: listed(ctx, f.include_archived)?,
             kinds: convert::<_, domain::ParkKind>(&f.kinds),
             ids,
             parent,
@@ -553,7 +586,7 @@ impl Query {
     ) -> async_graphql::Result<Connection<Edge<Incubator>>> {
         let f = filter.unwrap_or_default();
         let filter = IncubatorFilter {
-            visibility: listed(ctx)?,
+            visibility: listed(ctx, f.include_archived)?,
             kinds: convert::<_, domain::IncubatorKind>(&f.kinds),
             levels: convert::<_, domain::IncubatorLevel>(&f.levels),
             park_ids: scope(ctx, &f.park).await?,
@@ -584,7 +617,7 @@ impl Query {
     ) -> async_graphql::Result<Connection<Edge<InnovationCenter>>> {
         let f = filter.unwrap_or_default();
         let filter = InnovationCenterFilter {
-            visibility: listed(ctx)?,
+            visibility: listed(ctx, f.include_archived)?,
             kinds: convert::<_, domain::InnovationCenterKind>(&f.kinds),
             city: text(&f.city),
             park_ids: scope(ctx, &f.park).await?,
@@ -625,7 +658,7 @@ impl Query {
     ) -> async_graphql::Result<Connection<Edge<SecondHeadquarters>>> {
         let f = filter.unwrap_or_default();
         let filter = SecondHqFilter {
-            visibility: listed(ctx)?,
+            visibility: listed(ctx, f.include_archived)?,
             statuses: convert::<_, domain::SecondHqStatus>(&f.statuses),
             parent: id_of(NodeType::Organization, &f.parent_id)?,
             park_ids: scope(ctx, &f.park).await?,
@@ -689,7 +722,7 @@ impl Query {
     ) -> async_graphql::Result<Connection<Edge<Figure>>> {
         let f = filter.unwrap_or_default();
         let filter = q::FigureFilter {
-            visibility: listed(ctx)?,
+            visibility: listed(ctx, f.include_archived)?,
             park_ids: scope(ctx, &f.park).await?,
             city: text(&f.city),
             city_level_only: f.city_level_only,
@@ -766,7 +799,7 @@ async fn organization_filter(
     only: Option<domain::OrganizationKind>,
 ) -> async_graphql::Result<OrganizationFilter> {
     Ok(OrganizationFilter {
-        visibility: listed(ctx)?,
+        visibility: listed(ctx, f.include_archived)?,
         kinds: match only {
             Some(kind) => vec![kind],
             None => convert::<_, domain::OrganizationKind>(&f.kinds),
@@ -801,7 +834,7 @@ async fn designation_filter(
         }
     };
     Ok(DesignationFilter {
-        visibility: listed(ctx)?,
+        visibility: listed(ctx, f.include_archived)?,
         kinds: match only {
             Some(kind) => vec![kind],
             None => convert::<_, domain::DesignationKind>(&f.kinds),

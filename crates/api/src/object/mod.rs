@@ -156,10 +156,12 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {
     })
 }
 
-/// What the caller sees of the registry by default: staff see archived records too.
+/// What the caller sees of the registry by id and in nested fields: staff (who keep
+/// archived records readable) see archived records and ended links too; partners and
+/// anonymous callers the live registry only.
 pub fn visibility(ctx: &Context<'_>) -> async_graphql::Result<Visibility> {
-    let _ = crate::policy::caller(ctx)?;
-    Ok(Visibility::WithArchived)
+    let caller = crate::policy::caller(ctx)?;
+    Ok(if caller.role.is_staff() { Visibility::WithArchived } else { Visibility::Live })
 }
 
 /// A row that a link points to is missing: a broken foreign key, so an internal error.
