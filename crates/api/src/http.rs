@@ -741,7 +741,7 @@ async fn run(
                 answer(report.media, StatusCode::TOO_MANY_REQUESTS, &error_body(&message, THROTTLED, Some(extra)));
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(throttled.retry_after_seconds));
             rate_headers(response.headers_mut(), &throttled.status, requested);
-            audit(&state.audit, Audit { caller, operation_name, cost: 0, status: "THROTTLED", started, client_ip: ip });
+            audit(&state.audit, Audit { caller, operation_name, cost: 0, status: THROTTLED, started, client_ip: ip });
             return response;
         }
     };
@@ -810,7 +810,7 @@ async fn run(
     let mut response = answer(report.media, http_status, &body);
     rate_headers(response.headers_mut(), &status, actual.min(requested));
     let outcome = if timed_out {
-        "TIMEOUT"
+        error::code::TIMEOUT
     } else if failed {
         "ERROR"
     } else {

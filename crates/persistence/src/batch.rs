@@ -187,7 +187,9 @@ impl Batch for Histories {
     type Record = Revision;
 
     async fn load(&self, keys: &[HistoryKey]) -> Result<HashMap<HistoryKey, Vec<Revision>>, StoreError> {
-        let mut pages: HashMap<(Option<i32>, u64), Vec<(EntityType, Uuid)>> = HashMap::new();
+        // The records asked for, by page of history (`after_version`, `first`).
+        type Page = (Option<i32>, u64);
+        let mut pages: HashMap<Page, Vec<(EntityType, Uuid)>> = HashMap::new();
         for key in keys {
             pages.entry((key.after_version, key.first)).or_default().push((key.entity, key.id));
         }
