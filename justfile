@@ -19,7 +19,8 @@ lint: deps
     cargo clippy --workspace --all-targets -- -D warnings
 
 # The domain crate must not depend on an ORM, GraphQL or HTTP crate; the registry service
-# (use-cases) not on a GraphQL or HTTP crate.
+# (use-cases) not on a GraphQL or HTTP crate; the API not directly on the ORM or a SQL
+# driver, nor name them through a re-export (it reads through persistence's `Store`).
 deps:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -29,6 +30,11 @@ deps:
     found=$(cargo tree -p parkgraph-registry -e normal --prefix none | grep -E '^(async-graphql|axum|hyper|tower) ' || true)
     if [ -n "$found" ]; then echo "parkgraph-registry depends on: $found" >&2; exit 1; fi
     echo "registry dependency rule holds"
+    found=$(cargo tree -p parkgraph-api -e normal --depth 1 --prefix none | grep -E '^(sea-orm|sea-query|sqlx) ' || true)
+    if [ -n "$found" ]; then echo "parkgraph-api depends directly on: $found" >&2; exit 1; fi
+    found=$(grep -rlwE 'sea_orm|sea_query|sqlx' crates/api/src || true)
+    if [ -n "$found" ]; then echo "parkgraph-api names the ORM in: $found" >&2; exit 1; fi
+    echo "api dependency rule holds"
 
 # The whole suite on SQLite (each test on its own fresh database): the README's command.
 test:

@@ -221,9 +221,9 @@ async fn run(command: Command, mut config: Config) -> Result<(), Failure> {
 }
 
 async fn token(command: TokenCommand, config: &Config) -> Result<(), Failure> {
-    use parkgraph_api::auth::issue::{IssueRequest, issue};
     use parkgraph_domain::{Role, Scope};
     use parkgraph_persistence::access;
+    use parkgraph_registry::token::{IssueRequest, issue};
 
     let db = open(config).await?;
     parkgraph_persistence::migrate_up(&db).await?;

@@ -513,7 +513,7 @@ async fn over_http_a_partner_token_reads_the_feed_only_when_granted_read_changes
     use axum::http::{Request, StatusCode, header};
     use http_body_util::BodyExt;
     use parkgraph::config::{KeyConfig, Secret};
-    use parkgraph_api::auth::issue::{IssueRequest, issue};
+    use parkgraph_registry::token::{IssueRequest, issue};
     use tower::ServiceExt;
 
     let test = TestDb::migrated().await;

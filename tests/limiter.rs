@@ -17,8 +17,8 @@ use common::TestDb;
 use http_body_util::BodyExt;
 use parkgraph::Config;
 use parkgraph::config::{KeyConfig, Secret};
-use parkgraph_api::auth::issue::{IssueRequest, issue};
 use parkgraph_domain::Role;
+use parkgraph_registry::token::{IssueRequest, issue};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 

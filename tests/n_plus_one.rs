@@ -63,3 +63,86 @@ async fn nested_queries_issue_a_bounded_number_of_statements_for_10_50_or_100_ro
         eprintln!("statements for 10, 50 and 100 rows: {counts:?}");
     }
 }
+
+const HISTORY_PAGE: &str = r#"query($n: Int!) {
+  organizations(first: $n, orderBy: { field: CREATED_AT }) {
+    nodes { nameZh history(first: 5) { nodes { version operation } } }
+  }
+}"#;
+
+/// `history` on every item of a list is one batch: a statement for the page and one for
+/// the revisions of all its items, however many items the page holds (one statement per
+/// item would be N+1).
+#[tokio::test]
+async fn history_on_a_list_is_read_in_one_batch_for_5_15_or_30_records() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use parkgraph_api::auth::Caller;
+    use parkgraph_domain::Role;
+
+    let test = TestDb::migrated().await;
+    let mut db = parkgraph_persistence::connect(&test.url, 5).await.expect("connect");
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = count.clone();
+    db.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    let limits = parkgraph_api::Limits { batch_delay: std::time::Duration::from_millis(50), ..Default::default() };
+    let schema = parkgraph_api::schema(db, limits);
+    let editor = Caller {
+        role: Role::Editor,
+        scopes: Role::Editor.allowed_scopes(),
+        subject: "editor:wang".into(),
+        jti: None,
+        partner_id: None,
+    };
+    let run = |query: &str, variables: serde_json::Value| {
+        let request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
+        let (schema, editor) = (schema.clone(), editor.clone());
+        async move {
+            let response = parkgraph_api::execute_as(&schema, request, editor).await;
+            let response = serde_json::to_value(&response).expect("response serializes");
+            assert!(response.get("errors").is_none(), "unexpected errors: {response:#}");
+            response["data"].clone()
+        }
+    };
+
+    // 30 organizations, each created and corrected once: two revisions each.
+    let create = "mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { \
+                  organization { id } userErrors { code } } }";
+    let update = "mutation($input: UpdateOrganizationInput!) { updateOrganization(input: $input) { \
+                  userErrors { code } } }";
+    for i in 0..30 {
+        let input = json!({ "kind": "ENTERPRISE", "nameZh": format!("企业{i:02}"), "status": "ACTIVE" });
+        let created = run(create, json!({ "input": input })).await;
+        let id = created["createOrganization"]["organization"]["id"].clone();
+        let updated = run(update, json!({ "input": { "id": id, "version": 1, "headcount": i } })).await;
+        assert_eq!(updated["updateOrganization"]["userErrors"], json!([]));
+    }
+
+    let mut counts = Vec::new();
+    for n in [5, 15, 30] {
+        let mut runs = Vec::new();
+        for _ in 0..3 {
+            let before = count.load(Ordering::SeqCst);
+            let d = run(HISTORY_PAGE, json!({ "n": n })).await;
+            runs.push(count.load(Ordering::SeqCst) - before);
+            let nodes = d["organizations"]["nodes"].as_array().expect("list");
+            assert_eq!(nodes.len(), n);
+            for node in nodes {
+                let versions: Vec<i64> = node["history"]["nodes"]
+                    .as_array()
+                    .expect("history")
+                    .iter()
+                    .filter_map(|r| r["version"].as_i64())
+                    .collect();
+                assert_eq!(versions, [1, 2], "each organization's own history, oldest first: {node:#}");
+            }
+        }
+        counts.push(runs.into_iter().min().unwrap_or(usize::MAX));
+    }
+    // The page, and one batch for every item's history.
+    assert!(counts.iter().all(|&c| c <= 2), "statements for 5, 15, 30 histories: {counts:?}");
+    eprintln!("statements for 5, 15 and 30 histories: {counts:?}");
+}

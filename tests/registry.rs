@@ -337,7 +337,7 @@ async fn over_http_an_editors_token_writes_as_its_subject_and_an_analysts_is_ref
     use axum::http::{Request, header};
     use http_body_util::BodyExt;
     use parkgraph::config::{KeyConfig, Secret};
-    use parkgraph_api::auth::issue::{IssueRequest, issue};
+    use parkgraph_registry::token::{IssueRequest, issue};
     use tower::ServiceExt;
 
     let test = TestDb::migrated().await;

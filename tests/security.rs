@@ -14,8 +14,8 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use parkgraph::Config;
 use parkgraph::config::{KeyConfig, Secret};
 use parkgraph_api::auth::Claims;
-use parkgraph_api::auth::issue::{IssueRequest, issue};
 use parkgraph_domain::{Role, Scope};
+use parkgraph_registry::token::{IssueRequest, issue};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 

@@ -26,9 +26,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::Utc;
-use parkgraph_persistence::access;
+use parkgraph_persistence::Store;
 use parkgraph_persistence::entity::audit_event;
-use sea_orm::DatabaseConnection;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -152,8 +151,8 @@ pub struct AppState {
     pub schema: ParkGraphSchema,
     /// The same schema without field suggestions, for anonymous callers.
     pub anonymous_schema: ParkGraphSchema,
-    /// The pool, for readiness checks and the audit trail.
-    pub db: DatabaseConnection,
+    /// The store, for readiness checks and the audit trail.
+    pub store: Store,
     /// Verifies tokens.
     pub auth: Arc<Authenticator>,
     /// The callers' buckets.
@@ -172,16 +171,17 @@ impl AppState {
     /// within Tokio). Fails only when a metric does not register, which is a bug.
     pub fn new(
         schemas: crate::Schemas,
-        db: DatabaseConnection,
+        store: impl Into<Store>,
         auth: Arc<Authenticator>,
         limits: RequestLimits,
     ) -> Result<Self, prometheus::Error> {
+        let store = store.into();
         let metrics = Arc::new(Metrics::new()?);
-        let audit = AuditSink::start(db.clone(), metrics.audit_dropped());
+        let audit = AuditSink::start(store.clone(), metrics.audit_dropped());
         Ok(Self {
             schema: schemas.authenticated,
             anonymous_schema: schemas.anonymous,
-            db,
+            store,
             auth,
             limiter: Arc::new(RateLimiter::new(&limits.buckets)),
             limits,
@@ -207,14 +207,14 @@ impl AuditSink {
     pub const CAPACITY: usize = 20_000;
 
     /// Starts the writer task; events dropped are added to `dropped`.
-    pub fn start(db: DatabaseConnection, dropped: prometheus::IntCounter) -> Self {
+    pub fn start(store: Store, dropped: prometheus::IntCounter) -> Self {
         let (queue, mut events) = tokio::sync::mpsc::channel::<audit_event::Model>(Self::CAPACITY);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(500);
             while events.recv_many(&mut batch, 500).await > 0 {
                 let rows = std::mem::take(&mut batch);
                 let count = rows.len();
-                if let Err(err) = access::record_many(&db, rows).await {
+                if let Err(err) = store.record_audit_events(rows).await {
                     tracing::warn!(%err, count, "cannot write audit events");
                 }
             }
@@ -741,7 +741,7 @@ async fn run(
                 answer(report.media, StatusCode::TOO_MANY_REQUESTS, &error_body(&message, THROTTLED, Some(extra)));
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(throttled.retry_after_seconds));
             rate_headers(response.headers_mut(), &throttled.status, requested);
-            audit(&state.audit, Audit { caller, operation_name, cost: 0, status: "THROTTLED", started, client_ip: ip });
+            audit(&state.audit, Audit { caller, operation_name, cost: 0, status: THROTTLED, started, client_ip: ip });
             return response;
         }
     };
@@ -810,7 +810,7 @@ async fn run(
     let mut response = answer(report.media, http_status, &body);
     rate_headers(response.headers_mut(), &status, actual.min(requested));
     let outcome = if timed_out {
-        "TIMEOUT"
+        error::code::TIMEOUT
     } else if failed {
         "ERROR"
     } else {
@@ -862,7 +862,7 @@ fn retry_later(response: &mut Response) {
 async fn metrics(State(state): State<AppState>) -> Response {
     let store = state.limiter.store_status().await;
     let now = Snapshot {
-        pool: parkgraph_persistence::db::pool_stats(&state.db),
+        pool: state.store.pool_stats(),
         audit_depth: state.audit.depth(),
         audit_capacity: AuditSink::CAPACITY,
         buckets: state.limiter.local_buckets(),
@@ -887,7 +887,7 @@ async fn healthz() -> impl IntoResponse {
 /// falls back to local buckets on its own.
 async fn readyz(State(state): State<AppState>) -> Response {
     let (database, rate_limits) =
-        tokio::join!(tokio::time::timeout(Duration::from_secs(2), state.db.ping()), state.limiter.store_status());
+        tokio::join!(tokio::time::timeout(Duration::from_secs(2), state.store.ping()), state.limiter.store_status());
     let rate_limits = rate_limits.to_string();
     let status = match database {
         Ok(Ok(())) => {

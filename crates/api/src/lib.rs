@@ -26,7 +26,7 @@ pub mod query;
 use std::time::Duration;
 
 use async_graphql::{EmptySubscription, Request, Response, Schema, ServerError};
-use sea_orm::DatabaseConnection;
+use parkgraph_persistence::Store;
 
 pub use began::Began;
 pub use http::{AppState, HttpConfig, router};
@@ -56,26 +56,27 @@ impl Default for Limits {
     }
 }
 
-/// Builds the schema over a connection pool, with anonymous access and no keys (so no
-/// token verifies): for in-process use and tests.
-pub fn schema(db: DatabaseConnection, limits: Limits) -> ParkGraphSchema {
+/// Builds the schema over a store (or a connection pool), with anonymous access and no
+/// keys (so no token verifies): for in-process use and tests.
+pub fn schema(store: impl Into<Store>, limits: Limits) -> ParkGraphSchema {
+    let store = store.into();
     let keys = std::sync::Arc::new(auth::KeySet::new("parkgraph", "parkgraph-api", 30, None, Vec::new()));
-    let authenticator = auth::Authenticator::new(keys, db.clone(), true, Duration::from_secs(5));
-    schema_with(db, limits, std::sync::Arc::new(authenticator))
+    let authenticator = auth::Authenticator::new(keys, store.clone(), true, Duration::from_secs(5));
+    schema_with(store, limits, std::sync::Arc::new(authenticator))
 }
 
-/// Builds the schema over a connection pool with an authenticator (whose keys also sign
-/// the tokens `issueToken` returns).
+/// Builds the schema over a store (or a connection pool) with an authenticator (whose
+/// keys also sign the tokens `issueToken` returns).
 pub fn schema_with(
-    db: DatabaseConnection,
+    store: impl Into<Store>,
     limits: Limits,
     authenticator: std::sync::Arc<auth::Authenticator>,
 ) -> ParkGraphSchema {
-    build(db, limits, authenticator, true)
+    build(store.into(), limits, authenticator, true)
 }
 
 fn build(
-    db: DatabaseConnection,
+    store: Store,
     limits: Limits,
     authenticator: std::sync::Arc<auth::Authenticator>,
     suggestions: bool,
@@ -85,9 +86,9 @@ fn build(
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .extension(began::Watch)
-        .data(loader::Loaders::new(&db, limits.batch_delay))
-        .data(parkgraph_registry::Registry::new(db.clone()))
-        .data(db);
+        .data(loader::Audiences::new(&store, limits.batch_delay))
+        .data(parkgraph_registry::Registry::new(store.clone()))
+        .data(store);
     if !suggestions {
         builder = builder.disable_suggestions();
     }
@@ -103,11 +104,12 @@ pub struct Schemas {
     pub anonymous: ParkGraphSchema,
 }
 
-/// Builds both schemas over one pool and authenticator.
-pub fn schemas(db: DatabaseConnection, limits: Limits, authenticator: std::sync::Arc<auth::Authenticator>) -> Schemas {
+/// Builds both schemas over one store (or pool) and authenticator.
+pub fn schemas(store: impl Into<Store>, limits: Limits, authenticator: std::sync::Arc<auth::Authenticator>) -> Schemas {
+    let store = store.into();
     Schemas {
-        authenticated: build(db.clone(), limits, authenticator.clone(), true),
-        anonymous: build(db, limits, authenticator, false),
+        authenticated: build(store.clone(), limits, authenticator.clone(), true),
+        anonymous: build(store, limits, authenticator, false),
     }
 }
 

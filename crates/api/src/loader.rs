@@ -1,55 +1,44 @@
 //! Data loaders: every nested field is fetched in batches, one statement per batch and
 //! per kind of link, so a page of 100 enterprises with their parks costs the same
 //! number of statements as a page of 10.
+//!
+//! The batch queries are the store's ([`parkgraph_persistence::batch`]); a loader here
+//! only collects the keys. There are two sets: the live registry (for partners and
+//! anonymous callers) and the registry with its archived records (for staff), and
+//! [`crate::object::loaders`] picks the caller's.
 
 use std::collections::HashMap;
-use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use parkgraph_persistence::StoreError;
+use parkgraph_persistence::batch::{Batch, By, Histories, HistoryKey};
 use parkgraph_persistence::entity::{
     designation, enterprise_location, figure, incubation, incubator, innovation_center, innovation_center_membership,
     organization, park, park_designation, second_headquarters,
 };
-use parkgraph_persistence::query::{ParkTree, by_keys};
-use sea_orm::{DatabaseConnection, EntityTrait, ModelTrait, sea_query::ValueType};
+use parkgraph_persistence::query::{ParkTree, Visibility};
+use parkgraph_persistence::{Store, StoreError};
 use uuid::Uuid;
 
 use crate::error::ApiResult;
 
-/// Loads the rows of `E` whose `column` holds one of the keys, grouped by key.
-pub struct ByColumn<E: EntityTrait> {
-    db: DatabaseConnection,
-    column: E::Column,
-    _entity: PhantomData<E>,
-}
+/// A loader over one of the store's batch look-ups.
+pub struct Batched<B>(B);
 
-impl<E> Loader<Uuid> for ByColumn<E>
-where
-    E: EntityTrait + Sync,
-    E::Model: Clone + Sync,
-    E::Column: Sync,
-{
-    type Value = Vec<E::Model>;
+impl<B: Batch> Loader<B::Key> for Batched<B> {
+    type Value = Vec<B::Record>;
     type Error = Arc<StoreError>;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = by_keys::<E, _>(&self.db, self.column, keys).await.map_err(Arc::new)?;
-        let mut grouped: HashMap<Uuid, Vec<E::Model>> = HashMap::new();
-        for row in rows {
-            if let Ok(key) = <Uuid as ValueType>::try_from(row.get(self.column)) {
-                grouped.entry(key).or_default().push(row);
-            }
-        }
-        Ok(grouped)
+    async fn load(&self, keys: &[B::Key]) -> Result<HashMap<B::Key, Self::Value>, Self::Error> {
+        self.0.load(keys).await.map_err(Arc::new)
     }
 }
 
-/// Loads the whole park tree (key `()`), once per batch.
+/// Loads the park tree (key `()`), once per batch.
 pub struct TreeLoader {
-    db: DatabaseConnection,
+    store: Store,
+    visibility: Visibility,
 }
 
 impl Loader<()> for TreeLoader {
@@ -57,145 +46,169 @@ impl Loader<()> for TreeLoader {
     type Error = Arc<StoreError>;
 
     async fn load(&self, _: &[()]) -> Result<HashMap<(), Self::Value>, Self::Error> {
-        let tree = ParkTree::load(&self.db).await.map_err(Arc::new)?;
+        let tree = self.store.park_tree(self.visibility).await.map_err(Arc::new)?;
         Ok(HashMap::from([((), Arc::new(tree))]))
     }
 }
 
-/// One loader per (table, key column) the schema traverses.
+/// A loader of records of kind `E` by a key.
+pub type ByKey<E> = DataLoader<Batched<By<E>>>;
+
+/// One loader per (table, key column) the schema traverses, as one audience sees the
+/// registry.
 pub struct Loaders {
     /// Parks by id.
-    pub park: DataLoader<ByColumn<park::Entity>>,
+    pub park: ByKey<park::Entity>,
     /// Parks by parent.
-    pub park_children: DataLoader<ByColumn<park::Entity>>,
+    pub park_children: ByKey<park::Entity>,
     /// Park designations by park.
-    pub park_designations: DataLoader<ByColumn<park_designation::Entity>>,
+    pub park_designations: ByKey<park_designation::Entity>,
     /// The park tree.
     pub tree: DataLoader<TreeLoader>,
     /// Organizations by id.
-    pub organization: DataLoader<ByColumn<organization::Entity>>,
+    pub organization: ByKey<organization::Entity>,
     /// Designations by id.
-    pub designation: DataLoader<ByColumn<designation::Entity>>,
+    pub designation: ByKey<designation::Entity>,
     /// Designations by organization.
-    pub designations_of: DataLoader<ByColumn<designation::Entity>>,
+    pub designations_of: ByKey<designation::Entity>,
     /// Locations by organization.
-    pub locations_of: DataLoader<ByColumn<enterprise_location::Entity>>,
+    pub locations_of: ByKey<enterprise_location::Entity>,
     /// Locations by park.
-    pub locations_in: DataLoader<ByColumn<enterprise_location::Entity>>,
+    pub locations_in: ByKey<enterprise_location::Entity>,
     /// Incubators by id.
-    pub incubator: DataLoader<ByColumn<incubator::Entity>>,
+    pub incubator: ByKey<incubator::Entity>,
     /// Incubators by park.
-    pub incubators_in: DataLoader<ByColumn<incubator::Entity>>,
+    pub incubators_in: ByKey<incubator::Entity>,
     /// Incubators by operator.
-    pub incubators_operated_by: DataLoader<ByColumn<incubator::Entity>>,
+    pub incubators_operated_by: ByKey<incubator::Entity>,
     /// Incubations by enterprise.
-    pub incubations_of: DataLoader<ByColumn<incubation::Entity>>,
+    pub incubations_of: ByKey<incubation::Entity>,
     /// Incubations by incubator.
-    pub incubations_at: DataLoader<ByColumn<incubation::Entity>>,
+    pub incubations_at: ByKey<incubation::Entity>,
     /// Second headquarters by id.
-    pub second_hq: DataLoader<ByColumn<second_headquarters::Entity>>,
+    pub second_hq: ByKey<second_headquarters::Entity>,
     /// Second headquarters by parent group.
-    pub second_hqs_of: DataLoader<ByColumn<second_headquarters::Entity>>,
+    pub second_hqs_of: ByKey<second_headquarters::Entity>,
     /// Second headquarters by local entity.
-    pub second_hqs_local: DataLoader<ByColumn<second_headquarters::Entity>>,
+    pub second_hqs_local: ByKey<second_headquarters::Entity>,
     /// Second headquarters by park.
-    pub second_hqs_in: DataLoader<ByColumn<second_headquarters::Entity>>,
+    pub second_hqs_in: ByKey<second_headquarters::Entity>,
     /// Innovation centers by id.
-    pub center: DataLoader<ByColumn<innovation_center::Entity>>,
+    pub center: ByKey<innovation_center::Entity>,
     /// Innovation centers by host park.
-    pub centers_in: DataLoader<ByColumn<innovation_center::Entity>>,
+    pub centers_in: ByKey<innovation_center::Entity>,
     /// Memberships by center.
-    pub members_of: DataLoader<ByColumn<innovation_center_membership::Entity>>,
+    pub members_of: ByKey<innovation_center_membership::Entity>,
     /// Memberships by organization.
-    pub memberships_of: DataLoader<ByColumn<innovation_center_membership::Entity>>,
+    pub memberships_of: ByKey<innovation_center_membership::Entity>,
     /// Figures by park.
-    pub figures_of: DataLoader<ByColumn<figure::Entity>>,
+    pub figures_of: ByKey<figure::Entity>,
     /// Figures by the organization they are about.
-    pub figures_about: DataLoader<ByColumn<figure::Entity>>,
-}
-
-fn by<E>(db: &DatabaseConnection, delay: Duration, column: E::Column) -> DataLoader<ByColumn<E>>
-where
-    E: EntityTrait + Sync,
-    E::Model: Clone + Sync,
-    E::Column: Sync,
-{
-    DataLoader::new(ByColumn { db: db.clone(), column, _entity: PhantomData }, tokio::spawn).delay(delay)
+    pub figures_about: ByKey<figure::Entity>,
+    /// Pages of records' history (read by staff only).
+    pub history: DataLoader<Batched<Histories>>,
+    /// What this set sees.
+    pub visibility: Visibility,
 }
 
 impl Loaders {
-    /// Loaders over one connection pool. They cache nothing between batches, so one set
-    /// can serve every request.
-    pub fn new(db: &DatabaseConnection, delay: Duration) -> Self {
+    /// Loaders over the store, seeing the registry as `visibility` does. They cache
+    /// nothing between batches, so one set can serve every request of its audience.
+    pub fn new(store: &Store, visibility: Visibility, delay: Duration) -> Self {
+        fn by<B: Batch>(batch: B, delay: Duration) -> DataLoader<Batched<B>> {
+            DataLoader::new(Batched(batch), tokio::spawn).delay(delay)
+        }
+        let l = store.lookups(visibility);
         Self {
-            park: by(db, delay, park::Column::Id),
-            park_children: by(db, delay, park::Column::ParentId),
-            park_designations: by(db, delay, park_designation::Column::ParkId),
-            tree: DataLoader::new(TreeLoader { db: db.clone() }, tokio::spawn).delay(delay),
-            organization: by(db, delay, organization::Column::Id),
-            designation: by(db, delay, designation::Column::Id),
-            designations_of: by(db, delay, designation::Column::OrganizationId),
-            locations_of: by(db, delay, enterprise_location::Column::OrganizationId),
-            locations_in: by(db, delay, enterprise_location::Column::ParkId),
-            incubator: by(db, delay, incubator::Column::Id),
-            incubators_in: by(db, delay, incubator::Column::ParkId),
-            incubators_operated_by: by(db, delay, incubator::Column::OperatorId),
-            incubations_of: by(db, delay, incubation::Column::OrganizationId),
-            incubations_at: by(db, delay, incubation::Column::IncubatorId),
-            second_hq: by(db, delay, second_headquarters::Column::Id),
-            second_hqs_of: by(db, delay, second_headquarters::Column::ParentId),
-            second_hqs_local: by(db, delay, second_headquarters::Column::LocalEntityId),
-            second_hqs_in: by(db, delay, second_headquarters::Column::ParkId),
-            center: by(db, delay, innovation_center::Column::Id),
-            centers_in: by(db, delay, innovation_center::Column::HostParkId),
-            members_of: by(db, delay, innovation_center_membership::Column::InnovationCenterId),
-            memberships_of: by(db, delay, innovation_center_membership::Column::OrganizationId),
-            figures_of: by(db, delay, figure::Column::ParkId),
-            figures_about: by(db, delay, figure::Column::OrganizationId),
+            park: by(l.park, delay),
+            park_children: by(l.park_children, delay),
+            park_designations: by(l.park_designations, delay),
+            tree: DataLoader::new(TreeLoader { store: store.clone(), visibility }, tokio::spawn).delay(delay),
+            organization: by(l.organization, delay),
+            designation: by(l.designation, delay),
+            designations_of: by(l.designations_of, delay),
+            locations_of: by(l.locations_of, delay),
+            locations_in: by(l.locations_in, delay),
+            incubator: by(l.incubator, delay),
+            incubators_in: by(l.incubators_in, delay),
+            incubators_operated_by: by(l.incubators_operated_by, delay),
+            incubations_of: by(l.incubations_of, delay),
+            incubations_at: by(l.incubations_at, delay),
+            second_hq: by(l.second_hq, delay),
+            second_hqs_of: by(l.second_hqs_of, delay),
+            second_hqs_local: by(l.second_hqs_local, delay),
+            second_hqs_in: by(l.second_hqs_in, delay),
+            center: by(l.center, delay),
+            centers_in: by(l.centers_in, delay),
+            members_of: by(l.members_of, delay),
+            memberships_of: by(l.memberships_of, delay),
+            figures_of: by(l.figures_of, delay),
+            figures_about: by(l.figures_about, delay),
+            history: by(store.histories(), delay),
+            visibility,
+        }
+    }
+}
+
+/// The two loader sets of a schema: the live registry, and the registry with its
+/// archived records (staff).
+pub struct Audiences {
+    /// For partners and anonymous callers.
+    pub live: Loaders,
+    /// For staff.
+    pub staff: Loaders,
+}
+
+impl Audiences {
+    /// Both sets over one store.
+    pub fn new(store: &Store, delay: Duration) -> Self {
+        Self {
+            live: Loaders::new(store, Visibility::Live, delay),
+            staff: Loaders::new(store, Visibility::WithArchived, delay),
         }
     }
 }
 
 /// The rows for one key (empty when none).
-pub async fn many<E>(loader: &DataLoader<ByColumn<E>>, key: Uuid) -> async_graphql::Result<Vec<E::Model>>
-where
-    E: EntityTrait + Sync,
-    E::Model: Clone + Sync,
-    E::Column: Sync,
-{
+pub async fn many<B: Batch<Key = Uuid>>(
+    loader: &DataLoader<Batched<B>>,
+    key: Uuid,
+) -> async_graphql::Result<Vec<B::Record>> {
     Ok(loader.load_one(key).await.api()?.unwrap_or_default())
 }
 
 /// The rows for several keys, concatenated in key order.
-pub async fn many_of<E>(loader: &DataLoader<ByColumn<E>>, keys: &[Uuid]) -> async_graphql::Result<Vec<E::Model>>
-where
-    E: EntityTrait + Sync,
-    E::Model: Clone + Sync,
-    E::Column: Sync,
-{
+pub async fn many_of<B: Batch<Key = Uuid>>(
+    loader: &DataLoader<Batched<B>>,
+    keys: &[Uuid],
+) -> async_graphql::Result<Vec<B::Record>> {
     let mut found = loader.load_many(keys.iter().copied()).await.api()?;
     Ok(keys.iter().filter_map(|k| found.remove(k)).flatten().collect())
 }
 
-/// The row with this id, if any.
-pub async fn one<E>(loader: &DataLoader<ByColumn<E>>, id: Uuid) -> async_graphql::Result<Option<E::Model>>
-where
-    E: EntityTrait + Sync,
-    E::Model: Clone + Sync,
-    E::Column: Sync,
-{
+/// The row with this id, if any (and if the loader's audience sees it).
+pub async fn one<B: Batch<Key = Uuid>>(
+    loader: &DataLoader<Batched<B>>,
+    id: Uuid,
+) -> async_graphql::Result<Option<B::Record>> {
     Ok(loader.load_one(id).await.api()?.and_then(|rows| rows.into_iter().next()))
 }
 
-/// The rows with these ids, in the order of `ids`, skipping ids that do not exist.
-pub async fn each<E>(loader: &DataLoader<ByColumn<E>>, ids: &[Uuid]) -> async_graphql::Result<Vec<Option<E::Model>>>
-where
-    E: EntityTrait + Sync,
-    E::Model: Clone + Sync,
-    E::Column: Sync,
-{
+/// The rows with these ids, in the order of `ids`, `None` for ids with no row.
+pub async fn each<B: Batch<Key = Uuid>>(
+    loader: &DataLoader<Batched<B>>,
+    ids: &[Uuid],
+) -> async_graphql::Result<Vec<Option<B::Record>>> {
     let found = loader.load_many(ids.iter().copied()).await.api()?;
     Ok(ids.iter().map(|id| found.get(id).and_then(|rows| rows.first().cloned())).collect())
+}
+
+/// One page of one record's history.
+pub async fn history(
+    loaders: &Loaders,
+    key: HistoryKey,
+) -> async_graphql::Result<Vec<parkgraph_persistence::write::Revision>> {
+    Ok(loaders.history.load_one(key).await.api()?.unwrap_or_default())
 }
 
 /// The park tree.

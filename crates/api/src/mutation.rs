@@ -5,12 +5,10 @@ use std::sync::Arc;
 
 use async_graphql::{Context, InputObject, Object};
 use parkgraph_domain::{Role, Scope};
-use parkgraph_persistence::access;
-use sea_orm::DatabaseConnection;
+use parkgraph_registry::token::{IssueError, IssueRequest};
 use uuid::Uuid;
 
 use crate::auth::Authenticator;
-use crate::auth::issue::{IssueRequest, issue};
 use crate::command::organization::{
     self as organization, ArchiveOrganizationInput, ArchiveOrganizationPayload, CreateOrganizationInput,
     CreateOrganizationPayload, RestoreOrganizationInput, RestoreOrganizationPayload, UpdateOrganizationInput,
@@ -79,7 +77,7 @@ impl Mutation {
             None => None,
         };
         let ttl = humantime_like(input.ttl.as_deref().unwrap_or("90d")).map_err(bad)?;
-        let db = ctx.data::<DatabaseConnection>()?;
+        let (registry, _) = crate::command::service(ctx)?;
         let auth = ctx.data::<Arc<Authenticator>>()?;
         let request = IssueRequest {
             partner: input.partner,
@@ -90,7 +88,10 @@ impl Mutation {
             description: input.description,
             issued_by: crate::policy::caller(ctx)?.jti,
         };
-        let (token, record) = issue(db, auth.keys(), request).await.map_err(ApiError::into_error)?;
+        let (token, record) = registry.issue_token(auth.keys(), request).await.map_err(|e| match e {
+            IssueError::Invalid(_) | IssueError::Signing(_) => bad(e),
+            IssueError::Store(e) => ApiError::from(e).into_error(),
+        })?;
         Ok(IssueTokenPayload { token, api_token: ApiToken(record) })
     }
 
@@ -102,8 +103,7 @@ impl Mutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The token's jti.")] jti: Uuid,
     ) -> async_graphql::Result<ApiToken> {
-        let db = ctx.data::<DatabaseConnection>()?;
-        let record = access::revoke(db, jti, chrono::Utc::now()).await.api()?;
+        let record = crate::query::store(ctx)?.revoke_token(jti, chrono::Utc::now()).await.api()?;
         if let Ok(auth) = ctx.data::<Arc<Authenticator>>() {
             auth.forget(jti);
         }

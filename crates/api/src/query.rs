@@ -3,11 +3,11 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::NaiveDate;
 use parkgraph_domain as domain;
+use parkgraph_persistence::Store;
 use parkgraph_persistence::query::{
-    self as q, DesignationFilter, IncubatorFilter, InnovationCenterFilter, OrganizationFilter, ParkFilter,
+    self as q, DesignationFilter, IncubatorFilter, InnovationCenterFilter, List, OrganizationFilter, ParkFilter,
     SecondHqFilter, Sort, SortField,
 };
-use sea_orm::{DatabaseConnection, EntityTrait, Select};
 use uuid::Uuid;
 
 use crate::connection::{Connection, Edge, Listed, MAX_PAGE_SIZE, PageArgs, Total, plan};
@@ -89,6 +89,9 @@ pub struct ParkFilterInput {
     pub district: Option<String>,
     /// Chinese or English name contains this text (case-insensitive).
     pub name_contains: Option<String>,
+    /// Archived records too (staff only; FORBIDDEN otherwise). Without it, only the live
+    /// registry is listed.
+    pub include_archived: Option<bool>,
 }
 
 /// Filter of `organizations` and `enterprises`. All given conditions must hold.
@@ -122,6 +125,9 @@ pub struct OrganizationFilterInput {
     pub name_contains: Option<String>,
     /// Unified Social Credit Code, exactly.
     pub uscc: Option<String>,
+    /// Archived records too (staff only; FORBIDDEN otherwise). Without it, only the live
+    /// registry is listed.
+    pub include_archived: Option<bool>,
 }
 
 /// Filter of `figures`. All given conditions must hold.
@@ -136,6 +142,9 @@ pub struct FigureFilterInput {
     pub park: Option<ParkScope>,
     /// Of this indicator (`high_tech_enterprises`, `unicorns`, `second_headquarters`, …).
     pub indicator: Option<String>,
+    /// Archived records too (staff only; FORBIDDEN otherwise). Without it, only the live
+    /// registry is listed.
+    pub include_archived: Option<bool>,
 }
 
 /// Filter of `incubators`.
@@ -151,6 +160,9 @@ pub struct IncubatorFilterInput {
     pub operator_id: Option<ID>,
     /// Chinese or English name contains this text.
     pub name_contains: Option<String>,
+    /// Archived records too (staff only; FORBIDDEN otherwise). Without it, only the live
+    /// registry is listed.
+    pub include_archived: Option<bool>,
 }
 
 /// Filter of `innovationCenters`.
@@ -170,6 +182,9 @@ pub struct InnovationCenterFilterInput {
     pub approved_to: Option<NaiveDate>,
     /// Chinese or English name contains this text.
     pub name_contains: Option<String>,
+    /// Archived records too (staff only; FORBIDDEN otherwise). Without it, only the live
+    /// registry is listed.
+    pub include_archived: Option<bool>,
 }
 
 /// Filter of `secondHeadquarters`.
@@ -189,6 +204,9 @@ pub struct SecondHeadquartersFilterInput {
     pub announced_to: Option<NaiveDate>,
     /// Chinese or English name contains this text.
     pub name_contains: Option<String>,
+    /// Archived records too (staff only; FORBIDDEN otherwise). Without it, only the live
+    /// registry is listed.
+    pub include_archived: Option<bool>,
 }
 
 /// Filter of `unicorns` and `designations`.
@@ -202,11 +220,31 @@ pub struct DesignationFilterInput {
     pub park: Option<ParkScope>,
     /// Valuation at least this many US dollars.
     pub min_valuation_usd: Option<f64>,
+    /// Archived records too (staff only; FORBIDDEN otherwise). Without it, only the live
+    /// registry is listed.
+    pub include_archived: Option<bool>,
 }
 
-pub(crate) fn database<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {
-    ctx.data::<DatabaseConnection>()
-        .map_err(|_| ApiError::Internal("database missing from schema data".into()).into_error())
+/// The store the schema reads from.
+pub(crate) fn store<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Store> {
+    ctx.data::<Store>().map_err(|_| ApiError::Internal("store missing from schema data".into()).into_error())
+}
+
+/// What a root list shows: the live registry, unless staff ask for archived records too
+/// (`includeArchived: true`, which is FORBIDDEN to anyone else).
+fn listed(ctx: &Context<'_>, include_archived: Option<bool>) -> async_graphql::Result<q::Visibility> {
+    if include_archived != Some(true) {
+        return Ok(q::Visibility::Live);
+    }
+    let caller = crate::policy::caller(ctx)?;
+    if caller.role.is_staff() {
+        Ok(q::Visibility::WithArchived)
+    } else {
+        Err(crate::policy::forbidden(format!(
+            "`includeArchived` is for staff: archived records are not readable by the {} caller",
+            caller.role
+        )))
+    }
 }
 
 fn convert<A: Copy, B: From<A>>(values: &Option<Vec<A>>) -> Vec<B> {
@@ -229,29 +267,24 @@ async fn scope(ctx: &Context<'_>, park: &Option<ParkScope>) -> async_graphql::Re
 
 /// Runs a root list: plans the window, reads one page, counts only when asked.
 #[allow(clippy::too_many_arguments)]
-pub(crate) async fn page<E, N>(
-    ctx: &Context<'_>,
-    select: Select<E>,
+pub(crate) async fn page<L, N>(
+    list: L,
     first: Option<i32>,
     after: Option<String>,
     last: Option<i32>,
     before: Option<String>,
-    wrap: fn(E::Model) -> N,
+    wrap: fn(L::Record) -> N,
 ) -> async_graphql::Result<Connection<Edge<N>>>
 where
-    E: EntityTrait,
-    E::Model: Sync,
+    L: List,
     N: Listed,
 {
-    let db = database(ctx)?.clone();
     let args = PageArgs::new(first, after, last, before);
-    let count_select = select.clone();
-    let count_db = db.clone();
-    let plan = plan(&args, async { q::count(&count_db, count_select.clone()).await.map_err(ApiError::from) }).await?;
-    let rows = q::list(&db, select.clone(), plan.window).await.api()?;
+    let plan = plan(&args, async { list.count().await.map_err(ApiError::from) }).await?;
+    let rows = list.window(plan.window).await.api()?;
     let total = Total::Query(std::sync::Arc::new(move || {
-        let (db, select) = (db.clone(), select.clone());
-        Box::pin(async move { q::count(&db, select).await })
+        let list = list.clone();
+        Box::pin(async move { list.count().await })
     }));
     Ok(Connection::build(plan, rows.rows, rows.has_more, total, |cursor, row| Edge::new(cursor, wrap(row))))
 }
@@ -384,7 +417,7 @@ impl Query {
     ) -> async_graphql::Result<Vec<crate::object::access::ApiToken>> {
         let limit =
             crate::connection::plan(&PageArgs::new(first, None, None, None), async { Ok(0) }).await?.window.limit;
-        let rows = parkgraph_persistence::access::tokens(database(ctx)?, partner_id, limit).await.api()?;
+        let rows = store(ctx)?.tokens(partner_id, limit).await.api()?;
         crate::cost::CostMeter::charge(ctx, rows.len());
         Ok(rows.into_iter().map(crate::object::access::ApiToken).collect())
     }
@@ -399,7 +432,7 @@ impl Query {
     ) -> async_graphql::Result<Vec<crate::object::access::AuditEvent>> {
         let limit =
             crate::connection::plan(&PageArgs::new(first, None, None, None), async { Ok(0) }).await?.window.limit;
-        let rows = parkgraph_persistence::access::audit_events(database(ctx)?, jti, limit).await.api()?;
+        let rows = store(ctx)?.audit_events(jti, limit).await.api()?;
         crate::cost::CostMeter::charge(ctx, rows.len());
         Ok(rows.into_iter().map(crate::object::access::AuditEvent).collect())
     }
@@ -472,6 +505,7 @@ impl Query {
             None => None,
         };
         let filter = ParkFilter {
+            visibility: listed(ctx, f.include_archived)?,
             kinds: convert::<_, domain::ParkKind>(&f.kinds),
             ids,
             parent,
@@ -479,7 +513,7 @@ impl Query {
             district: text(&f.district),
             name_contains: text(&f.name_contains),
         };
-        page(ctx, q::parks(&filter, OrderBy::sort(order_by)), first, after, last, before, Park).await
+        page(store(ctx)?.parks(&filter, OrderBy::sort(order_by)), first, after, last, before, Park).await
     }
 
     /// Organizations of every kind (enterprises, universities, institutes …), filtered and ordered.
@@ -502,7 +536,8 @@ impl Query {
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<Organization>>> {
         let filter = organization_filter(ctx, filter.unwrap_or_default(), None).await?;
-        page(ctx, q::organizations(&filter, OrderBy::sort(order_by)), first, after, last, before, Organization).await
+        page(store(ctx)?.organizations(&filter, OrderBy::sort(order_by)), first, after, last, before, Organization)
+            .await
     }
 
     /// Enterprises (organizations of kind `ENTERPRISE`), filtered and ordered.
@@ -526,7 +561,8 @@ impl Query {
     ) -> async_graphql::Result<Connection<Edge<Organization>>> {
         let filter =
             organization_filter(ctx, filter.unwrap_or_default(), Some(domain::OrganizationKind::Enterprise)).await?;
-        page(ctx, q::organizations(&filter, OrderBy::sort(order_by)), first, after, last, before, Organization).await
+        page(store(ctx)?.organizations(&filter, OrderBy::sort(order_by)), first, after, last, before, Organization)
+            .await
     }
 
     /// Incubators, makerspaces and accelerators, filtered and ordered.
@@ -550,13 +586,14 @@ impl Query {
     ) -> async_graphql::Result<Connection<Edge<Incubator>>> {
         let f = filter.unwrap_or_default();
         let filter = IncubatorFilter {
+            visibility: listed(ctx, f.include_archived)?,
             kinds: convert::<_, domain::IncubatorKind>(&f.kinds),
             levels: convert::<_, domain::IncubatorLevel>(&f.levels),
             park_ids: scope(ctx, &f.park).await?,
             operator: id_of(NodeType::Organization, &f.operator_id)?,
             name_contains: text(&f.name_contains),
         };
-        page(ctx, q::incubators(&filter, OrderBy::sort(order_by)), first, after, last, before, Incubator).await
+        page(store(ctx)?.incubators(&filter, OrderBy::sort(order_by)), first, after, last, before, Incubator).await
     }
 
     /// National innovation centers, filtered and ordered.
@@ -580,6 +617,7 @@ impl Query {
     ) -> async_graphql::Result<Connection<Edge<InnovationCenter>>> {
         let f = filter.unwrap_or_default();
         let filter = InnovationCenterFilter {
+            visibility: listed(ctx, f.include_archived)?,
             kinds: convert::<_, domain::InnovationCenterKind>(&f.kinds),
             city: text(&f.city),
             park_ids: scope(ctx, &f.park).await?,
@@ -588,8 +626,15 @@ impl Query {
             approved_to: f.approved_to,
             name_contains: text(&f.name_contains),
         };
-        page(ctx, q::innovation_centers(&filter, OrderBy::sort(order_by)), first, after, last, before, InnovationCenter)
-            .await
+        page(
+            store(ctx)?.innovation_centers(&filter, OrderBy::sort(order_by)),
+            first,
+            after,
+            last,
+            before,
+            InnovationCenter,
+        )
+        .await
     }
 
     /// Second headquarters, filtered and ordered.
@@ -613,6 +658,7 @@ impl Query {
     ) -> async_graphql::Result<Connection<Edge<SecondHeadquarters>>> {
         let f = filter.unwrap_or_default();
         let filter = SecondHqFilter {
+            visibility: listed(ctx, f.include_archived)?,
             statuses: convert::<_, domain::SecondHqStatus>(&f.statuses),
             parent: id_of(NodeType::Organization, &f.parent_id)?,
             park_ids: scope(ctx, &f.park).await?,
@@ -622,8 +668,7 @@ impl Query {
             name_contains: text(&f.name_contains),
         };
         page(
-            ctx,
-            q::second_headquarters(&filter, OrderBy::sort(order_by)),
+            store(ctx)?.second_headquarters(&filter, OrderBy::sort(order_by)),
             first,
             after,
             last,
@@ -654,7 +699,7 @@ impl Query {
     ) -> async_graphql::Result<Connection<Edge<Designation>>> {
         let filter =
             designation_filter(ctx, filter.unwrap_or_default(), Some(domain::DesignationKind::Unicorn)).await?;
-        page(ctx, q::designations(&filter, q::Direction::Desc), first, after, last, before, Designation).await
+        page(store(ctx)?.designations(&filter, q::Direction::Desc), first, after, last, before, Designation).await
     }
 
     /// Sourced, dated figures about parks and cities, by indicator and then newest first.
@@ -677,12 +722,13 @@ impl Query {
     ) -> async_graphql::Result<Connection<Edge<Figure>>> {
         let f = filter.unwrap_or_default();
         let filter = q::FigureFilter {
+            visibility: listed(ctx, f.include_archived)?,
             park_ids: scope(ctx, &f.park).await?,
             city: text(&f.city),
             city_level_only: f.city_level_only,
             indicator: text(&f.indicator),
         };
-        page(ctx, q::figures(&filter), first, after, last, before, Figure).await
+        page(store(ctx)?.figures(&filter), first, after, last, before, Figure).await
     }
 
     /// A city as a whole: its own designations, the figures about it and its zones. Any
@@ -718,7 +764,7 @@ impl Query {
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<Designation>>> {
         let filter = designation_filter(ctx, filter.unwrap_or_default(), None).await?;
-        page(ctx, q::designations(&filter, q::Direction::Desc), first, after, last, before, Designation).await
+        page(store(ctx)?.designations(&filter, q::Direction::Desc), first, after, last, before, Designation).await
     }
 
     /// The change feed: every change to the registry, oldest first, in the gap-free order
@@ -753,6 +799,7 @@ async fn organization_filter(
     only: Option<domain::OrganizationKind>,
 ) -> async_graphql::Result<OrganizationFilter> {
     Ok(OrganizationFilter {
+        visibility: listed(ctx, f.include_archived)?,
         kinds: match only {
             Some(kind) => vec![kind],
             None => convert::<_, domain::OrganizationKind>(&f.kinds),
@@ -787,6 +834,7 @@ async fn designation_filter(
         }
     };
     Ok(DesignationFilter {
+        visibility: listed(ctx, f.include_archived)?,
         kinds: match only {
             Some(kind) => vec![kind],
             None => convert::<_, domain::DesignationKind>(&f.kinds),

@@ -2,18 +2,25 @@
 //! storage half of the write path ([`write`](mod@write): optimistic versions, revisions and the
 //! gap-free change feed).
 //!
+//! The read side holds a [`Store`] and reads through its repositories: filtered lists
+//! ([`query`], one filter type per record kind), batch look-ups for data loaders
+//! ([`batch`]), history, the feed and tokens; it never builds a statement itself.
+//!
 //! Everything here takes `&impl ConnectionTrait`, so it works on a pooled connection or
 //! inside a transaction, and runs unchanged on SQLite (the embedded default) and
 //! PostgreSQL (production). Schema changes live in the `parkgraph-migrations` crate.
 
 pub mod access;
+pub mod batch;
 pub mod db;
 pub mod entity;
 pub mod error;
 pub mod query;
 pub mod seed;
+pub mod store;
 pub mod write;
 
 pub use db::{Backend, connect, migrate_down, migrate_up};
 pub use error::StoreError;
 pub use sea_orm;
+pub use store::Store;

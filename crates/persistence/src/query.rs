@@ -1,7 +1,19 @@
-//! The read queries behind the API: filtered, ordered, paged lists, and batch look-ups
-//! by key for the API's data loaders (one statement per batch, never one per row).
+//! The read queries behind the API: one filter type per record kind, the filtered,
+//! ordered lists the [`Store`] runs a window at a time ([`Listing`]), and the park tree.
+//! Batch look-ups for the API's data loaders are in [`crate::batch`].
+//!
+//! # Archived records
+//!
+//! Records and links carry `archived_at`. Which of them a read sees is its
+//! [`Visibility`]: the live registry (the default; what partners and anonymous callers
+//! get) or archived records too (staff). The live condition of each record kind is
+//! written once, in its [`Live`] implementation, and every list, look-up by id and batch
+//! applies it: a live link needs both its ends live, and a designation or a second
+//! headquarters needs its organization live, so a live record never leads to a hidden one
+//! it cannot do without.
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
 
 use chrono::NaiveDate;
 use parkgraph_domain::{
@@ -10,16 +22,114 @@ use parkgraph_domain::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Func, NullOrdering, Query, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Iterable, Order, PaginatorTrait, PrimaryKeyToColumn,
-    QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
 };
 use uuid::Uuid;
 
-use crate::StoreError;
 use crate::entity::{
     city_designation, designation, enterprise_location, figure, incubation, incubator, innovation_center,
-    innovation_center_membership, organization, park, second_headquarters,
+    innovation_center_membership, organization, park, park_designation, second_headquarters,
 };
+use crate::{Store, StoreError};
+
+/// Which records a read sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum Visibility {
+    /// The live registry only: no archived record, no ended link, nothing that needs an
+    /// archived record (the default, and all partners and anonymous callers see).
+    #[default]
+    Live,
+    /// Archived records and ended links too (staff).
+    WithArchived,
+}
+
+/// A record kind's condition for being in the live registry, written once per kind.
+pub trait Live: EntityTrait {
+    /// The condition a live row meets.
+    fn live() -> Condition;
+}
+
+/// The ids of the live rows of `E` (for a link's or a dependent record's other end).
+fn live_ids<E: Live>(id: E::Column) -> sea_orm::sea_query::SelectStatement {
+    let mut sub = Query::select();
+    sub.column(id).from(E::default()).cond_where(E::live());
+    sub.to_owned()
+}
+
+macro_rules! live_when_not_archived {
+    ($($entity:ident),*) => {$(
+        impl Live for $entity::Entity {
+            fn live() -> Condition {
+                Condition::all().add($entity::Column::ArchivedAt.is_null())
+            }
+        }
+    )*};
+}
+
+live_when_not_archived!(park, organization, incubator, innovation_center, park_designation, figure, city_designation);
+
+impl Live for designation::Entity {
+    /// Not archived, and held by a live organization.
+    fn live() -> Condition {
+        Condition::all().add(designation::Column::ArchivedAt.is_null()).add(
+            designation::Column::OrganizationId.in_subquery(live_ids::<organization::Entity>(organization::Column::Id)),
+        )
+    }
+}
+
+impl Live for second_headquarters::Entity {
+    /// Not archived, and of a live parent group.
+    fn live() -> Condition {
+        use second_headquarters::Column as C;
+        Condition::all()
+            .add(C::ArchivedAt.is_null())
+            .add(C::ParentId.in_subquery(live_ids::<organization::Entity>(organization::Column::Id)))
+    }
+}
+
+impl Live for enterprise_location::Entity {
+    /// Not ended, between a live organization and a live park.
+    fn live() -> Condition {
+        use enterprise_location::Column as C;
+        Condition::all()
+            .add(C::ArchivedAt.is_null())
+            .add(C::OrganizationId.in_subquery(live_ids::<organization::Entity>(organization::Column::Id)))
+            .add(C::ParkId.in_subquery(live_ids::<park::Entity>(park::Column::Id)))
+    }
+}
+
+impl Live for incubation::Entity {
+    /// Not ended, between a live organization and a live incubator.
+    fn live() -> Condition {
+        use incubation::Column as C;
+        Condition::all()
+            .add(C::ArchivedAt.is_null())
+            .add(C::OrganizationId.in_subquery(live_ids::<organization::Entity>(organization::Column::Id)))
+            .add(C::IncubatorId.in_subquery(live_ids::<incubator::Entity>(incubator::Column::Id)))
+    }
+}
+
+impl Live for innovation_center_membership::Entity {
+    /// Not ended, between a live organization and a live innovation center.
+    fn live() -> Condition {
+        use innovation_center_membership::Column as C;
+        Condition::all()
+            .add(C::ArchivedAt.is_null())
+            .add(C::OrganizationId.in_subquery(live_ids::<organization::Entity>(organization::Column::Id)))
+            .add(
+                C::InnovationCenterId.in_subquery(live_ids::<innovation_center::Entity>(innovation_center::Column::Id)),
+            )
+    }
+}
+
+/// `E`'s live condition when the read sees the live registry only; nothing otherwise.
+pub(crate) fn visible<E: Live>(visibility: Visibility) -> Condition {
+    match visibility {
+        Visibility::Live => E::live(),
+        Visibility::WithArchived => Condition::all(),
+    }
+}
 
 /// A window of a list: skip `offset` rows, return at most `limit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,34 +246,6 @@ where
     Ok(Rows { rows, has_more })
 }
 
-/// Counts the rows a filtered select would return.
-pub async fn count<E, C>(db: &C, select: Select<E>) -> Result<u64, StoreError>
-where
-    E: EntityTrait,
-    E::Model: Sync,
-    C: ConnectionTrait,
-{
-    Ok(select.count(db).await?)
-}
-
-/// Loads the rows whose `column` is one of `keys`, in one statement.
-pub async fn by_keys<E, C>(db: &C, column: E::Column, keys: &[Uuid]) -> Result<Vec<E::Model>, StoreError>
-where
-    E: EntityTrait,
-    C: ConnectionTrait,
-{
-    if keys.is_empty() {
-        return Ok(Vec::new());
-    }
-    let unique: Vec<Uuid> = keys.iter().copied().collect::<HashSet<_>>().into_iter().collect();
-    let mut select = E::find().filter(column.is_in(unique));
-    // In primary-key order: ids are UUID v7, so links come in the order they were recorded.
-    for key in E::PrimaryKey::iter() {
-        select = select.order_by_asc(key.into_column());
-    }
-    Ok(select.all(db).await?)
-}
-
 /// The park tree: every park's parent, loaded in one statement (parks number in the
 /// thousands at most, so sub-park questions are answered in memory).
 #[derive(Debug, Clone, Default)]
@@ -173,9 +255,10 @@ pub struct ParkTree {
 }
 
 impl ParkTree {
-    /// Loads the tree.
-    pub async fn load(db: &impl ConnectionTrait) -> Result<Self, StoreError> {
+    /// Loads the tree of the parks `visibility` sees.
+    pub async fn load(db: &impl ConnectionTrait, visibility: Visibility) -> Result<Self, StoreError> {
         let pairs: Vec<(Uuid, Option<Uuid>)> = park::Entity::find()
+            .filter(visible::<park::Entity>(visibility))
             .select_only()
             .column(park::Column::Id)
             .column(park::Column::ParentId)
@@ -229,6 +312,8 @@ impl ParkTree {
 /// Filter of the park list.
 #[derive(Debug, Clone, Default)]
 pub struct ParkFilter {
+    /// Live records only, or archived ones too.
+    pub visibility: Visibility,
     /// Any of these kinds.
     pub kinds: Vec<ParkKind>,
     /// Only these parks (for example a subtree).
@@ -244,9 +329,9 @@ pub struct ParkFilter {
 }
 
 /// The filtered, ordered park select.
-pub fn parks(filter: &ParkFilter, sort: Sort) -> Select<park::Entity> {
+fn parks(filter: &ParkFilter, sort: Sort) -> Select<park::Entity> {
     use park::Column as C;
-    let mut cond = Condition::all();
+    let mut cond = visible::<park::Entity>(filter.visibility);
     if !filter.kinds.is_empty() {
         cond = cond.add(C::Kind.is_in(codes(&filter.kinds, ParkKind::code)));
     }
@@ -273,6 +358,8 @@ pub fn parks(filter: &ParkFilter, sort: Sort) -> Select<park::Entity> {
 /// Filter of the organization list.
 #[derive(Debug, Clone, Default)]
 pub struct OrganizationFilter {
+    /// Live records only, or archived ones too.
+    pub visibility: Visibility,
     /// Any of these kinds.
     pub kinds: Vec<OrganizationKind>,
     /// Industry, exactly (uses the index).
@@ -304,9 +391,9 @@ pub struct OrganizationFilter {
 }
 
 /// The filtered, ordered organization select.
-pub fn organizations(filter: &OrganizationFilter, sort: Sort) -> Select<organization::Entity> {
+fn organizations(filter: &OrganizationFilter, sort: Sort) -> Select<organization::Entity> {
     use organization::Column as C;
-    let mut cond = Condition::all();
+    let mut cond = visible::<organization::Entity>(filter.visibility);
     if !filter.kinds.is_empty() {
         cond = cond.add(C::Kind.is_in(codes(&filter.kinds, OrganizationKind::code)));
     }
@@ -374,6 +461,8 @@ pub fn organizations(filter: &OrganizationFilter, sort: Sort) -> Select<organiza
 /// Filter of the incubator list.
 #[derive(Debug, Clone, Default)]
 pub struct IncubatorFilter {
+    /// Live records only, or archived ones too.
+    pub visibility: Visibility,
     /// Any of these kinds.
     pub kinds: Vec<IncubatorKind>,
     /// Any of these levels.
@@ -387,9 +476,9 @@ pub struct IncubatorFilter {
 }
 
 /// The filtered, ordered incubator select.
-pub fn incubators(filter: &IncubatorFilter, sort: Sort) -> Select<incubator::Entity> {
+fn incubators(filter: &IncubatorFilter, sort: Sort) -> Select<incubator::Entity> {
     use incubator::Column as C;
-    let mut cond = Condition::all();
+    let mut cond = visible::<incubator::Entity>(filter.visibility);
     if !filter.kinds.is_empty() {
         cond = cond.add(C::Kind.is_in(codes(&filter.kinds, IncubatorKind::code)));
     }
@@ -411,6 +500,8 @@ pub fn incubators(filter: &IncubatorFilter, sort: Sort) -> Select<incubator::Ent
 /// Filter of the innovation-center list.
 #[derive(Debug, Clone, Default)]
 pub struct InnovationCenterFilter {
+    /// Live records only, or archived ones too.
+    pub visibility: Visibility,
     /// Any of these kinds.
     pub kinds: Vec<InnovationCenterKind>,
     /// City, exactly.
@@ -428,9 +519,9 @@ pub struct InnovationCenterFilter {
 }
 
 /// The filtered, ordered innovation-center select.
-pub fn innovation_centers(filter: &InnovationCenterFilter, sort: Sort) -> Select<innovation_center::Entity> {
+fn innovation_centers(filter: &InnovationCenterFilter, sort: Sort) -> Select<innovation_center::Entity> {
     use innovation_center::Column as C;
-    let mut cond = Condition::all();
+    let mut cond = visible::<innovation_center::Entity>(filter.visibility);
     if !filter.kinds.is_empty() {
         cond = cond.add(C::Kind.is_in(codes(&filter.kinds, InnovationCenterKind::code)));
     }
@@ -458,6 +549,8 @@ pub fn innovation_centers(filter: &InnovationCenterFilter, sort: Sort) -> Select
 /// Filter of the second-headquarters list.
 #[derive(Debug, Clone, Default)]
 pub struct SecondHqFilter {
+    /// Live records only, or archived ones too.
+    pub visibility: Visibility,
     /// Any of these statuses.
     pub statuses: Vec<SecondHqStatus>,
     /// Of this parent group.
@@ -475,9 +568,9 @@ pub struct SecondHqFilter {
 }
 
 /// The filtered, ordered second-headquarters select.
-pub fn second_headquarters(filter: &SecondHqFilter, sort: Sort) -> Select<second_headquarters::Entity> {
+fn second_headquarters(filter: &SecondHqFilter, sort: Sort) -> Select<second_headquarters::Entity> {
     use second_headquarters::Column as C;
-    let mut cond = Condition::all();
+    let mut cond = visible::<second_headquarters::Entity>(filter.visibility);
     if !filter.statuses.is_empty() {
         cond = cond.add(C::Status.is_in(codes(&filter.statuses, SecondHqStatus::code)));
     }
@@ -505,6 +598,8 @@ pub fn second_headquarters(filter: &SecondHqFilter, sort: Sort) -> Select<second
 /// Filter of designation lists (the `unicorns` list is this with kind `UNICORN`).
 #[derive(Debug, Clone, Default)]
 pub struct DesignationFilter {
+    /// Live records only, or archived ones too.
+    pub visibility: Visibility,
     /// Any of these kinds.
     pub kinds: Vec<DesignationKind>,
     /// Awarded in this year.
@@ -516,9 +611,9 @@ pub struct DesignationFilter {
 }
 
 /// The filtered designation select, newest year first unless told otherwise.
-pub fn designations(filter: &DesignationFilter, direction: Direction) -> Select<designation::Entity> {
+fn designations(filter: &DesignationFilter, direction: Direction) -> Select<designation::Entity> {
     use designation::Column as C;
-    let mut cond = Condition::all();
+    let mut cond = visible::<designation::Entity>(filter.visibility);
     if !filter.kinds.is_empty() {
         cond = cond.add(C::Kind.is_in(codes(&filter.kinds, DesignationKind::code)));
     }
@@ -539,10 +634,11 @@ pub fn designations(filter: &DesignationFilter, direction: Direction) -> Select<
     designation::Entity::find().filter(cond).order_by(C::Year, direction.order()).order_by(C::Id, direction.order())
 }
 
-/// Runs a select for one window of rows.
 /// Conditions on `figure` rows. All given conditions must hold.
 #[derive(Debug, Clone, Default)]
 pub struct FigureFilter {
+    /// Live records only, or archived ones too.
+    pub visibility: Visibility,
     /// About any of these parks.
     pub park_ids: Option<Vec<Uuid>>,
     /// About this city (its parks included unless `city_level_only`).
@@ -554,9 +650,9 @@ pub struct FigureFilter {
 }
 
 /// Figures: by indicator, then newest first (unknown dates last), then id.
-pub fn figures(filter: &FigureFilter) -> Select<figure::Entity> {
+fn figures(filter: &FigureFilter) -> Select<figure::Entity> {
     use figure::Column as C;
-    let mut cond = Condition::all();
+    let mut cond = visible::<figure::Entity>(filter.visibility);
     if let Some(parks) = &filter.park_ids {
         cond = cond.add(C::ParkId.is_in(parks.clone()));
     }
@@ -576,39 +672,104 @@ pub fn figures(filter: &FigureFilter) -> Select<figure::Entity> {
         .order_by(C::Id, Order::Asc)
 }
 
-/// Designations of a city, oldest first (unknown dates last).
-pub fn city_designations(city: &str) -> Select<city_designation::Entity> {
-    use city_designation::Column as C;
-    city_designation::Entity::find()
-        .filter(C::City.eq(city))
-        .order_by_with_nulls(C::DesignatedOn, Order::Asc, NullOrdering::Last)
-        .order_by(C::Id, Order::Asc)
+/// A filtered, ordered list, read a window at a time; counted only when asked.
+#[derive(Clone)]
+pub struct Listing<E: EntityTrait> {
+    store: Store,
+    select: Select<E>,
 }
 
-/// Every row a select returns (for short lists such as a city's designations).
-pub async fn all<E, C>(db: &C, select: Select<E>) -> Result<Vec<E::Model>, StoreError>
+/// What the API pages through: a [`Listing`] of some record kind.
+pub trait List: Clone + Send + Sync + 'static {
+    /// The records listed.
+    type Record: Send + Sync + 'static;
+    /// The rows of one window, and whether more follow.
+    fn window(&self, window: Window) -> impl Future<Output = Result<Rows<Self::Record>, StoreError>> + Send;
+    /// The length of the whole list.
+    fn count(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}
+
+impl<E> List for Listing<E>
 where
-    E: EntityTrait,
-    C: ConnectionTrait,
+    E: EntityTrait + Sync,
+    E::Model: Send + Sync + 'static,
 {
-    Ok(select.all(db).await?)
-}
+    type Record = E::Model;
 
-pub async fn list<E, C>(db: &C, select: Select<E>, win: Window) -> Result<Rows<E::Model>, StoreError>
-where
-    E: EntityTrait,
-    C: ConnectionTrait,
-{
-    window(db, select, win).await
-}
-
-/// Link rows keyed by a parent, grouped by that parent, in the order given.
-pub fn group_by<T, K: std::hash::Hash + Eq>(rows: Vec<T>, key: impl Fn(&T) -> K) -> HashMap<K, Vec<T>> {
-    let mut out: HashMap<K, Vec<T>> = HashMap::new();
-    for row in rows {
-        out.entry(key(&row)).or_default().push(row);
+    async fn window(&self, win: Window) -> Result<Rows<E::Model>, StoreError> {
+        window(self.store.conn(), self.select.clone(), win).await
     }
-    out
+
+    async fn count(&self) -> Result<u64, StoreError> {
+        Ok(self.select.clone().count(self.store.conn()).await?)
+    }
+}
+
+/// The lists of the read side: one per record kind, each with its filter.
+impl Store {
+    fn listing<E: EntityTrait>(&self, select: Select<E>) -> Listing<E> {
+        Listing { store: self.clone(), select }
+    }
+
+    /// Parks, filtered and ordered.
+    pub fn parks(&self, filter: &ParkFilter, sort: Sort) -> Listing<park::Entity> {
+        self.listing(parks(filter, sort))
+    }
+
+    /// Organizations, filtered and ordered.
+    pub fn organizations(&self, filter: &OrganizationFilter, sort: Sort) -> Listing<organization::Entity> {
+        self.listing(organizations(filter, sort))
+    }
+
+    /// Incubators, filtered and ordered.
+    pub fn incubators(&self, filter: &IncubatorFilter, sort: Sort) -> Listing<incubator::Entity> {
+        self.listing(incubators(filter, sort))
+    }
+
+    /// Innovation centers, filtered and ordered.
+    pub fn innovation_centers(
+        &self,
+        filter: &InnovationCenterFilter,
+        sort: Sort,
+    ) -> Listing<innovation_center::Entity> {
+        self.listing(innovation_centers(filter, sort))
+    }
+
+    /// Second headquarters, filtered and ordered.
+    pub fn second_headquarters(&self, filter: &SecondHqFilter, sort: Sort) -> Listing<second_headquarters::Entity> {
+        self.listing(second_headquarters(filter, sort))
+    }
+
+    /// Designations, filtered, by year in `direction`, then id.
+    pub fn designations(&self, filter: &DesignationFilter, direction: Direction) -> Listing<designation::Entity> {
+        self.listing(designations(filter, direction))
+    }
+
+    /// Figures, filtered: by indicator, then newest first (unknown dates last), then id.
+    pub fn figures(&self, filter: &FigureFilter) -> Listing<figure::Entity> {
+        self.listing(figures(filter))
+    }
+
+    /// Designations of a city as a whole, oldest first (unknown dates last).
+    pub async fn city_designations(
+        &self,
+        city: &str,
+        visibility: Visibility,
+    ) -> Result<Vec<city_designation::Model>, StoreError> {
+        use city_designation::Column as C;
+        Ok(city_designation::Entity::find()
+            .filter(visible::<city_designation::Entity>(visibility))
+            .filter(C::City.eq(city))
+            .order_by_with_nulls(C::DesignatedOn, Order::Asc, NullOrdering::Last)
+            .order_by(C::Id, Order::Asc)
+            .all(self.conn())
+            .await?)
+    }
+
+    /// The tree of the parks `visibility` sees.
+    pub async fn park_tree(&self, visibility: Visibility) -> Result<ParkTree, StoreError> {
+        ParkTree::load(self.conn(), visibility).await
+    }
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@
 
 pub mod organization;
 pub mod park;
+pub mod token;
 
 // Incubators and the links incubations and enterprise locations.
 pub mod enterprise_location;
@@ -50,9 +51,10 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// The service over a pool.
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    /// The service over a pool (a connection, or the read side's
+    /// [`Store`](parkgraph_persistence::Store)).
+    pub fn new(db: impl Into<DatabaseConnection>) -> Self {
+        Self { db: db.into() }
     }
 
     /// The pool the commands run on.

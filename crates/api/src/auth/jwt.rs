@@ -14,6 +14,7 @@ use jsonwebtoken::errors::ErrorKind;
 pub use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use jsonwebtoken::{Header, Validation, decode, decode_header, encode};
 use parkgraph_domain::{Role, Scope};
+use parkgraph_registry::token::{TokenGrant, TokenSigner};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -208,6 +209,23 @@ impl KeySet {
         }
     }
 
+    /// The claims of a token the registry granted (see
+    /// [`parkgraph_registry::token::issue`]).
+    pub fn claims_of(&self, grant: &TokenGrant<'_>) -> Claims {
+        Claims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: grant.subject.into(),
+            exp: grant.expires_at.timestamp(),
+            iat: grant.issued_at.timestamp(),
+            nbf: grant.issued_at.timestamp(),
+            jti: grant.jti,
+            role: grant.role.code().into(),
+            scope: Scope::join(grant.scopes),
+            partner_id: grant.partner_id,
+        }
+    }
+
     /// Verifies a token's header, signature and claims (not revocation: see the caller).
     pub fn verify(&self, token: &str) -> Result<Verified, TokenError> {
         if let Some(alg) = peek_alg(token)
@@ -256,6 +274,15 @@ impl KeySet {
         }
         let scopes = Scope::parse_list(&claims.scope).map_err(|e| TokenError::BadClaims(e.to_string()))?;
         Ok(Verified { claims, role, scopes })
+    }
+}
+
+/// The key set signs the tokens the registry issues.
+impl TokenSigner for KeySet {
+    type Error = TokenError;
+
+    fn sign_grant(&self, grant: &TokenGrant<'_>) -> Result<String, TokenError> {
+        self.sign(&self.claims_of(grant))
     }
 }
 

@@ -1,7 +1,6 @@
 //! Who is calling: bearer tokens verified against the key set and the token registry,
 //! or an anonymous caller when anonymous access is on.
 
-pub mod issue;
 pub mod jwt;
 
 use std::collections::{BTreeSet, HashMap};
@@ -10,9 +9,8 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use parkgraph_domain::{Role, Scope};
-use parkgraph_persistence::access;
+use parkgraph_persistence::Store;
 use parkgraph_persistence::entity::api_token;
-use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 pub use jwt::{Claims, Key, KeySet, TokenError};
@@ -103,7 +101,7 @@ impl Grant {
 /// cache, so a revocation reaches every replica within the cache's lifetime.
 pub struct Authenticator {
     keys: Arc<KeySet>,
-    db: DatabaseConnection,
+    store: Store,
     allow_anonymous: bool,
     cache_ttl: Duration,
     cache: Mutex<HashMap<Uuid, (Instant, Option<api_token::Model>)>>,
@@ -112,10 +110,10 @@ pub struct Authenticator {
 
 impl Authenticator {
     /// An authenticator.
-    pub fn new(keys: Arc<KeySet>, db: DatabaseConnection, allow_anonymous: bool, cache_ttl: Duration) -> Self {
+    pub fn new(keys: Arc<KeySet>, store: impl Into<Store>, allow_anonymous: bool, cache_ttl: Duration) -> Self {
         Self {
             keys,
-            db,
+            store: store.into(),
             allow_anonymous,
             cache_ttl,
             cache: Mutex::new(HashMap::new()),
@@ -187,7 +185,7 @@ impl Authenticator {
         {
             return Ok(record.clone());
         }
-        let record = access::token(&self.db, jti).await.map_err(|err| {
+        let record = self.store.token(jti).await.map_err(|err| {
             tracing::error!(%err, "cannot read the token registry");
             AuthFailure::Unavailable
         })?;
@@ -213,9 +211,9 @@ impl Authenticator {
             }
             touched.insert(jti, Instant::now());
         }
-        let db = self.db.clone();
+        let store = self.store.clone();
         tokio::spawn(async move {
-            if let Err(err) = access::touch(&db, jti, Utc::now()).await {
+            if let Err(err) = store.touch_token(jti, Utc::now()).await {
                 tracing::warn!(%err, %jti, "cannot record the token's last use");
             }
         });

@@ -6,6 +6,7 @@
 
 use async_graphql::{Context, Enum, ID, Object};
 use chrono::{DateTime, Utc};
+use parkgraph_persistence::batch::HistoryKey;
 use parkgraph_persistence::write::{self, EntityType};
 use serde_json::Value as Json;
 use uuid::Uuid;
@@ -16,7 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::id::{NodeType, encode};
 use crate::keyset::{self, KeysetPage};
 use crate::policy::{caller, may_read_changes_of, visible_fields};
-use crate::query::database;
+use crate::query::store;
 
 /// The list name in feed cursors.
 pub const FEED: &str = "change";
@@ -202,11 +203,7 @@ pub async fn feed(
     let types = feed_types(caller, types)?;
     // Every type: no filter at all (the plain keyset scan of the primary key).
     let filter = (types.len() < EntityType::ALL.len()).then_some(types.as_slice());
-    let rows = if types.is_empty() {
-        Vec::new()
-    } else {
-        write::changes(database(ctx)?, after, size + 1, filter).await.api()?
-    };
+    let rows = if types.is_empty() { Vec::new() } else { store(ctx)?.changes(after, size + 1, filter).await.api()? };
     Ok(KeysetPage::build(
         FEED,
         after,
@@ -264,7 +261,9 @@ impl Revision {
     }
 }
 
-/// Resolves a record's `history`: its revisions after the cursor, oldest first.
+/// Resolves a record's `history`: its revisions after the cursor, oldest first. The
+/// histories of every record on a page are read together (one statement per distinct
+/// page of history asked for), never one record at a time.
 pub async fn history(
     ctx: &Context<'_>,
     entity: EntityType,
@@ -279,7 +278,8 @@ pub async fn history(
         .map(|v| i32::try_from(v).map_err(|_| ApiError::BadUserInput("`after` is not a cursor of this list".into())))
         .transpose()
         .map_err(ApiError::into_error)?;
-    let rows = write::revisions(database(ctx)?, entity, id, after_version, size + 1).await.api()?;
+    let key = HistoryKey { entity, id, after_version, first: size + 1 };
+    let rows = crate::loader::history(super::loaders(ctx)?, key).await?;
     Ok(KeysetPage::build(
         HISTORY,
         after,

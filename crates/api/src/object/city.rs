@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Object, SimpleObject};
 use parkgraph_persistence::entity::city_designation;
-use parkgraph_persistence::query::{self as q, FigureFilter, ParkFilter, Sort};
+use parkgraph_persistence::query::{FigureFilter, ParkFilter, Sort};
 
 use super::{Figure, Park, PartialDate, Provenance};
 use crate::connection::{Connection, Edge};
@@ -64,8 +64,8 @@ impl City {
 
     /// Designations of the city itself, oldest first.
     async fn designations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CityDesignation>> {
-        let db = crate::query::database(ctx)?;
-        let rows = q::all(db, q::city_designations(&self.name)).await.api()?;
+        let visibility = super::visibility(ctx)?;
+        let rows = crate::query::store(ctx)?.city_designations(&self.name, visibility).await.api()?;
         Ok(rows.into_iter().map(CityDesignation::from).collect())
     }
 
@@ -92,8 +92,9 @@ impl City {
             city_level_only: true,
             indicator: indicator.map(|i| i.trim().to_string()).filter(|i| !i.is_empty()),
             park_ids: None,
+            visibility: super::visibility(ctx)?,
         };
-        crate::query::page(ctx, q::figures(&filter), first, after, last, before, Figure).await
+        crate::query::page(crate::query::store(ctx)?.figures(&filter), first, after, last, before, Figure).await
     }
 
     /// The city's top-level parks (zones), by Chinese name.
@@ -112,7 +113,13 @@ impl City {
         #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<Park>>> {
-        let filter = ParkFilter { city: Some(self.name.clone()), parent: Some(None), ..Default::default() };
-        crate::query::page(ctx, q::parks(&filter, Sort::default()), first, after, last, before, Park).await
+        let filter = ParkFilter {
+            city: Some(self.name.clone()),
+            parent: Some(None),
+            visibility: super::visibility(ctx)?,
+            ..Default::default()
+        };
+        crate::query::page(crate::query::store(ctx)?.parks(&filter, Sort::default()), first, after, last, before, Park)
+            .await
     }
 }

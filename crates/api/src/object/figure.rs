@@ -140,6 +140,12 @@ impl Figure {
         super::change::history(ctx, parkgraph_persistence::write::EntityType::Figure, self.0.id, first, after).await
     }
 
+    /// When the record was archived (it left the live registry); null while it is live.
+    /// Only staff read archived records, so other callers always see null.
+    async fn archived_at(&self) -> Option<DateTime<Utc>> {
+        self.0.archived_at
+    }
+
     /// When the record was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

@@ -142,6 +142,12 @@ impl InnovationCenter {
             .await
     }
 
+    /// When the record was archived (it left the live registry); null while it is live.
+    /// Only staff read archived records, so other callers always see null.
+    async fn archived_at(&self) -> Option<DateTime<Utc>> {
+        self.0.archived_at
+    }
+
     /// When the record was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

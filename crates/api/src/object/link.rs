@@ -65,6 +65,12 @@ macro_rules! link_edge {
                 Provenance::of(&self.link.source_name, &self.link.source_url, &self.link.as_of, &self.link.as_of_precision)
             }
 
+            /// When the link was ended (it left the live registry); null while it is live.
+            /// Only staff read ended links, so other callers always see null.
+            async fn archived_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+                self.link.archived_at
+            }
+
             /// Every version of this link, oldest first (staff only): who changed it, when,
             /// how, and its fields before and after. Page on with `after: pageInfo.endCursor`.
             #[graphql(

@@ -18,6 +18,8 @@ pub mod vocabulary;
 use async_graphql::{Context, Interface, Object, SimpleObject};
 use chrono::NaiveDate;
 use parkgraph_domain as domain;
+use parkgraph_persistence::batch::Batch;
+use parkgraph_persistence::query::Visibility;
 use uuid::Uuid;
 
 use vocabulary::DatePrecision;
@@ -144,9 +146,24 @@ pub enum Node {
     Designation(Designation),
 }
 
-/// The loaders of this schema.
+/// The loaders of the caller's audience: staff see archived records and ended links,
+/// everyone else the live registry (see [`crate::loader::Audiences`]).
 pub fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {
-    ctx.data::<Loaders>().map_err(|_| ApiError::Internal("loaders missing from schema data".into()).into_error())
+    let audiences = ctx
+        .data::<crate::loader::Audiences>()
+        .map_err(|_| ApiError::Internal("loaders missing from schema data".into()).into_error())?;
+    Ok(match visibility(ctx)? {
+        Visibility::Live => &audiences.live,
+        Visibility::WithArchived => &audiences.staff,
+    })
+}
+
+/// What the caller sees of the registry by id and in nested fields: staff (who keep
+/// archived records readable) see archived records and ended links too; partners and
+/// anonymous callers the live registry only.
+pub fn visibility(ctx: &Context<'_>) -> async_graphql::Result<Visibility> {
+    let caller = crate::policy::caller(ctx)?;
+    Ok(if caller.role.is_staff() { Visibility::WithArchived } else { Visibility::Live })
 }
 
 /// A row that a link points to is missing: a broken foreign key, so an internal error.
@@ -155,17 +172,15 @@ pub fn dangling(what: &str, id: Uuid) -> async_graphql::Error {
 }
 
 /// Loads the nodes a page of links points to, in the page's order.
-pub async fn resolve_nodes<E, L, N>(
-    loader: &async_graphql::dataloader::DataLoader<crate::loader::ByColumn<E>>,
+pub async fn resolve_nodes<B, L, N>(
+    loader: &async_graphql::dataloader::DataLoader<crate::loader::Batched<B>>,
     links: &[L],
     target: impl Fn(&L) -> Uuid,
-    wrap: impl Fn(E::Model) -> N,
+    wrap: impl Fn(B::Record) -> N,
     what: &str,
 ) -> async_graphql::Result<Vec<N>>
 where
-    E: sea_orm::EntityTrait + Sync,
-    E::Model: Clone + Sync,
-    E::Column: Sync,
+    B: Batch<Key = Uuid>,
 {
     let ids: Vec<Uuid> = links.iter().map(&target).collect();
     let rows = crate::loader::each(loader, &ids).await?;
@@ -174,18 +189,16 @@ where
 
 /// One page of links as a connection whose edges carry each link and the node it leads
 /// to (nodes loaded in one batch for the page).
-pub async fn link_page<L, E, N>(
+pub async fn link_page<L, B, N>(
     args: &crate::connection::PageArgs,
     links: Vec<L>,
-    loader: &async_graphql::dataloader::DataLoader<crate::loader::ByColumn<E>>,
+    loader: &async_graphql::dataloader::DataLoader<crate::loader::Batched<B>>,
     target: impl Fn(&L) -> Uuid,
-    wrap: impl Fn(E::Model) -> N,
+    wrap: impl Fn(B::Record) -> N,
     what: &str,
 ) -> async_graphql::Result<crate::connection::Connection<link::LinkEdge<L, N>>>
 where
-    E: sea_orm::EntityTrait + Sync,
-    E::Model: Clone + Sync,
-    E::Column: Sync,
+    B: Batch<Key = Uuid>,
     link::LinkEdge<L, N>: crate::connection::EdgeType,
 {
     let page = crate::connection::slice(args, links).await?;
