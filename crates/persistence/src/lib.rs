@@ -1,6 +1,6 @@
 //! ParkGraph's storage: sea-orm entities, the queries the API runs, seed data, and the
 //! storage half of the write path ([`write`](mod@write): optimistic versions, revisions and the
-//! gap-free change feed).
+//! gap-free change feed), and its mirror image, [`replay`]: applying a feed to another store.
 //!
 //! Everything here takes `&impl ConnectionTrait`, so it works on a pooled connection or
 //! inside a transaction, and runs unchanged on SQLite (the embedded default) and
@@ -11,6 +11,7 @@ pub mod db;
 pub mod entity;
 pub mod error;
 pub mod query;
+pub mod replay;
 pub mod seed;
 pub mod write;
 
