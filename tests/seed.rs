@@ -11,8 +11,8 @@ use parkgraph_domain::{OrganizationKind, OrganizationStatus, PartialDate, Uscc};
 use parkgraph_persistence::entity::revision;
 use parkgraph_persistence::sea_orm::sea_query::{Expr, Query};
 use parkgraph_persistence::sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
-use parkgraph_persistence::write::{self, EntityType, Operation};
 use parkgraph_persistence::seed;
+use parkgraph_persistence::write::{self, EntityType, Operation};
 use parkgraph_registry::{Actor, Registry};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -393,7 +393,10 @@ async fn every_sample_record_is_seeded_with_a_creation_revision_and_a_feed_entry
     let draft = OrganizationDraft::new(OrganizationKind::Enterprise, "斗鱼", OrganizationStatus::Active);
     registry.create_organization(&Actor::new("editor:wang"), draft).await.expect("create");
     let feed = write::changes(&test.db, Some(records as i64), 10, None).await.expect("feed");
-    assert_eq!(feed.iter().map(|c| (c.seq, c.actor.as_str())).collect::<Vec<_>>(), [(records as i64 + 1, "editor:wang")]);
+    assert_eq!(
+        feed.iter().map(|c| (c.seq, c.actor.as_str())).collect::<Vec<_>>(),
+        [(records as i64 + 1, "editor:wang")]
+    );
 }
 
 #[tokio::test]

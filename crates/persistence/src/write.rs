@@ -15,6 +15,12 @@
 //! inside the caller's transaction: a rolled-back command leaves no row change, no
 //! revision and no feed entry.
 //!
+//! A bulk load (the seeds, an import) takes the same road in batches: [`create_many`]
+//! writes rows at version 1, their revisions ([`record_revisions`]) and their feed
+//! entries ([`append_changes`], which takes a run of consecutive numbers in one counter
+//! update), many rows per statement. [`crate::replay`] is the other end: it applies feed
+//! entries to another store.
+//!
 //! # A gap-free feed in commit order
 //!
 //! Partners sync with `changes(after: cursor)`: they must never miss an entry, so an entry
