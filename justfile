@@ -58,10 +58,17 @@ sdl:
 sdl-check:
     cargo test --test sdl
 
-# Load 100k synthetic enterprises and measure the HTTP server on SQLite and PostgreSQL.
+# Load 100k synthetic enterprises (timing the seed) and measure the HTTP server on SQLite
+# and PostgreSQL: queries and token overhead, then mutations by concurrent editors and
+# the change feed's read rate (HTTP and the CLI).
 bench enterprises="100000" seconds="10" concurrency="32":
     cargo build --release -p parkgraph -p parkgraph-bench
     target/release/parkgraph-bench --enterprises {{enterprises}} --seconds {{seconds}} --concurrency {{concurrency}} --pg-url "{{pg_url}}"
+
+# Only the write suite of `just bench`: mutations under concurrent writers, and the feed.
+bench-write enterprises="100000" seconds="10" concurrency="32":
+    cargo build --release -p parkgraph -p parkgraph-bench
+    target/release/parkgraph-bench --suites write --enterprises {{enterprises}} --seconds {{seconds}} --concurrency {{concurrency}} --pg-url "{{pg_url}}"
 
 # Everything CI runs.
 ci: lint test test-pg sdl-check

@@ -1,11 +1,21 @@
-//! The Wuhan sample and the synthetic generator.
+//! The Wuhan sample and the synthetic generator, and their history: every seeded record
+//! has a creation revision and a change-feed entry.
 
 mod common;
 
+use std::collections::HashMap;
+
 use common::{TestDb, data};
-use parkgraph_domain::{PartialDate, Uscc};
+use parkgraph_domain::validation::OrganizationDraft;
+use parkgraph_domain::{OrganizationKind, OrganizationStatus, PartialDate, Uscc};
+use parkgraph_persistence::entity::revision;
+use parkgraph_persistence::sea_orm::sea_query::{Expr, Query};
+use parkgraph_persistence::sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 use parkgraph_persistence::seed;
+use parkgraph_persistence::write::{self, EntityType, Operation};
+use parkgraph_registry::{Actor, Registry};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 #[tokio::test]
 async fn the_sample_loads_every_kind_of_record() {
@@ -404,4 +414,71 @@ async fn the_readme_example_queries_run_on_the_sample_without_errors() {
         let d = data(&schema, block, json!({})).await;
         assert!(d.as_object().is_some_and(|m| !m.is_empty()), "{block}");
     }
+}
+
+/// Rows in a table.
+async fn rows_in(db: &DatabaseConnection, table: &'static str) -> usize {
+    let count = Query::select().expr_as(Expr::cust("COUNT(*)"), "n").from(table).to_owned();
+    let row = db.query_one(&count).await.expect("count").expect("a count");
+    usize::try_from(row.try_get::<i64>("", "n").expect("n")).expect("a count")
+}
+
+/// Every seeded record has exactly one revision (version 1, `CREATE` or `ADD_LINK` for a
+/// link, by the seed, holding the stored row) and one feed entry, and the feed is
+/// 1, 2, 3 … with no gaps. Returns the number of records.
+async fn assert_seeded_with_history(db: &DatabaseConnection) -> usize {
+    let feed = write::changes(db, None, 10_000_000, None).await.expect("the feed");
+    assert_eq!(feed.iter().map(|c| c.seq).collect::<Vec<_>>(), (1..=feed.len() as i64).collect::<Vec<_>>());
+    let revisions: HashMap<(String, Uuid), Vec<revision::Model>> =
+        revision::Entity::find().all(db).await.expect("revisions").into_iter().fold(HashMap::new(), |mut map, r| {
+            map.entry((r.entity_type.clone(), r.entity_id)).or_default().push(r);
+            map
+        });
+    let mut records = 0;
+    for entity in EntityType::ALL {
+        let rows = rows_in(db, entity.table()).await;
+        let entries: Vec<_> = feed.iter().filter(|c| c.entity_type == entity).collect();
+        assert_eq!(entries.len(), rows, "{}: one feed entry per row", entity.table());
+        for change in &entries {
+            assert_eq!((change.version, change.operation), (1, entity.creation()), "{}", entity.table());
+            assert_eq!(change.actor, seed::SEED_ACTOR);
+            let history = &revisions[&(entity.table().to_string(), change.entity_id)];
+            assert_eq!(history.len(), 1, "{} {}: one revision", entity.table(), change.entity_id);
+            assert_eq!((history[0].version, history[0].operation.as_str()), (1, entity.creation().code()));
+            assert_eq!((history[0].actor.as_str(), history[0].before.as_ref()), (seed::SEED_ACTOR, None));
+            assert_eq!(history[0].after, change.after, "the feed entry carries the revision's state");
+        }
+        records += rows;
+    }
+    assert_eq!(revisions.len(), records, "no other revisions");
+    records
+}
+
+#[tokio::test]
+async fn every_sample_record_is_seeded_with_a_creation_revision_and_a_feed_entry() {
+    let test = TestDb::migrated().await;
+    let report = seed::sample::load(&test.db).await.expect("loads");
+    let records = assert_seeded_with_history(&test.db).await;
+    assert!(records > report.parks + report.organizations, "{records} records for {report}");
+    let links = write::changes(&test.db, None, 10_000, None).await.expect("feed");
+    assert!(links.iter().any(|c| c.operation == Operation::AddLink), "the sample's links are added as links");
+
+    // The next change, through the registry, takes the next number: the batch and the
+    // single append share the counter (and, on PostgreSQL, a prepared statement).
+    let registry = Registry::new(test.db.clone());
+    let draft = OrganizationDraft::new(OrganizationKind::Enterprise, "斗鱼", OrganizationStatus::Active);
+    registry.create_organization(&Actor::new("editor:wang"), draft).await.expect("create");
+    let feed = write::changes(&test.db, Some(records as i64), 10, None).await.expect("feed");
+    assert_eq!(
+        feed.iter().map(|c| (c.seq, c.actor.as_str())).collect::<Vec<_>>(),
+        [(records as i64 + 1, "editor:wang")]
+    );
+}
+
+#[tokio::test]
+async fn every_synthetic_record_is_seeded_with_a_creation_revision_and_a_feed_entry() {
+    let test = TestDb::migrated().await;
+    let report = seed::synthetic::load(&test.db, 600).await.expect("loads");
+    let records = assert_seeded_with_history(&test.db).await;
+    assert!(records > 600 + report.locations, "{records} records for {report}");
 }

@@ -1,10 +1,19 @@
 //! `parkgraph-bench`: the figures in BENCHMARKS.md.
 //!
-//! For each backend it seeds a fresh database with the synthetic registry, starts the
-//! release `parkgraph` binary on it, drives three representative queries with concurrent
-//! HTTP clients for a fixed time each, and prints requests per second, p50 and p99
-//! latency, and the server's peak resident memory. It is a program that reports numbers,
-//! not a test: nothing here passes or fails on speed.
+//! For each backend it seeds a fresh database with the synthetic registry (timing the
+//! seed, which writes every record's revision and feed entry), starts the release
+//! `parkgraph` binary on it, and runs two suites:
+//!
+//! - **read**: three representative queries driven by concurrent HTTP clients for a fixed
+//!   time each, then the per-request cost of a token;
+//! - **write**: mutations by concurrent writers with an editor's token (creations, and
+//!   updates of a small set of shared organizations that retry on `CONFLICT`), then the
+//!   change feed's read rate, paging `changes(after:, first: 100)` over HTTP and through
+//!   `parkgraph changes` (NDJSON).
+//!
+//! It prints requests (or changes) per second, p50 and p99 latency, and the server's peak
+//! resident memory. It is a program that reports numbers, not a test: nothing here
+//! passes or fails on speed.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -38,6 +47,13 @@ struct Args {
     /// Port for the server under test.
     #[arg(long, default_value_t = 18080)]
     port: u16,
+    /// Suites to run: read (queries and token overhead), write (mutations and the
+    /// change feed).
+    #[arg(long, value_delimiter = ',', default_value = "read,write")]
+    suites: Vec<String>,
+    /// Organizations the update benchmark's writers share (fewer: more conflicts).
+    #[arg(long, default_value_t = 64)]
+    hot_organizations: usize,
 }
 
 const PARK_PAGE: &str = "query ParkPage($id: ID!) { park(id: $id) { nameZh kind parent { nameZh } \
@@ -154,21 +170,7 @@ async fn drive(
         latencies.extend(l);
         errors += e;
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    latencies.sort();
-    let pick = |q: f64| {
-        latencies
-            .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
-    Figures {
-        requests: latencies.len(),
-        errors,
-        per_second: latencies.len() as f64 / elapsed,
-        p50: pick(0.50),
-        p99: pick(0.99),
-    }
+    summarize(latencies, errors, started.elapsed().as_secs_f64())
 }
 
 async fn wait_ready(base: &str, server: &mut Server) {
@@ -230,27 +232,9 @@ async fn bench_backend(args: &Args, backend: &str) {
     let seed_seconds = seeded.elapsed().as_secs_f64();
 
     let listen = format!("127.0.0.1:{}", args.port);
-    let issued = Command::new(&args.binary)
-        .args([
-            "--config",
-            &config_arg,
-            "--database-url",
-            &database_url,
-            "token",
-            "issue",
-            "--role",
-            "partner",
-            "--partner",
-            "bench",
-        ])
-        .env("PARKGRAPH_LOG", "warn")
-        .stderr(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| fail(e));
-    let token = String::from_utf8_lossy(&issued.stdout).trim().to_string();
-    if !issued.status.success() || token.split('.').count() != 3 {
-        fail("could not issue a benchmark token");
-    }
+    let token = issue_token(args, &config_arg, &database_url, &["--role", "partner", "--partner", "bench"]);
+    let editor_token =
+        issue_token(args, &config_arg, &database_url, &["--role", "editor", "--subject", "editor:bench"]);
     let child = Command::new(&args.binary)
         .args(["--config", &config_arg, "--database-url", &database_url, "serve", "--listen", &listen, "--no-seed"])
         .env("PARKGRAPH_LOG", "warn")
@@ -263,12 +247,57 @@ async fn bench_backend(args: &Args, backend: &str) {
     wait_ready(&base, &mut server).await;
     let url = format!("{base}/graphql");
 
+    println!("\n### {backend} — {} synthetic enterprises (seeded in {seed_seconds:.1} s)", args.enterprises);
+    if args.suites.iter().any(|s| s == "read") {
+        read_suite(args, &url, token).await;
+    }
+    if args.suites.iter().any(|s| s == "write") {
+        write_suite(args, &url, &editor_token, &config_arg, &database_url).await;
+    }
+    match peak_rss_kib(server.child.id()) {
+        Some(kib) => println!("\nServer peak RSS: {:.1} MiB", kib as f64 / 1024.0),
+        None => println!("\nServer peak RSS: not available"),
+    }
+    if backend == "postgres" {
+        drop(server);
+        run(Command::new("psql").args([&args.pg_url, "-q", "-c", "DROP DATABASE IF EXISTS parkgraph_bench"]));
+    }
+}
+
+/// Issues a token with `parkgraph token issue` and the given arguments.
+fn issue_token(args: &Args, config: &str, database_url: &str, role: &[&str]) -> String {
+    let issued = Command::new(&args.binary)
+        .args(["--config", config, "--database-url", database_url, "token", "issue"])
+        .args(role)
+        .env("PARKGRAPH_LOG", "warn")
+        .stderr(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| fail(e));
+    let token = String::from_utf8_lossy(&issued.stdout).trim().to_string();
+    if !issued.status.success() || token.split('.').count() != 3 {
+        fail(format!("could not issue a benchmark token ({role:?})"));
+    }
+    token
+}
+
+fn print_row(name: &str, f: &Figures) {
+    println!(
+        "| {name} | {} | {} | {:.0} | {:.2} | {:.2} |",
+        f.requests,
+        f.errors,
+        f.per_second,
+        f.p50.as_secs_f64() * 1000.0,
+        f.p99.as_secs_f64() * 1000.0
+    );
+}
+
+async fn read_suite(args: &Args, url: &str, token: String) {
     let client = reqwest::Client::new();
     let parks =
-        post(&client, &url, "{ parks(filter: { topLevel: false }, first: 100) { nodes { id } } }", &json!({}), None)
+        post(&client, url, "{ parks(filter: { topLevel: false }, first: 100) { nodes { id } } }", &json!({}), None)
             .await
             .unwrap_or_else(|e| fail(e));
-    let centers = post(&client, &url, "{ innovationCenters(first: 100) { nodes { id } } }", &json!({}), None)
+    let centers = post(&client, url, "{ innovationCenters(first: 100) { nodes { id } } }", &json!({}), None)
         .await
         .unwrap_or_else(|e| fail(e));
     let ids = |v: &Value, list: &str| -> Arc<Vec<Value>> {
@@ -280,8 +309,7 @@ async fn bench_backend(args: &Args, backend: &str) {
         fail("the synthetic data has no parks or centers");
     }
 
-    println!("\n### {backend} — {} synthetic enterprises (seeded in {seed_seconds:.1} s)\n", args.enterprises);
-    println!("| query | requests | errors | req/s | p50 ms | p99 ms |");
+    println!("\n| query | requests | errors | req/s | p50 ms | p99 ms |");
     println!("|---|---:|---:|---:|---:|---:|");
     for (name, query, variables) in [
         ("park page: a park, its 50 first enterprises and their designations", PARK_PAGE, park_ids),
@@ -292,15 +320,8 @@ async fn bench_backend(args: &Args, backend: &str) {
         ),
         ("innovation center: 20 members and their incubations", CENTER_MEMBERS, center_ids),
     ] {
-        let f = drive(args, &url, query, variables, None).await;
-        println!(
-            "| {name} | {} | {} | {:.0} | {:.2} | {:.2} |",
-            f.requests,
-            f.errors,
-            f.per_second,
-            f.p50.as_secs_f64() * 1000.0,
-            f.p99.as_secs_f64() * 1000.0
-        );
+        let f = drive(args, url, query, variables, None).await;
+        print_row(name, &f);
     }
     println!(
         "\nPer-request overhead of authentication and cost analysis (the same query, anonymous and with a partner token):\n"
@@ -313,7 +334,7 @@ async fn bench_backend(args: &Args, backend: &str) {
         ("park page", PARK_PAGE, ids(&parks, "parks")),
     ] {
         for (caller, token) in [("anonymous", None), ("partner token", Some(token.clone()))] {
-            let f = drive(args, &url, query, variables.clone(), token).await;
+            let f = drive(args, url, query, variables.clone(), token).await;
             println!(
                 "| {name} | {caller} | {:.0} | {:.2} | {:.2} |",
                 f.per_second,
@@ -322,14 +343,247 @@ async fn bench_backend(args: &Args, backend: &str) {
             );
         }
     }
-    match peak_rss_kib(server.child.id()) {
-        Some(kib) => println!("\nServer peak RSS: {:.1} MiB", kib as f64 / 1024.0),
-        None => println!("\nServer peak RSS: not available"),
+}
+
+const CREATE_ORGANIZATION: &str = "mutation Create($input: CreateOrganizationInput!) { \
+    createOrganization(input: $input) { organization { id version } userErrors { field message code } } }";
+
+const UPDATE_ORGANIZATION: &str = "mutation Update($input: UpdateOrganizationInput!) { \
+    updateOrganization(input: $input) { organization { version } userErrors { field message code } } }";
+
+const ORGANIZATION_VERSION: &str = "query Version($id: ID!) { node(id: $id) { ... on Organization { version } } }";
+
+const FEED_PAGE: &str = "query Feed($after: String) { changes(after: $after, first: 100) { \
+    edges { node { seq entityType entityId version operation at after } } pageInfo { hasNextPage endCursor } } }";
+
+/// One mutation as a writer sees it: the time until it took effect, and how many times
+/// it had to re-read a version and retry.
+enum Outcome {
+    Done { latency: Duration, retries: usize },
+    Failed,
+}
+
+/// The `code`s of a payload's `userErrors`.
+fn user_error_codes(payload: &Value) -> Vec<String> {
+    payload["userErrors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["code"].as_str().map(String::from))
+        .collect()
+}
+
+async fn create_one(client: &reqwest::Client, url: &str, token: &str, n: usize) -> Outcome {
+    let input = json!({ "input": {
+        "kind": "ENTERPRISE",
+        "nameZh": format!("基准企业{n:07}"),
+        "nameEn": format!("Benchmark Enterprise {n:07}"),
+        "status": "ACTIVE",
+        "industry": "software",
+        "headcount": 10 + n % 1000,
+    } });
+    let started = Instant::now();
+    match post(client, url, CREATE_ORGANIZATION, &input, Some(token)).await {
+        Ok(body) if user_error_codes(&body["data"]["createOrganization"]).is_empty() => {
+            Outcome::Done { latency: started.elapsed(), retries: 0 }
+        }
+        _ => Outcome::Failed,
     }
-    if backend == "postgres" {
-        drop(server);
-        run(Command::new("psql").args([&args.pg_url, "-q", "-c", "DROP DATABASE IF EXISTS parkgraph_bench"]));
+}
+
+/// Updates one organization's headcount from the version the writer last saw; on
+/// `CONFLICT` it re-reads the version and tries again (up to 100 times).
+async fn update_one(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    id: &Value,
+    versions: &mut i64,
+    n: usize,
+) -> Outcome {
+    let started = Instant::now();
+    for retries in 0..100 {
+        let input = json!({ "input": { "id": id, "version": *versions, "headcount": 10 + n % 1000 } });
+        let Ok(body) = post(client, url, UPDATE_ORGANIZATION, &input, Some(token)).await else {
+            return Outcome::Failed;
+        };
+        let payload = &body["data"]["updateOrganization"];
+        let codes = user_error_codes(payload);
+        if codes.is_empty() {
+            *versions = payload["organization"]["version"].as_i64().unwrap_or(*versions + 1);
+            return Outcome::Done { latency: started.elapsed(), retries };
+        }
+        if codes.iter().any(|c| c != "CONFLICT") {
+            return Outcome::Failed;
+        }
+        match post(client, url, ORGANIZATION_VERSION, &json!({ "id": id }), Some(token)).await {
+            Ok(body) => *versions = body["data"]["node"]["version"].as_i64().unwrap_or(*versions),
+            Err(_) => return Outcome::Failed,
+        }
     }
+    Outcome::Failed
+}
+
+/// Figures of a write run, with the retries its updates needed.
+struct WriteFigures {
+    figures: Figures,
+    retries: usize,
+}
+
+/// `args.concurrency` writers for `args.seconds`: creations when `hot` is empty, else
+/// updates of the `hot` organizations (writer `w` starts at organization `w` and moves on
+/// by one each time, so writers collide on the same organizations).
+async fn drive_writes(args: &Args, url: &str, token: &str, hot: Arc<Vec<Value>>) -> WriteFigures {
+    let client =
+        reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build().unwrap_or_else(|e| fail(e));
+    let started = Instant::now();
+    let until = started + Duration::from_secs(args.seconds);
+    let mut tasks = Vec::new();
+    for writer in 0..args.concurrency {
+        let (client, url, token, hot) = (client.clone(), url.to_string(), token.to_string(), hot.clone());
+        tasks.push(tokio::spawn(async move {
+            let (mut latencies, mut errors, mut retries) = (Vec::new(), 0usize, 0usize);
+            let mut versions = vec![1i64; hot.len()];
+            let mut i = writer;
+            while Instant::now() < until {
+                let n = writer * 1_000_000 + i;
+                let outcome = if hot.is_empty() {
+                    create_one(&client, &url, &token, n).await
+                } else {
+                    let k = i % hot.len();
+                    update_one(&client, &url, &token, &hot[k], &mut versions[k], n).await
+                };
+                i += 1;
+                match outcome {
+                    Outcome::Done { latency, retries: r } => {
+                        latencies.push(latency);
+                        retries += r;
+                    }
+                    Outcome::Failed => errors += 1,
+                }
+            }
+            (latencies, errors, retries)
+        }));
+    }
+    let (mut latencies, mut errors, mut retries) = (Vec::new(), 0, 0);
+    for task in tasks {
+        let (l, e, r) = task.await.unwrap_or_else(|e| fail(e));
+        latencies.extend(l);
+        errors += e;
+        retries += r;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    WriteFigures { figures: summarize(latencies, errors, elapsed), retries }
+}
+
+fn summarize(mut latencies: Vec<Duration>, errors: usize, elapsed: f64) -> Figures {
+    latencies.sort();
+    let pick = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    Figures {
+        requests: latencies.len(),
+        errors,
+        per_second: latencies.len() as f64 / elapsed,
+        p50: pick(0.50),
+        p99: pick(0.99),
+    }
+}
+
+/// Pages the feed from the start over HTTP for `args.seconds` (or to its end) with one
+/// client; returns (changes read, changes per second, p99 page latency).
+async fn read_feed_over_http(args: &Args, url: &str, token: &str) -> (usize, f64, Duration) {
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let until = started + Duration::from_secs(args.seconds);
+    let (mut read, mut after, mut pages) = (0usize, Value::Null, Vec::new());
+    while Instant::now() < until {
+        let t = Instant::now();
+        let body = post(&client, url, FEED_PAGE, &json!({ "after": after }), Some(token))
+            .await
+            .unwrap_or_else(|e| fail(format!("reading the feed: {e}")));
+        pages.push(t.elapsed());
+        let page = &body["data"]["changes"];
+        read += page["edges"].as_array().map_or(0, Vec::len);
+        if page["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let p99 = summarize(pages, 0, elapsed).p99;
+    (read, read as f64 / elapsed, p99)
+}
+
+async fn write_suite(args: &Args, url: &str, token: &str, config: &str, database_url: &str) {
+    let client = reqwest::Client::new();
+    let hot = post(
+        &client,
+        url,
+        "query Hot($first: Int) { organizations(first: $first) { nodes { id } } }",
+        &json!({ "first": args.hot_organizations.clamp(1, 100) }),
+        Some(token),
+    )
+    .await
+    .unwrap_or_else(|e| fail(e));
+    let hot: Arc<Vec<Value>> = Arc::new(
+        hot["data"]["organizations"]["nodes"].as_array().into_iter().flatten().map(|n| n["id"].clone()).collect(),
+    );
+    if hot.is_empty() {
+        fail("the synthetic data has no organizations");
+    }
+
+    println!(
+        "\nMutations with an editor's token ({} writers; an update that meets `CONFLICT` re-reads the version and retries, and its latency includes the retries):\n",
+        args.concurrency
+    );
+    println!("| mutation | done | errors | retries | per s | p50 ms | p99 ms |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (name, targets) in [
+        ("createOrganization".to_string(), Arc::new(Vec::new())),
+        (format!("updateOrganization on {} shared organizations", hot.len()), hot.clone()),
+    ] {
+        let w = drive_writes(args, url, token, targets).await;
+        let f = &w.figures;
+        println!(
+            "| {name} | {} | {} | {} | {:.0} | {:.2} | {:.2} |",
+            f.requests,
+            f.errors,
+            w.retries,
+            f.per_second,
+            f.p50.as_secs_f64() * 1000.0,
+            f.p99.as_secs_f64() * 1000.0
+        );
+    }
+
+    println!("\nReading the change feed from the start, 100 entries a page, one reader:\n");
+    println!("| reader | changes read | changes/s | p99 page ms |");
+    println!("|---|---:|---:|---:|");
+    let (read, per_second, p99) = read_feed_over_http(args, url, token).await;
+    println!(
+        "| HTTP `changes(after:, first: 100)`, editor token | {read} | {per_second:.0} | {:.2} |",
+        p99.as_secs_f64() * 1000.0
+    );
+    let limit = ((per_second * args.seconds as f64) as u64).max(1000);
+    let started = Instant::now();
+    let output = Command::new(&args.binary)
+        .args(["--config", config, "--database-url", database_url, "changes", "--limit", &limit.to_string()])
+        .env("PARKGRAPH_LOG", "warn")
+        .stderr(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| fail(e));
+    let elapsed = started.elapsed().as_secs_f64();
+    if !output.status.success() {
+        fail("parkgraph changes failed");
+    }
+    let lines = output.stdout.iter().filter(|&&b| b == b'\n').count();
+    println!(
+        "| CLI `parkgraph changes --limit {limit}` (NDJSON, process start included) | {lines} | {:.0} | — |",
+        lines as f64 / elapsed
+    );
 }
 
 #[tokio::main]

@@ -1,6 +1,6 @@
 //! ParkGraph's storage: sea-orm entities, the queries the API runs, seed data, and the
 //! storage half of the write path ([`write`](mod@write): optimistic versions, revisions and the
-//! gap-free change feed).
+//! gap-free change feed), and its mirror image, [`replay`]: applying a feed to another store.
 //!
 //! The read side holds a [`Store`] and reads through its repositories: filtered lists
 //! ([`query`], one filter type per record kind), batch look-ups for data loaders
@@ -16,6 +16,7 @@ pub mod db;
 pub mod entity;
 pub mod error;
 pub mod query;
+pub mod replay;
 pub mod seed;
 pub mod store;
 pub mod write;

@@ -15,6 +15,12 @@
 //! inside the caller's transaction: a rolled-back command leaves no row change, no
 //! revision and no feed entry.
 //!
+//! A bulk load (the seeds, an import) takes the same road in batches: [`create_many`]
+//! writes rows at version 1, their revisions ([`record_revisions`]) and their feed
+//! entries ([`append_changes`], which takes a run of consecutive numbers in one counter
+//! update), many rows per statement. [`crate::replay`] is the other end: it applies feed
+//! entries to another store.
+//!
 //! # A gap-free feed in commit order
 //!
 //! Partners sync with `changes(after: cursor)`: they must never miss an entry, so an entry
@@ -46,9 +52,16 @@
 //! (a slow client holding a transaction open) stalls every other writer's tail, so keep
 //! the transaction short and take the number just before `COMMIT`.
 
+use std::ops::Range;
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, ModelTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 use uuid::Uuid;
 
@@ -385,6 +398,204 @@ pub async fn append_change(conn: &impl ConnectionTrait, change: &NewChange) -> R
 pub async fn record(conn: &impl ConnectionTrait, revision: &Revision) -> Result<i64, StoreError> {
     record_revision(conn, revision).await?;
     append_change(conn, &NewChange::from(revision)).await
+}
+
+/// A stored registry record or link of one of the [`EntityType`]s: its row is what a
+/// revision's `before` and `after` hold (as JSON, one key per column), and what a replay
+/// writes back (see [`crate::replay`]).
+pub trait VersionedRow:
+    ModelTrait + IntoActiveModel<<Self::Entity as EntityTrait>::ActiveModel> + Serialize + DeserializeOwned + Sync + 'static
+{
+    /// The record kind in revisions and the feed.
+    const ENTITY: EntityType;
+    /// The record's id.
+    fn id(&self) -> Uuid;
+    /// The record's version.
+    fn version(&self) -> i32;
+}
+
+macro_rules! versioned_rows {
+    ($($module:ident => $variant:ident),* $(,)?) => {
+        $(
+            impl VersionedRow for crate::entity::$module::Model {
+                const ENTITY: EntityType = EntityType::$variant;
+                fn id(&self) -> Uuid {
+                    self.id
+                }
+                fn version(&self) -> i32 {
+                    self.version
+                }
+            }
+        )*
+    };
+}
+
+versioned_rows! {
+    park => Park,
+    park_designation => ParkDesignation,
+    organization => Organization,
+    designation => Designation,
+    enterprise_location => EnterpriseLocation,
+    incubator => Incubator,
+    incubation => Incubation,
+    second_headquarters => SecondHeadquarters,
+    innovation_center => InnovationCenter,
+    innovation_center_membership => InnovationCenterMembership,
+    figure => Figure,
+    city_designation => CityDesignation,
+}
+
+impl EntityType {
+    /// True for the links between records (an enterprise's location, an incubation, an
+    /// innovation-center membership): they are added and ended rather than created and
+    /// archived.
+    pub const fn is_link(self) -> bool {
+        matches!(self, Self::EnterpriseLocation | Self::Incubation | Self::InnovationCenterMembership)
+    }
+
+    /// The operation that brings a record of this kind into being: `ADD_LINK` for a link,
+    /// `CREATE` otherwise.
+    pub const fn creation(self) -> Operation {
+        if self.is_link() { Operation::AddLink } else { Operation::Create }
+    }
+}
+
+/// Rows written per multi-row `INSERT` by the batch functions: far below SQLite's limit
+/// of bound parameters (32,766) for the widest table, and PostgreSQL's (65,535).
+const BATCH_ROWS: usize = 400;
+
+/// Writes many revisions, [`BATCH_ROWS`] per statement. The batch form of
+/// [`record_revision`].
+pub async fn record_revisions(conn: &impl ConnectionTrait, revisions: &[Revision]) -> Result<(), StoreError> {
+    for chunk in revisions.chunks(BATCH_ROWS) {
+        let rows = chunk.iter().map(|revision| revision::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            entity_type: Set(revision.entity_type.table().to_string()),
+            entity_id: Set(revision.entity_id),
+            version: Set(revision.version),
+            operation: Set(revision.operation.code().to_string()),
+            actor: Set(revision.actor.clone()),
+            at: Set(revision.at),
+            before: Set(revision.before.clone()),
+            after: Set(revision.after.clone()),
+        });
+        revision::Entity::insert_many(rows).exec_without_returning(conn).await?;
+    }
+    Ok(())
+}
+
+/// Appends many entries to the change feed, in the order given, and returns their
+/// `seq`s (empty for no entries). The batch form of [`append_change`]: one counter update
+/// takes `changes.len()` consecutive numbers (so the feed stays gap-free and ordered),
+/// then the entries go in with multi-row inserts. The same rule holds: call it as the
+/// transaction's last write.
+pub async fn append_changes(conn: &impl ConnectionTrait, changes: &[NewChange]) -> Result<Range<i64>, StoreError> {
+    // An `i32`, like the `1` of [`append_change`]: both statements have the same SQL text,
+    // and sqlx reuses a prepared statement by its text, so on PostgreSQL a parameter of
+    // another type (an `i64`) would be sent to a statement prepared for the other.
+    let count = i32::try_from(changes.len()).map_err(|_| StoreError::Invalid("too many feed entries".into()))?;
+    if count == 0 {
+        return Ok(0..0);
+    }
+    let next = Query::update()
+        .table("change_counter")
+        .value("value", Expr::col("value").add(count))
+        .and_where(Expr::col("id").eq(1))
+        .returning_col("value")
+        .to_owned();
+    let last: i64 = conn
+        .query_one(&next)
+        .await?
+        .ok_or_else(|| StoreError::Invalid("the change_counter row is missing: run the migrations".into()))?
+        .try_get("", "value")?;
+    let first = last - i64::from(count) + 1;
+    for (offset, chunk) in (first..).step_by(BATCH_ROWS).zip(changes.chunks(BATCH_ROWS)) {
+        let rows = (offset..).zip(chunk).map(|(seq, change)| change::ActiveModel {
+            seq: Set(seq),
+            entity_type: Set(change.entity_type.table().to_string()),
+            entity_id: Set(change.entity_id),
+            version: Set(change.version),
+            operation: Set(change.operation.code().to_string()),
+            at: Set(change.at),
+            actor: Set(change.actor.clone()),
+            after: Set(change.after.clone()),
+        });
+        change::Entity::insert_many(rows).exec_without_returning(conn).await?;
+    }
+    Ok(first..last + 1)
+}
+
+/// Writes new records at version 1 with their revisions (`CREATE`, or `ADD_LINK` for a
+/// link, by `actor` at `at`) and their feed entries, in the order given and
+/// [`BATCH_ROWS`] rows per statement: the write path of a bulk load (the seeds, an
+/// import), whose records have history and reach partners like any other change.
+///
+/// Records that refer to each other must come referenced first (a park before its
+/// children): the feed keeps this order, and a replay applies it in that order. The
+/// validation of the records is the caller's. Each chunk ends with its feed entries, so
+/// the counter's lock is held from the first chunk to the commit: keep a bulk load in
+/// its own transaction. Returns the number of records written.
+pub async fn create_many<R: VersionedRow>(
+    conn: &impl ConnectionTrait,
+    actor: &str,
+    at: DateTime<Utc>,
+    rows: Vec<R>,
+) -> Result<usize, StoreError>
+where
+    <R::Entity as EntityTrait>::ActiveModel: Send,
+{
+    let total = rows.len();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<R> = rows.by_ref().take(BATCH_ROWS).collect();
+        let mut revisions = Vec::with_capacity(chunk.len());
+        for row in &chunk {
+            if row.version() != 1 {
+                return Err(StoreError::Invalid(format!(
+                    "{} {} is created at version 1, not {}",
+                    R::ENTITY.table(),
+                    row.id(),
+                    row.version()
+                )));
+            }
+            let after = serde_json::to_value(row)
+                .map_err(|e| StoreError::Invalid(format!("{} {} as JSON: {e}", R::ENTITY.table(), row.id())))?;
+            revisions.push(Revision {
+                entity_type: R::ENTITY,
+                entity_id: row.id(),
+                version: 1,
+                operation: R::ENTITY.creation(),
+                actor: actor.to_string(),
+                at,
+                before: None,
+                after: Some(after),
+            });
+        }
+        <R::Entity as EntityTrait>::insert_many(chunk.into_iter().map(IntoActiveModel::into_active_model))
+            .exec_without_returning(conn)
+            .await?;
+        record_revisions(conn, &revisions).await?;
+        let changes: Vec<NewChange> = revisions.into_iter().map(NewChange::from_revision).collect();
+        append_changes(conn, &changes).await?;
+    }
+    Ok(total)
+}
+
+impl NewChange {
+    /// The feed entry of a revision, taking it (no copy of its `after`): the same change,
+    /// with `after` dropped for a tombstone.
+    pub fn from_revision(revision: Revision) -> Self {
+        let after = if revision.operation.is_tombstone() { None } else { revision.after };
+        Self {
+            entity_type: revision.entity_type,
+            entity_id: revision.entity_id,
+            version: revision.version,
+            operation: revision.operation,
+            at: revision.at,
+            actor: revision.actor,
+            after,
+        }
+    }
 }
 
 /// Up to `first` feed entries after `after` (from the start when none), oldest first,

@@ -4,7 +4,7 @@ use sea_orm::entity::prelude::*;
 
 /// A designation of a city as a whole ("Made in China 2025" pilot city, comprehensive
 /// innovation reform pilot).
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "city_designation")]
 pub struct Model {
     /// Primary key (UUID v7).

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A designation of an enterprise in a year (unicorn, gazelle …).
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "designation")]
 pub struct Model {
     /// Primary key (UUID v7).

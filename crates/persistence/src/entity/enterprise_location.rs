@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// An enterprise located in a park.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "enterprise_location")]
 pub struct Model {
     /// Primary key (UUID v7).

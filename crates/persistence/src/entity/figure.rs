@@ -5,7 +5,7 @@ use sea_orm::entity::prelude::*;
 /// A sourced, dated indicator ("second headquarters in Optics Valley: more than 60, as of
 /// 2018-10"). Its subject is an organization (`organization_id`), else a park (`park_id`),
 /// else the city (`city`).
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "figure")]
 pub struct Model {
     /// Primary key (UUID v7).

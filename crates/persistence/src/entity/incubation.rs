@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// An enterprise incubated by an incubator.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "incubation")]
 pub struct Model {
     /// Primary key (UUID v7).

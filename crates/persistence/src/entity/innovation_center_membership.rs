@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// An organization taking part in an innovation center.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "innovation_center_membership")]
 pub struct Model {
     /// Primary key (UUID v7).

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// An organization: an enterprise, a university, a research institute …
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "organization")]
 pub struct Model {
     /// Primary key (UUID v7).

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A park: a zone, a park within it, an innovation valley …
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "park")]
 pub struct Model {
     /// Primary key (UUID v7).

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A national or provincial designation of a park.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "park_designation")]
 pub struct Model {
     /// Primary key (UUID v7).

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A second headquarters of a parent group in the city.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "second_headquarters")]
 pub struct Model {
     /// Primary key (UUID v7).

@@ -1,14 +1,25 @@
 //! Data to start with: the Wuhan sample dataset and the synthetic benchmark generator.
+//!
+//! Seeds go through the write path like any other change: every seeded record is written
+//! at version 1 with a revision (`CREATE`, or `ADD_LINK` for a link, by [`SEED_ACTOR`])
+//! and a change-feed entry, in the same transaction as the rows ([`create`], the batch
+//! form of the write path in [`crate::write`]). A partner syncing from the start of the
+//! feed therefore receives the seeded registry, and each seeded record's `history` starts
+//! with its creation.
 
 pub mod sample;
 pub mod synthetic;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, PaginatorTrait};
 use uuid::Uuid;
 
 use crate::StoreError;
 use crate::entity::{organization, park};
+use crate::write::{self, VersionedRow};
+
+/// The actor of seeded records' revisions and feed entries.
+pub const SEED_ACTOR: &str = "system:seed";
 
 /// Rows of each kind written by a seed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -112,6 +123,19 @@ where
     Ok(total)
 }
 
+/// Writes seed records of one kind at version 1 with their revisions and feed entries,
+/// created by [`SEED_ACTOR`] at `at`, in the order given (records referred to first).
+pub async fn create<R: VersionedRow>(
+    db: &impl ConnectionTrait,
+    at: DateTime<Utc>,
+    rows: Vec<R>,
+) -> Result<usize, StoreError>
+where
+    <R::Entity as EntityTrait>::ActiveModel: Send,
+{
+    write::create_many(db, SEED_ACTOR, at, rows).await
+}
+
 /// Refreshes the planner's statistics after a bulk load, so the first queries on the
 /// new data pick the right indexes (`ANALYZE` means the same on SQLite and PostgreSQL).
 pub async fn analyze(db: &impl ConnectionTrait) -> Result<(), StoreError> {
@@ -119,7 +143,8 @@ pub async fn analyze(db: &impl ConnectionTrait) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The creation time stamped on seed rows.
+/// The creation time stamped on seed rows, to the microsecond (what both backends
+/// store), so a seeded record's revision holds exactly its stored row.
 pub(crate) fn now() -> DateTime<Utc> {
-    Utc::now()
+    Utc::now().trunc_subsecs(6)
 }

@@ -13,11 +13,11 @@ use parkgraph_domain::{
     InnovationCenterKind, LocationRole, MembershipRole, OrganizationKind, OrganizationStatus, ParkKind, PartialDate,
     SecondHqFunction, SecondHqStatus, Uscc, check_date_order,
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection, IntoActiveModel, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{SeedReport, insert_all, key_bytes, v7};
+use super::{SeedReport, create, key_bytes, v7};
 use crate::StoreError;
 use crate::entity::{
     city_designation, designation, enterprise_location, figure, incubation, incubator, innovation_center,
@@ -437,9 +437,8 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
     };
     let mut ordered: Vec<(usize, park::Model)> = parks.iter().map(|m| (depth(m), m.clone())).collect();
     ordered.sort_by_key(|(d, _)| *d);
-    report.parks = insert_all(db, ordered.into_iter().map(|(_, m)| m.into_active_model()).collect()).await?;
-    report.park_designations =
-        insert_all(db, park_designations.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+    report.parks = create(db, now, ordered.into_iter().map(|(_, m)| m).collect()).await?;
+    report.park_designations = create(db, now, park_designations).await?;
 
     let mut organizations = Vec::new();
     let mut designations = Vec::new();
@@ -522,11 +521,9 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             });
         }
     }
-    report.organizations =
-        insert_all(db, organizations.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
-    report.designations =
-        insert_all(db, designations.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
-    report.locations = insert_all(db, locations.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+    report.organizations = create(db, now, organizations).await?;
+    report.designations = create(db, now, designations).await?;
+    report.locations = create(db, now, locations).await?;
 
     let mut incubators = Vec::new();
     let mut incubations = Vec::new();
@@ -577,10 +574,8 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             });
         }
     }
-    report.incubators =
-        insert_all(db, incubators.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
-    report.incubations =
-        insert_all(db, incubations.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+    report.incubators = create(db, now, incubators).await?;
+    report.incubations = create(db, now, incubations).await?;
 
     let mut hqs = Vec::new();
     for h in &data.second_headquarters {
@@ -622,8 +617,7 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             archived_at: None,
         });
     }
-    report.second_headquarters =
-        insert_all(db, hqs.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+    report.second_headquarters = create(db, now, hqs).await?;
 
     let mut centers = Vec::new();
     let mut members = Vec::new();
@@ -671,9 +665,8 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             });
         }
     }
-    report.innovation_centers =
-        insert_all(db, centers.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
-    report.memberships = insert_all(db, members.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+    report.innovation_centers = create(db, now, centers).await?;
+    report.memberships = create(db, now, members).await?;
 
     let mut city_designations = Vec::new();
     for d in &data.city_designations {
@@ -697,8 +690,7 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             archived_at: None,
         });
     }
-    report.city_designations =
-        insert_all(db, city_designations.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+    report.city_designations = create(db, now, city_designations).await?;
 
     let mut figures = Vec::new();
     for f in &data.figures {
@@ -731,7 +723,7 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
             archived_at: None,
         });
     }
-    report.figures = insert_all(db, figures.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+    report.figures = create(db, now, figures).await?;
     Ok(report)
 }
 

@@ -9,10 +9,10 @@ use parkgraph_domain::{
     DesignationKind, IncubationStatus, IncubatorKind, IncubatorLevel, InnovationCenterKind, LocationRole,
     MembershipRole, OrganizationKind, OrganizationStatus, ParkKind, SecondHqFunction, SecondHqStatus, Uscc,
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection, IntoActiveModel, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
 
-use super::{SeedReport, insert_all, v7};
+use super::{SeedReport, create, v7};
 use crate::StoreError;
 use crate::entity::{
     designation, enterprise_location, incubation, incubator, innovation_center, innovation_center_membership,
@@ -248,7 +248,7 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
             archived_at: None,
         });
     }
-    report.parks = insert_all(db, parks.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+    report.parks = create(db, now, parks).await?;
 
     // Enterprises, then universities and institutes.
     let mut organizations = Vec::with_capacity(n + shape.institutions);
@@ -333,11 +333,9 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
             }
         }
     }
-    report.organizations =
-        insert_all(db, organizations.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
-    report.designations =
-        insert_all(db, designations.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
-    report.locations = insert_all(db, locations.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+    report.organizations = create(db, now, organizations).await?;
+    report.designations = create(db, now, designations).await?;
+    report.locations = create(db, now, locations).await?;
 
     // Incubators and incubations (about one enterprise in ten).
     let mut incubators = Vec::new();
@@ -368,8 +366,7 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
             archived_at: None,
         });
     }
-    report.incubators =
-        insert_all(db, incubators.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+    report.incubators = create(db, now, incubators).await?;
     let mut incubations = Vec::new();
     for &org in &enterprise_ids {
         if rng.chance(10) {
@@ -399,8 +396,7 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
             });
         }
     }
-    report.incubations =
-        insert_all(db, incubations.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+    report.incubations = create(db, now, incubations).await?;
 
     // Innovation centers with a lead, founding shareholders and members.
     let mut centers = Vec::new();
@@ -458,9 +454,8 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
             }
         }
     }
-    report.innovation_centers =
-        insert_all(db, centers.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
-    report.memberships = insert_all(db, members.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+    report.innovation_centers = create(db, now, centers).await?;
+    report.memberships = create(db, now, members).await?;
 
     // Second headquarters of randomly chosen parent groups.
     let mut hqs = Vec::new();
@@ -508,8 +503,7 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
             archived_at: None,
         });
     }
-    report.second_headquarters =
-        insert_all(db, hqs.into_iter().map(IntoActiveModel::into_active_model).collect()).await?;
+    report.second_headquarters = create(db, now, hqs).await?;
     Ok(report)
 }
 
