@@ -9,7 +9,7 @@
 mod common;
 
 use chrono::Datelike;
-use common::{TestDb, codes, data};
+use common::{TestDb, codes, data, run};
 use parkgraph_api::ParkGraphSchema;
 use parkgraph_api::auth::Caller;
 use parkgraph_domain::Role;
@@ -514,6 +514,38 @@ async fn park_and_city_designations_are_added_corrected_and_ended_with_feed_entr
     assert_eq!(revisions.iter().map(|r| r.actor.as_str()).collect::<Vec<_>>(), ["editor:wang"; 3]);
     assert_eq!(revisions[1].before.as_ref().map(|b| b["issuer"].clone()), Some(Value::Null));
     assert_eq!(revisions[1].after.as_ref().map(|a| a["issuer"].clone()), Some(json!("国务院")));
+
+    // Staff read an ended designation's history and when it ended through the API.
+    let listed = run_as(
+        &schema,
+        editor(),
+        "query($id: ID!) { node(id: $id) { ... on Park { designations { databaseId archivedAt
+             history { nodes { version operation actor } } } } }
+           city(name: \"武汉\") { designations { databaseId archivedAt history { nodes { version operation } } } } }",
+        json!({ "id": zone }),
+    )
+    .await;
+    let steps = |designation: &Value| -> Vec<(i64, String)> {
+        designation["history"]["nodes"]
+            .as_array()
+            .expect("history")
+            .iter()
+            .map(|r| (r["version"].as_i64().unwrap_or_default(), r["operation"].as_str().unwrap_or_default().into()))
+            .collect()
+    };
+    let expected: Vec<(i64, String)> =
+        [(1, "ADD_LINK"), (2, "UPDATE_LINK"), (3, "END_LINK")].map(|(v, o)| (v, o.to_string())).into();
+    let of_park = listed["data"]["node"]["designations"].as_array().expect("park designations");
+    let ended_base = of_park.iter().find(|d| d["databaseId"] == park_id.as_str()).expect("staff see the ended one");
+    assert_eq!(steps(ended_base), expected, "{listed:#}");
+    assert!(ended_base["archivedAt"].is_string());
+    let of_city = listed["data"]["city"]["designations"].as_array().expect("city designations");
+    let ended_city = of_city.iter().find(|d| d["databaseId"] == city_id.as_str()).expect("staff see the ended one");
+    assert_eq!(steps(ended_city), expected, "{listed:#}");
+    // Anyone else is refused the history (staff only).
+    let anonymous =
+        run(&schema, r#"{ city(name: "武汉") { designations { history { nodes { version } } } } }"#, json!({})).await;
+    assert!(codes(&anonymous).contains(&"FORBIDDEN".to_string()), "{anonymous:#}");
 }
 
 #[tokio::test]

@@ -22,17 +22,18 @@
 
 use chrono::{DateTime, Utc};
 use parkgraph_domain::validation::{
-    CityDesignationDraft, CityDesignationPatch, DesignationDraft, DesignationPatch, Endpoint, ErrorCode, Expected,
-    FieldError, Invalid, ParkDesignationDraft, ParkDesignationPatch, Reference, Valid, check_references,
+    CityDesignationDraft, CityDesignationPatch, DesignationDraft, DesignationPatch, ErrorCode, FieldError, Invalid,
+    ParkDesignationDraft, ParkDesignationPatch, Valid,
 };
-use parkgraph_domain::{DesignationKind, OrganizationKind, PartialDate};
+use parkgraph_domain::{DesignationKind, PartialDate};
 use parkgraph_persistence::StoreError;
-use parkgraph_persistence::entity::{city_designation, designation, organization, park, park_designation};
+use parkgraph_persistence::entity::{city_designation, designation, park_designation};
 use parkgraph_persistence::write::{self, EntityType, Operation};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PrimaryKeyTrait, QueryFilter, Statement};
 use uuid::Uuid;
 
+use crate::endpoints::check_live;
 use crate::{Actor, CommandError, Registry, Versioned, already, revision, today};
 
 /// An organization's designation as stored: the row the read side renders.
@@ -272,40 +273,6 @@ where
     <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
 {
     E::find_by_id(id).one(conn).await?.ok_or(CommandError::NotFound)
-}
-
-/// Looks up each organization or park reference among the live records and checks it
-/// (`NOT_FOUND` when missing or archived, `WRONG_KIND` for an organization of another kind).
-pub(crate) async fn check_live(conn: &impl ConnectionTrait, references: Vec<Reference>) -> Result<(), CommandError> {
-    let mut found = Vec::with_capacity(references.len());
-    for reference in references {
-        let endpoint = match reference.expected {
-            Expected::Organization(_) => {
-                let row = organization::Entity::find_by_id(reference.id)
-                    .filter(organization::Column::ArchivedAt.is_null())
-                    .one(conn)
-                    .await?;
-                match row {
-                    Some(row) => Some(Endpoint::Organization(row.kind.parse::<OrganizationKind>().map_err(|e| {
-                        CommandError::Store(StoreError::Invalid(format!("stored organization {} kind: {e}", row.id)))
-                    })?)),
-                    None => None,
-                }
-            }
-            Expected::Park => park::Entity::find_by_id(reference.id)
-                .filter(park::Column::ArchivedAt.is_null())
-                .one(conn)
-                .await?
-                .map(|_| Endpoint::Park),
-            other => {
-                return Err(CommandError::Store(StoreError::Invalid(format!(
-                    "a designation or figure cannot refer to {other:?}"
-                ))));
-            }
-        };
-        found.push((reference, endpoint));
-    }
-    Ok(check_references(found)?)
 }
 
 /// Fails with `DUPLICATE` on `year` when the enterprise already holds another live

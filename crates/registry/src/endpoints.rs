@@ -22,8 +22,11 @@ use crate::CommandError;
 
 /// Fails with every problem of `references`: a reference that names no live record is
 /// `NOT_FOUND`, one that names a record of the wrong kind `WRONG_KIND`.
-pub(crate) async fn check_live(conn: &impl ConnectionTrait, references: Vec<Reference>) -> Result<(), CommandError> {
-    let mut found = Vec::with_capacity(references.len());
+pub(crate) async fn check_live(
+    conn: &impl ConnectionTrait,
+    references: impl IntoIterator<Item = Reference>,
+) -> Result<(), CommandError> {
+    let mut found = Vec::new();
     for reference in references {
         let endpoint = live_endpoint(conn, reference.id).await?;
         found.push((reference, endpoint));

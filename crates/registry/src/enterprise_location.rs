@@ -30,7 +30,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::{Actor, CommandError, Registry, already, lock, reference, revision, today};
+use crate::{Actor, CommandError, Registry, already, endpoints, lock, revision, today};
 
 /// An enterprise location as stored: the link row the read side renders.
 pub type EnterpriseLocationRow = enterprise_location::Model;
@@ -48,7 +48,7 @@ impl Registry {
         let now = Utc::now();
         let txn = self.begin().await?;
         lock::serialize(&txn, lock::LOCATIONS).await?;
-        reference::check_live(&txn, valid.references()).await?;
+        endpoints::check_live(&txn, valid.references()).await?;
         ensure_no_live_duplicate(&txn, &valid, id).await?;
         crate::insert_new::<EnterpriseLocationRow>(&txn, id, now, columns(&valid)).await?;
         let after = load(&txn, id).await?;

@@ -19,7 +19,8 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
-use crate::designation::{check_live, load};
+use crate::designation::load;
+use crate::endpoints::check_live;
 use crate::{Actor, CommandError, Registry, already, revision, today};
 
 /// A figure as stored: the row the read side renders.

@@ -19,7 +19,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::{Actor, CommandError, Registry, already, lock, reference, revision, today};
+use crate::{Actor, CommandError, Registry, already, endpoints, lock, revision, today};
 
 /// An incubator as stored: the row the read side renders.
 pub type IncubatorRow = incubator::Model;
@@ -32,7 +32,7 @@ impl Registry {
         let id = Uuid::now_v7();
         let now = Utc::now();
         let txn = self.begin().await?;
-        reference::check_live(&txn, valid.references()).await?;
+        endpoints::check_live(&txn, valid.references()).await?;
         crate::insert_new::<IncubatorRow>(&txn, id, now, columns(&valid)).await?;
         let after = load(&txn, id).await?;
         write::record(&txn, &revision(actor, &after, Operation::Create, now, None)?).await?;
@@ -63,7 +63,7 @@ impl Registry {
         let valid = patch.apply(&current, today())?;
         if before.archived_at.is_none() {
             let changed = valid.references().into_iter().filter(|r| !current.references().contains(r));
-            reference::check_live(&txn, changed).await?;
+            endpoints::check_live(&txn, changed).await?;
         }
         write::update_versioned(&txn, EntityType::Incubator, id, expected_version, now, columns(&valid)).await?;
         let after = load(&txn, id).await?;
@@ -132,7 +132,7 @@ impl Registry {
         if before.archived_at.is_none() {
             return Err(already::<IncubatorRow>("live", "there is nothing to restore").into());
         }
-        reference::check_live(&txn, draft_of(&before)?.references()).await?;
+        endpoints::check_live(&txn, draft_of(&before)?.references()).await?;
         write::restore(&txn, EntityType::Incubator, id, expected_version, now).await?;
         let after = load(&txn, id).await?;
         write::record(&txn, &revision(actor, &after, Operation::Restore, now, Some(&before))?).await?;

@@ -33,11 +33,11 @@ pub mod park;
 pub mod token;
 
 // Incubators and the links incubations and enterprise locations.
+mod endpoints;
 pub mod enterprise_location;
 pub mod incubation;
 pub mod incubator;
 mod lock;
-mod reference;
 
 use chrono::{FixedOffset, NaiveDate, Utc};
 use parkgraph_domain::validation::Invalid;
@@ -214,9 +214,7 @@ pub(crate) async fn insert_new<R: Versioned>(
     Ok(())
 }
 
-// Innovation centers, their memberships (a link) and second headquarters, with the lookup
-// of link endpoints they share.
-mod endpoints;
+// Innovation centers, their memberships (a link) and second headquarters.
 pub mod innovation_center;
 pub mod innovation_center_membership;
 pub mod second_headquarters;

@@ -10,6 +10,7 @@ use crate::error::ApiResult;
 
 /// A designation of a city as a whole ("Made in China 2025" pilot city).
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct CityDesignation {
     /// The record's UUID in the database: the `id` of `updateCityDesignation` and
     /// `endCityDesignation`.
@@ -29,11 +30,15 @@ pub struct CityDesignation {
     pub designated_date: Option<PartialDate>,
     /// Where the fact comes from.
     pub provenance: Provenance,
+    /// When the designation ended (it left the live registry); null while it holds.
+    /// Only staff read ended designations, so other callers always see null.
+    pub archived_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl From<city_designation::Model> for CityDesignation {
     fn from(m: city_designation::Model) -> Self {
         Self {
+            archived_at: m.archived_at,
             database_id: m.id,
             version: m.version,
             provenance: Provenance::of(&m.source_name, &m.source_url, &m.as_of, &m.as_of_precision),
@@ -43,6 +48,31 @@ impl From<city_designation::Model> for CityDesignation {
             name_en: m.name_en,
             issuer: m.issuer,
         }
+    }
+}
+
+#[async_graphql::ComplexObject]
+impl CityDesignation {
+    /// Every version of this designation, oldest first (staff only): who changed it, when,
+    /// how, and its fields before and after. Page on with `after: pageInfo.endCursor`.
+    #[graphql(
+        complexity = "crate::connection::complexity(first, None, child_complexity)",
+        guard = "crate::policy::Staff"
+    )]
+    async fn history(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+        #[graphql(desc = "The first N versions after `after` (at most 100; 20 when omitted).")] first: Option<i32>,
+        #[graphql(desc = "Start after this cursor (from the first version when omitted).")] after: Option<String>,
+    ) -> async_graphql::Result<crate::keyset::KeysetPage<super::change::Revision>> {
+        super::change::history(
+            ctx,
+            parkgraph_persistence::write::EntityType::CityDesignation,
+            self.database_id,
+            first,
+            after,
+        )
+        .await
     }
 }
 

@@ -24,6 +24,7 @@ pub struct Park(pub park::Model);
 
 /// A designation of a park (for example a national industrial base).
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct ParkDesignation {
     /// The record's UUID in the database: the `id` of `updateParkDesignation` and
     /// `endParkDesignation`.
@@ -42,11 +43,15 @@ pub struct ParkDesignation {
     pub designated_date: Option<PartialDate>,
     /// Where the fact comes from.
     pub provenance: Provenance,
+    /// When the designation ended (it left the live registry); null while it holds.
+    /// Only staff read ended designations, so other callers always see null.
+    pub archived_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl From<park_designation::Model> for ParkDesignation {
     fn from(m: park_designation::Model) -> Self {
         Self {
+            archived_at: m.archived_at,
             database_id: m.id,
             version: m.version,
             provenance: Provenance::of(&m.source_name, &m.source_url, &m.as_of, &m.as_of_precision),
@@ -55,6 +60,31 @@ impl From<park_designation::Model> for ParkDesignation {
             designated_on: PartialDate::known_day(m.designated_on, &m.designated_on_precision),
             designated_date: PartialDate::of(m.designated_on, &m.designated_on_precision),
         }
+    }
+}
+
+#[async_graphql::ComplexObject]
+impl ParkDesignation {
+    /// Every version of this designation, oldest first (staff only): who changed it, when,
+    /// how, and its fields before and after. Page on with `after: pageInfo.endCursor`.
+    #[graphql(
+        complexity = "crate::connection::complexity(first, None, child_complexity)",
+        guard = "crate::policy::Staff"
+    )]
+    async fn history(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+        #[graphql(desc = "The first N versions after `after` (at most 100; 20 when omitted).")] first: Option<i32>,
+        #[graphql(desc = "Start after this cursor (from the first version when omitted).")] after: Option<String>,
+    ) -> async_graphql::Result<crate::keyset::KeysetPage<super::change::Revision>> {
+        super::change::history(
+            ctx,
+            parkgraph_persistence::write::EntityType::ParkDesignation,
+            self.database_id,
+            first,
+            after,
+        )
+        .await
     }
 }
 
