@@ -50,11 +50,18 @@ pub trait Live: EntityTrait {
     fn live() -> Condition;
 }
 
-/// The ids of the live rows of `E` (for a link's or a dependent record's other end).
-fn live_ids<E: Live>(id: E::Column) -> sea_orm::sea_query::SelectStatement {
+/// True when `end`, a column of the row of `O` being read, names a live row of `E` (a
+/// link's or a dependent record's other end). A correlated `EXISTS` that finds the row by
+/// its key: one index probe per row read. (`end IN (SELECT id FROM e WHERE live)` makes
+/// SQLite build the set of every live id of `E` for each statement: 100,000 organizations
+/// on every page that lists links.)
+fn live_end<O: EntityTrait, E: Live>(end: O::Column, id: E::Column) -> SimpleExpr {
     let mut sub = Query::select();
-    sub.column(id).from(E::default()).cond_where(E::live());
-    sub.to_owned()
+    sub.expr(Expr::val(1))
+        .from(E::default())
+        .and_where(Expr::col((E::default(), id)).equals((O::default(), end)))
+        .cond_where(E::live());
+    Expr::exists(sub.to_owned())
 }
 
 macro_rules! live_when_not_archived {
@@ -73,7 +80,7 @@ impl Live for designation::Entity {
     /// Not archived, and held by a live organization.
     fn live() -> Condition {
         Condition::all().add(designation::Column::ArchivedAt.is_null()).add(
-            designation::Column::OrganizationId.in_subquery(live_ids::<organization::Entity>(organization::Column::Id)),
+            live_end::<Self, organization::Entity>(designation::Column::OrganizationId, organization::Column::Id),
         )
     }
 }
@@ -84,7 +91,7 @@ impl Live for second_headquarters::Entity {
         use second_headquarters::Column as C;
         Condition::all()
             .add(C::ArchivedAt.is_null())
-            .add(C::ParentId.in_subquery(live_ids::<organization::Entity>(organization::Column::Id)))
+            .add(live_end::<Self, organization::Entity>(C::ParentId, organization::Column::Id))
     }
 }
 
@@ -94,8 +101,8 @@ impl Live for enterprise_location::Entity {
         use enterprise_location::Column as C;
         Condition::all()
             .add(C::ArchivedAt.is_null())
-            .add(C::OrganizationId.in_subquery(live_ids::<organization::Entity>(organization::Column::Id)))
-            .add(C::ParkId.in_subquery(live_ids::<park::Entity>(park::Column::Id)))
+            .add(live_end::<Self, organization::Entity>(C::OrganizationId, organization::Column::Id))
+            .add(live_end::<Self, park::Entity>(C::ParkId, park::Column::Id))
     }
 }
 
@@ -105,8 +112,8 @@ impl Live for incubation::Entity {
         use incubation::Column as C;
         Condition::all()
             .add(C::ArchivedAt.is_null())
-            .add(C::OrganizationId.in_subquery(live_ids::<organization::Entity>(organization::Column::Id)))
-            .add(C::IncubatorId.in_subquery(live_ids::<incubator::Entity>(incubator::Column::Id)))
+            .add(live_end::<Self, organization::Entity>(C::OrganizationId, organization::Column::Id))
+            .add(live_end::<Self, incubator::Entity>(C::IncubatorId, incubator::Column::Id))
     }
 }
 
@@ -116,9 +123,9 @@ impl Live for innovation_center_membership::Entity {
         use innovation_center_membership::Column as C;
         Condition::all()
             .add(C::ArchivedAt.is_null())
-            .add(C::OrganizationId.in_subquery(live_ids::<organization::Entity>(organization::Column::Id)))
+            .add(live_end::<Self, organization::Entity>(C::OrganizationId, organization::Column::Id))
             .add(
-                C::InnovationCenterId.in_subquery(live_ids::<innovation_center::Entity>(innovation_center::Column::Id)),
+                live_end::<Self, innovation_center::Entity>(C::InnovationCenterId, innovation_center::Column::Id),
             )
     }
 }
