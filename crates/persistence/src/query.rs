@@ -79,9 +79,9 @@ live_when_not_archived!(park, organization, incubator, innovation_center, park_d
 impl Live for designation::Entity {
     /// Not archived, and held by a live organization.
     fn live() -> Condition {
-        Condition::all().add(designation::Column::ArchivedAt.is_null()).add(
-            live_end::<Self, organization::Entity>(designation::Column::OrganizationId, organization::Column::Id),
-        )
+        Condition::all()
+            .add(designation::Column::ArchivedAt.is_null())
+            .add(live_end::<Self, organization::Entity>(designation::Column::OrganizationId, organization::Column::Id))
     }
 }
 
@@ -124,9 +124,7 @@ impl Live for innovation_center_membership::Entity {
         Condition::all()
             .add(C::ArchivedAt.is_null())
             .add(live_end::<Self, organization::Entity>(C::OrganizationId, organization::Column::Id))
-            .add(
-                live_end::<Self, innovation_center::Entity>(C::InnovationCenterId, innovation_center::Column::Id),
-            )
+            .add(live_end::<Self, innovation_center::Entity>(C::InnovationCenterId, innovation_center::Column::Id))
     }
 }
 
