@@ -30,7 +30,7 @@ use parkgraph_persistence::StoreError;
 use parkgraph_persistence::entity::{city_designation, designation, park_designation};
 use parkgraph_persistence::write::{self, EntityType, Operation};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PrimaryKeyTrait, QueryFilter, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PrimaryKeyTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::endpoints::check_live;
@@ -43,9 +43,6 @@ pub type ParkDesignationRow = park_designation::Model;
 /// A city's designation as stored.
 pub type CityDesignationRow = city_designation::Model;
 
-/// The advisory-lock key every organization-designation command takes on PostgreSQL
-/// ("DSGN" in ASCII).
-const DESIGNATION_LOCK_KEY: i64 = 0x4453_474E;
 
 impl Registry {
     /// Adds a designation to a live enterprise at version 1, unless the enterprise already
@@ -255,15 +252,7 @@ pub(crate) trait Ends {
 /// advisory lock (released at commit or rollback), so two concurrent adds cannot both pass
 /// the duplicate check. SQLite needs nothing: `BEGIN IMMEDIATE` holds the write lock.
 async fn lock_designations(conn: &impl ConnectionTrait) -> Result<(), CommandError> {
-    if conn.get_database_backend() == DatabaseBackend::Postgres {
-        let lock = Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            "SELECT pg_advisory_xact_lock($1)",
-            [DESIGNATION_LOCK_KEY.into()],
-        );
-        conn.execute_raw(lock).await.map_err(StoreError::from)?;
-    }
-    Ok(())
+    crate::lock::serialize(conn, crate::lock::DESIGNATIONS).await
 }
 
 /// The stored row of `id` in table `E`, or `NotFound`.

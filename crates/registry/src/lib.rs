@@ -222,3 +222,4 @@ pub mod second_headquarters;
 // the designation links, create / update / archive / restore for figures.
 pub mod designation;
 pub mod figure;
+pub mod import;

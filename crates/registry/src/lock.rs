@@ -14,6 +14,8 @@ use crate::CommandError;
 pub(crate) const INCUBATIONS: i64 = 0x494E_4342;
 /// Enterprise-location commands ("ELOC" in ASCII).
 pub(crate) const LOCATIONS: i64 = 0x454C_4F43;
+/// Organization-designation commands ("DSGN" in ASCII).
+pub(crate) const DESIGNATIONS: i64 = 0x4453_474E;
 
 /// Takes the advisory lock `key` for the rest of the transaction (PostgreSQL only).
 pub(crate) async fn serialize(conn: &impl ConnectionTrait, key: i64) -> Result<(), CommandError> {

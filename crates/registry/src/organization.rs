@@ -287,3 +287,46 @@ impl crate::Versioned for OrganizationRow {
         self.version
     }
 }
+
+/// The stored row of a new organization `id` made from a valid draft at `now` (version 1):
+/// the same columns as [`columns`], for a bulk load through [`write::create_many`].
+pub fn row_of(
+    id: Uuid,
+    now: chrono::DateTime<Utc>,
+    valid: &Valid<OrganizationDraft>,
+    uscc_warning: Option<String>,
+) -> OrganizationRow {
+    let d: &OrganizationDraft = valid;
+    let day = |p: Option<PartialDate>| p.map(PartialDate::first_day);
+    let precision = |p: Option<PartialDate>| p.map(|p| p.precision().code().to_string());
+    OrganizationRow {
+        id,
+        kind: d.kind.code().to_string(),
+        name_zh: d.name_zh.clone(),
+        name_en: d.name_en.clone(),
+        legal_name: d.legal_name.clone(),
+        uscc: d.uscc.clone(),
+        uscc_warning,
+        founded_on: day(d.founded_on),
+        founded_on_precision: precision(d.founded_on),
+        industry: d.industry.clone(),
+        registered_capital_cny: d.registered_capital_cny,
+        headcount: d.headcount,
+        website: d.website.clone(),
+        status: d.status.code().to_string(),
+        city: d.city.clone(),
+        district: d.district.clone(),
+        contact_name: d.contact_name.clone(),
+        contact_phone: d.contact_phone.clone(),
+        contact_email: d.contact_email.clone(),
+        staff_notes: d.staff_notes.clone(),
+        source_name: d.source_name.clone(),
+        source_url: d.source_url.clone(),
+        as_of: day(d.as_of),
+        as_of_precision: precision(d.as_of),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+        archived_at: None,
+    }
+}
