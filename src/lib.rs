@@ -3,6 +3,8 @@
 
 pub mod changes;
 pub mod config;
+pub mod export;
+pub mod import;
 pub mod keys;
 pub mod server;
 

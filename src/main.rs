@@ -62,6 +62,45 @@ enum Command {
         #[arg(long, value_name = "N")]
         synthetic: Option<usize>,
     },
+    /// Import organizations (with their parks, designations and incubators) from a CSV or
+    /// XLSX file, headers in Chinese or English. Rows are matched by id, USCC, or name and
+    /// city; refused rows go to FILE.errors.csv beside the input.
+    Import {
+        /// The spreadsheet (CSV in UTF-8 or GBK/GB18030, or XLSX).
+        file: PathBuf,
+        /// Report what would be created, changed (field by field) and refused; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// `abort`: write nothing when any row is refused (all or nothing); `skip`: write
+        /// the good rows.
+        #[arg(long, value_name = "abort|skip", default_value = "abort")]
+        on_error: parkgraph_registry::import::OnError,
+        /// Who the revisions and feed entries name (default cli:$USER).
+        #[arg(long)]
+        actor: Option<String>,
+        /// Print every row's outcome (a dry run always does).
+        #[arg(long)]
+        details: bool,
+    },
+    /// Export a list (organizations, enterprises, parks, incubators, innovationCenters,
+    /// secondHeadquarters, figures) as CSV for Excel, XLSX or NDJSON, filtered with the
+    /// API's filter for that list.
+    Export {
+        /// The list, named as the API's root field.
+        kind: String,
+        /// csv (UTF-8 with BOM, Chinese headers), xlsx (typed cells) or ndjson.
+        #[arg(long, default_value = "csv")]
+        format: parkgraph_bulk::out::OutFormat,
+        /// The list's `filter` argument as JSON, e.g. '{"city": "武汉"}'.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Leave out staff-only columns (contacts, notes).
+        #[arg(long)]
+        public: bool,
+    },
     /// Print the change feed as NDJSON (one JSON object per line, each with its `seq` and
     /// `cursor`), paging to the end of the feed or `--limit` lines.
     Changes {
@@ -200,6 +239,29 @@ async fn run(command: Command, mut config: Config) -> Result<(), Failure> {
             let types = types.map(|t| parkgraph::changes::entity_types(&t)).transpose()?;
             let db = open(&config).await?;
             parkgraph::changes::print(db, after, limit, types, &mut std::io::stdout().lock()).await?;
+            Ok(())
+        }
+        Command::Import { file, dry_run, on_error, actor, details } => {
+            let db = open(&config).await?;
+            parkgraph_persistence::migrate_up(&db).await?;
+            let actor = actor.unwrap_or_else(parkgraph::import::default_actor);
+            let options = parkgraph::import::ImportOptions { dry_run, on_error, actor, details };
+            parkgraph::import::run(db, &file, options, &mut std::io::stdout().lock()).await?;
+            Ok(())
+        }
+        Command::Export { kind, format, filter, output, public } => {
+            let db = open(&config).await?;
+            let out: Box<dyn std::io::Write + Send> = match &output {
+                Some(path) => Box::new(
+                    std::fs::File::create(path).map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?,
+                ),
+                None => Box::new(std::io::stdout()),
+            };
+            let options = parkgraph::export::ExportOptions { kind, format, filter, public };
+            let rows = parkgraph::export::run(db, options, out).await?;
+            if let Some(path) = output {
+                eprintln!("exported {rows} rows to {}", path.display());
+            }
             Ok(())
         }
         Command::Schema => {

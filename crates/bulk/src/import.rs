@@ -775,3 +775,36 @@ mod tests {
         assert!(designation("rising star 2019").is_err());
     }
 }
+
+/// Why a file was not imported at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportFailure {
+    /// Not a spreadsheet.
+    #[error(transparent)]
+    Sheet(#[from] crate::sheet::SheetError),
+    /// A spreadsheet, but not an organization import.
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    /// The registry refused or failed.
+    #[error(transparent)]
+    Command(#[from] parkgraph_registry::CommandError),
+}
+
+/// Reads a file and imports it (or, with `dry_run`, plans it): the CLI's and the API's
+/// import. Returns how the file was read and the report.
+pub async fn run(
+    registry: &parkgraph_registry::Registry,
+    actor: &parkgraph_registry::Actor,
+    bytes: &[u8],
+    file_name: Option<&str>,
+    dry_run: bool,
+    on_error: parkgraph_registry::import::OnError,
+    progress: Option<parkgraph_registry::import::Progress>,
+) -> Result<(ImportFile, parkgraph_registry::import::ImportReport), ImportFailure> {
+    let sheet = crate::sheet::read(bytes, file_name)?;
+    let mut file = rows_of(&sheet)?;
+    drop(sheet);
+    let rows = std::mem::take(&mut file.rows);
+    let report = registry.import(actor, rows, dry_run, on_error, progress).await?;
+    Ok((file, report))
+}

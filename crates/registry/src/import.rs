@@ -249,8 +249,8 @@ impl fmt::Display for ImportReport {
     }
 }
 
-/// Reports progress: the phase and how many rows it has done.
-pub type Progress = Arc<dyn Fn(Phase, usize) + Send + Sync>;
+/// Reports progress: the phase, how many rows it has done and of how many.
+pub type Progress = Arc<dyn Fn(Phase, usize, usize) + Send + Sync>;
 
 /// The phases of an import, for a progress bar.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -380,7 +380,7 @@ impl Registry {
             if let Some(progress) = &progress
                 && (index % 1_000 == 0 || index + 1 == total)
             {
-                progress(Phase::Plan, index + 1);
+                progress(Phase::Plan, index + 1, total);
             }
             let line = row.line;
             let name = match &row.fields.name_zh {
@@ -451,7 +451,7 @@ impl Registry {
             }
             done += chunk.len();
             if let Some(progress) = &progress {
-                progress(Phase::Write, done);
+                progress(Phase::Write, done, writes.len());
             }
         }
         Ok(report)
