@@ -9,7 +9,8 @@
 //! - **The text encoding of a CSV**: UTF-8 (with or without a byte-order mark) or UTF-16 with a
 //!   byte-order mark; anything else is detected with `chardetng` and decoded with `encoding_rs`
 //!   (Excel on Chinese Windows saves "CSV" as GBK; a file using characters beyond GBK is
-//!   reported as GB18030).
+//!   reported as GB18030). Bytes that are not valid in the detected encoding are an error,
+//!   never silently replaced.
 //! - **The delimiter of a CSV**: comma, tab or semicolon, whichever the header line uses most.
 //! - **Where the header is and what each row's number is**: the first non-empty row holds the
 //!   headers; [`SheetRow::line`] is the row number as Excel shows it (1 for the first row of
@@ -23,7 +24,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io::Cursor;
 
-use calamine::{Data, Range, Reader};
+use calamine::{Data, Reader};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use encoding_rs::{Encoding, GB18030, GBK, UTF_8, UTF_16BE, UTF_16LE};
 
@@ -97,8 +98,9 @@ pub struct SheetRow {
     /// The row number as Excel shows it: the file's first row is 1, the header row usually 1,
     /// the first data row usually 2. Empty rows left out of [`Sheet::rows`] still count.
     pub line: usize,
-    /// The cells in column order. A CSV row may have fewer or more cells than there are
-    /// headers (the file decides); use [`SheetRow::get`] to read by header position.
+    /// The cells in column order. A row may have fewer cells than there are headers (an
+    /// XLSX row ends at its last value; a CSV row has the fields the file gives it) or more;
+    /// use [`SheetRow::get`] to read by header position.
     pub cells: Vec<Cell>,
 }
 
@@ -176,6 +178,12 @@ pub enum SheetError {
         /// The offset of the first byte that could not be decoded.
         offset: usize,
     },
+    /// A workbook spread over more cells than [`MAX_CELLS`].
+    #[error("this workbook spreads over more than {max} cells; split it into smaller files or save it as CSV")]
+    TooLarge {
+        /// The most cells read.
+        max: usize,
+    },
     /// The workbook has no worksheet to read.
     #[error("this workbook has no worksheet")]
     NoWorksheet,
@@ -191,11 +199,21 @@ pub fn read(bytes: &[u8], file_name: Option<&str>) -> Result<Sheet, SheetError> 
         return Err(not_a_spreadsheet("this file is empty"));
     }
     match sniff(bytes) {
-        Sniffed::Zip => read_xlsx(bytes),
-        Sniffed::Ole => read_xls(bytes, file_name),
+        Sniffed::Zip => guarded("XLSX", || read_xlsx(bytes)),
+        Sniffed::Ole => guarded("XLS", || read_xls(bytes, file_name)),
         Sniffed::Other(what) => Err(not_a_spreadsheet(format!("this file is {what}, not a CSV or XLSX spreadsheet"))),
         Sniffed::Text => read_csv(bytes, file_name),
     }
+}
+
+/// Runs a workbook reader so that a panic inside it, on a malformed workbook it did not
+/// anticipate, becomes an error about the file rather than taking the caller down.
+fn guarded(
+    format: &'static str,
+    read: impl FnOnce() -> Result<Sheet, SheetError> + std::panic::UnwindSafe,
+) -> Result<Sheet, SheetError> {
+    std::panic::catch_unwind(read)
+        .unwrap_or_else(|_| Err(SheetError::Damaged { format, detail: "its contents are malformed".to_owned() }))
 }
 
 fn not_a_spreadsheet(reason: impl Into<String>) -> SheetError {
@@ -249,9 +267,9 @@ fn sniff(bytes: &[u8]) -> Sniffed {
     Sniffed::Text
 }
 
-/// Names a zip archive that is not an Excel workbook by the members it holds (their names
-/// stand uncompressed in the zip's headers).
+/// Names a zip archive that is not an Excel workbook by the members it holds.
 fn describe_zip(bytes: &[u8]) -> &'static str {
+    // Zip member names stand uncompressed in the archive's headers.
     let holds = |name: &[u8]| bytes.windows(name.len()).any(|window| window == name);
     if holds(b"word/document.xml") {
         "a Word document (.docx)"
@@ -272,22 +290,60 @@ fn describe_zip(bytes: &[u8]) -> &'static str {
 // Workbooks.
 
 fn read_xlsx(bytes: &[u8]) -> Result<Sheet, SheetError> {
-    let mut workbook = match calamine::Xlsx::new(Cursor::new(bytes)) {
-        Ok(workbook) => workbook,
-        Err(error) => {
-            let what = describe_zip(bytes);
-            if what == "a zip archive" && matches!(error, calamine::XlsxError::Zip(_)) {
-                return Err(SheetError::Damaged { format: "XLSX", detail: error.to_string() });
-            }
-            return Err(not_a_spreadsheet(format!("this file is {what}, not a CSV or XLSX spreadsheet")));
-        }
-    };
+    // Zip member names stand uncompressed in the archive's headers.
+    let holds = |name: &[u8]| bytes.windows(name.len()).any(|window| window == name);
+    if !holds(b"xl/workbook.xml") {
+        return Err(not_a_spreadsheet(format!("this file is {}, not a CSV or XLSX spreadsheet", describe_zip(bytes))));
+    }
+    let damaged = |detail: String| SheetError::Damaged { format: "XLSX", detail };
+    let mut workbook = calamine::Xlsx::new(Cursor::new(bytes)).map_err(|error| damaged(error.to_string()))?;
     let name = workbook.sheet_names().first().cloned().ok_or(SheetError::NoWorksheet)?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or(SheetError::NoWorksheet)?
-        .map_err(|error| SheetError::Damaged { format: "XLSX", detail: error.to_string() })?;
-    from_range(&range, SourceFormat::Xlsx { sheet: name })
+    // Cells are streamed and kept sparse: a dense range spans the bounding box of the used
+    // cells, and one stray value in cell XFD1048576 would make it seventeen billion cells.
+    let mut reader = workbook.worksheet_cells_reader(&name).map_err(|error| damaged(error.to_string()))?;
+    let mut used: Vec<(u32, u32, Cell)> = Vec::new();
+    while let Some(cell) = reader.next_cell().map_err(|error| damaged(error.to_string()))? {
+        let value = cell_from_data(&Data::from(cell.get_value().clone()));
+        if value != Cell::Empty {
+            let (row, col) = cell.get_position();
+            used.push((row, col, value));
+        }
+    }
+    from_sparse(used, SourceFormat::Xlsx { sheet: name })
+}
+
+/// Most cells a worksheet may spread over (its rows from the first column used to the last
+/// value in each row), so that a small file cannot demand gigabytes.
+pub const MAX_CELLS: usize = 10_000_000;
+
+fn from_sparse(mut used: Vec<(u32, u32, Cell)>, format: SourceFormat) -> Result<Sheet, SheetError> {
+    used.sort_by_key(|&(row, col, _)| (row, col));
+    let first_col = used.iter().map(|&(_, col, _)| col).min().unwrap_or(0);
+    let mut rows: Vec<SheetRow> = Vec::new();
+    let mut total = 0usize;
+    for (row, col, value) in used {
+        let line = row as usize + 1;
+        if rows.last().is_none_or(|last| last.line != line) {
+            rows.push(SheetRow { line, cells: Vec::new() });
+        }
+        let Some(current) = rows.last_mut() else {
+            continue;
+        };
+        let index = (col - first_col) as usize;
+        if index >= current.cells.len() {
+            total = total.saturating_add(index + 1 - current.cells.len());
+            if total > MAX_CELLS {
+                return Err(SheetError::TooLarge { max: MAX_CELLS });
+            }
+            current.cells.resize(index + 1, Cell::Empty);
+        }
+        current.cells[index] = value;
+    }
+    let mut rows = rows.into_iter().filter(|row| !row.cells.iter().all(Cell::is_empty));
+    let header = rows.next().ok_or(SheetError::NoHeader)?;
+    let headers =
+        headers_from(header.cells.iter().map(|cell| cell.as_text().map_or_else(String::new, |text| text.into_owned())));
+    Ok(Sheet { format, headers, rows: rows.collect() })
 }
 
 fn read_xls(bytes: &[u8], file_name: Option<&str>) -> Result<Sheet, SheetError> {
@@ -314,24 +370,18 @@ fn read_xls(bytes: &[u8], file_name: Option<&str>) -> Result<Sheet, SheetError> 
         .worksheet_range_at(0)
         .ok_or(SheetError::NoWorksheet)?
         .map_err(|error| SheetError::Damaged { format: "XLS", detail: error.to_string() })?;
-    from_range(&range, SourceFormat::Xls { sheet: name })
-}
-
-fn from_range(range: &Range<Data>, format: SourceFormat) -> Result<Sheet, SheetError> {
-    // The range starts at the first used cell; rows before it are empty.
-    let first_row = range.start().map_or(0, |(row, _)| row as usize);
-    let mut rows = range
-        .rows()
-        .enumerate()
-        .map(|(index, cells)| SheetRow {
-            line: first_row + index + 1,
-            cells: cells.iter().map(cell_from_data).collect(),
+    // Positions in the range are relative to its first used cell.
+    let (first_row, first_col) = range.start().unwrap_or((0, 0));
+    let used = range
+        .used_cells()
+        .filter_map(|(row, col, data)| {
+            let value = cell_from_data(data);
+            let row = first_row.saturating_add(u32::try_from(row).ok()?);
+            let col = first_col.saturating_add(u32::try_from(col).ok()?);
+            (value != Cell::Empty).then_some((row, col, value))
         })
-        .filter(|row| !row.cells.iter().all(Cell::is_empty));
-    let header = rows.next().ok_or(SheetError::NoHeader)?;
-    let headers =
-        headers_from(header.cells.iter().map(|cell| cell.as_text().map_or_else(String::new, |text| text.into_owned())));
-    Ok(Sheet { format, headers, rows: rows.collect() })
+        .collect();
+    from_sparse(used, SourceFormat::Xls { sheet: name })
 }
 
 /// Largest integer an `f64` holds exactly (2^53).
@@ -497,7 +547,10 @@ fn decode(bytes: &[u8], file_name: Option<&str>) -> Result<(String, &'static str
     }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(bytes, true);
-    let mut encoding = detector.guess(None, chardetng::Utf8Detection::Allow);
+    // The `.cn` hint tells the detector to expect Simplified Chinese, the files ParkGraph is
+    // handed; it still recognises a file in another encoding when the bytes say so, but a
+    // short GBK file with one Chinese character is no longer taken for windows-1252.
+    let mut encoding = detector.guess(Some(b"cn"), chardetng::Utf8Detection::Allow);
     if encoding == GBK && has_four_byte_gb18030(bytes) {
         encoding = GB18030;
     }
