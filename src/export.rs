@@ -56,8 +56,6 @@ struct Kind {
     columns: Vec<ExportColumn>,
 }
 
-const PROVENANCE: &str = "provenance { sourceName sourceUrl asOfDate }";
-
 fn c(key: &'static str, zh: &'static str, ty: ColumnType, take: Take) -> ExportColumn {
     ExportColumn { key, zh, ty, take, internal: false }
 }

@@ -246,7 +246,7 @@ async fn run(command: Command, mut config: Config) -> Result<(), Failure> {
             parkgraph_persistence::migrate_up(&db).await?;
             let actor = actor.unwrap_or_else(parkgraph::import::default_actor);
             let options = parkgraph::import::ImportOptions { dry_run, on_error, actor, details };
-            parkgraph::import::run(db, &file, options, &mut std::io::stdout().lock()).await?;
+            parkgraph::import::run(db, &file, options, &mut std::io::stdout()).await?;
             Ok(())
         }
         Command::Export { kind, format, filter, output, public } => {
