@@ -463,3 +463,33 @@ where
     file.flush()?;
     Ok(written)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_xlsx_export_stops_at_the_worksheet_row_limit_with_a_clear_error() {
+        let columns = vec![Column { header: "企业名称", ty: ColumnType::Text }];
+        let mut writer = XlsxWriter::new(columns, Box::new(std::io::sink())).expect("writer");
+        writer.row(&[Cell::Text("斗鱼".to_owned())]).expect("a row fits");
+        writer.next_row = XLSX_MAX_ROWS;
+        writer.row(&[Cell::Text("最后一行".to_owned())]).expect("the last row fits");
+        let error = writer.row(&[Cell::Text("多一行".to_owned())]).expect_err("no room");
+        assert!(matches!(error, OutError::TooManyRows { max: XLSX_MAX_ROWS }), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            "an XLSX worksheet holds at most 1048575 data rows; export this many rows as csv or ndjson"
+        );
+    }
+
+    #[test]
+    fn column_widths_fit_chinese_headers() {
+        let narrow = Column { header: "行业", ty: ColumnType::Text };
+        let long = Column { header: "统一社会信用代码（十八位）", ty: ColumnType::Text };
+        let date = Column { header: "成立日期", ty: ColumnType::Date };
+        assert_eq!(column_width(&narrow), 24.0);
+        assert_eq!(column_width(&long), 28.0);
+        assert_eq!(column_width(&date), 12.0);
+    }
+}

@@ -242,11 +242,9 @@ const MAGIC: &[(&[u8], &str)] = &[
     (b"\x1f\x8b", "a gzip-compressed archive"),
     (b"Rar!\x1a\x07", "a RAR archive"),
     (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
-    (b"BZh", "a bzip2-compressed archive"),
     (b"\xfd7zXZ\x00", "an xz-compressed archive"),
     (b"{\\rtf", "a Rich Text (RTF) document"),
     (b"\x7fELF", "a program"),
-    (b"MZ", "a Windows program"),
     (b"SQLite format 3\x00", "an SQLite database"),
     (b"PK\x05\x06", "an empty zip archive"),
 ];
@@ -263,6 +261,14 @@ fn sniff(bytes: &[u8]) -> Sniffed {
     }
     if let Some((_, what)) = MAGIC.iter().find(|(magic, _)| bytes.starts_with(magic)) {
         return Sniffed::Other(what);
+    }
+    // Two- and three-letter signatures that a header line could start with too: only with
+    // what follows them in a real file.
+    if bytes.starts_with(b"MZ") && bytes.iter().take(64).any(|&byte| byte == 0) {
+        return Sniffed::Other("a Windows program");
+    }
+    if bytes.len() >= 10 && bytes.starts_with(b"BZh") && &bytes[4..10] == b"1AY&SY" {
+        return Sniffed::Other("a bzip2-compressed archive");
     }
     Sniffed::Text
 }
@@ -305,6 +311,9 @@ fn read_xlsx(bytes: &[u8]) -> Result<Sheet, SheetError> {
     while let Some(cell) = reader.next_cell().map_err(|error| damaged(error.to_string()))? {
         let value = cell_from_data(&Data::from(cell.get_value().clone()));
         if value != Cell::Empty {
+            if used.len() == MAX_CELLS {
+                return Err(SheetError::TooLarge { max: MAX_CELLS });
+            }
             let (row, col) = cell.get_position();
             used.push((row, col, value));
         }

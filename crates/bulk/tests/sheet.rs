@@ -168,6 +168,19 @@ fn blank_lines_before_the_header_count_and_cells_are_kept_untrimmed() {
 }
 
 #[test]
+fn classic_mac_line_ends_count_rows_too() {
+    let sheet = sheet::read(b"a,b\rc,d\r\re,f", None).expect("reads");
+    assert_eq!(sheet.rows, [row(2, vec![text("c"), text("d")]), row(4, vec![text("e"), text("f")]),]);
+}
+
+#[test]
+fn a_header_that_starts_like_a_file_signature_is_still_a_csv() {
+    let sheet = sheet::read("MZ编号,BZh等级\nMZ-001,A\n".as_bytes(), Some("firms.csv")).expect("reads");
+    assert_eq!(sheet.headers, ["MZ编号", "BZh等级"]);
+    assert_eq!(sheet.rows, [row(2, vec![text("MZ-001"), text("A")])]);
+}
+
+#[test]
 fn a_file_with_only_empty_rows_has_no_header() {
     assert_eq!(sheet::read(b",,\r\n\r\n  \r\n", None), Err(SheetError::NoHeader));
 }
@@ -445,6 +458,15 @@ fn an_html_page_named_xls_is_named_a_web_page() {
     let reason =
         reason(b"<!DOCTYPE html>\n<html><body><table><tr><td>1</td></tr></table></body></html>", Some("export.xls"));
     assert!(reason.contains("web page (HTML)"), "{reason}");
+}
+
+#[test]
+fn an_excel_2003_xml_spreadsheet_is_named_with_advice() {
+    let reason = reason(
+        b"<?xml version=\"1.0\"?>\n<Workbook xmlns=\"urn:schemas-microsoft-com:office:spreadsheet\"></Workbook>",
+        Some("firms.xml"),
+    );
+    assert_eq!(reason, "this file is an Excel 2003 XML spreadsheet; open it in Excel and save it as .xlsx or CSV");
 }
 
 #[test]
