@@ -32,6 +32,9 @@ pub struct Config {
     pub max_complexity: usize,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Largest multipart request (a spreadsheet uploaded to `importOrganizations`), in
+    /// bytes.
+    pub max_upload_bytes: usize,
     /// How long data loaders collect keys before running a batch, in microseconds.
     pub batch_delay_us: u64,
     /// Log filter (`RUST_LOG` syntax); `RUST_LOG` itself wins when set.
@@ -241,6 +244,7 @@ impl Default for Config {
             max_depth: 12,
             max_complexity: 50_000,
             max_body_bytes: 1 << 20,
+            max_upload_bytes: 32 << 20,
             batch_delay_us: 1_000,
             log: "info".into(),
             log_format: LogFormat::Text,

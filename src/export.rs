@@ -64,7 +64,7 @@ fn provenance_columns() -> Vec<ExportColumn> {
     vec![
         c("sourceName", "来源", ColumnType::Text, Take::Path("provenance.sourceName")),
         c("sourceUrl", "来源链接", ColumnType::Text, Take::Path("provenance.sourceUrl")),
-        c("asOf", "数据日期", ColumnType::Date, Take::Path("provenance.asOfDate")),
+        c("asOf", "数据日期", ColumnType::Date, Take::Path("provenance.asOfDate.text")),
     ]
 }
 
@@ -77,7 +77,7 @@ fn organization_columns() -> Vec<ExportColumn> {
             let (ty, take) = match column.key {
                 "id" => (ColumnType::Text, Take::Path("databaseId")),
                 "name" => (ColumnType::Text, Take::Path("nameZh")),
-                "founded" => (ColumnType::Date, Take::Path("foundedDate")),
+                "founded" => (ColumnType::Date, Take::Path("foundedDate.text")),
                 "registeredCapitalCny" => (ColumnType::Int, Take::Path("registeredCapitalCny")),
                 "headcount" => (ColumnType::Int, Take::Path("headcount")),
                 "parks" => (ColumnType::Text, Take::Parks),
@@ -85,7 +85,7 @@ fn organization_columns() -> Vec<ExportColumn> {
                 "incubators" => (ColumnType::Text, Take::Incubators),
                 "sourceName" => (ColumnType::Text, Take::Path("provenance.sourceName")),
                 "sourceUrl" => (ColumnType::Text, Take::Path("provenance.sourceUrl")),
-                "asOf" => (ColumnType::Date, Take::Path("provenance.asOfDate")),
+                "asOf" => (ColumnType::Date, Take::Path("provenance.asOfDate.text")),
                 key => (ColumnType::Text, Take::Path(key)),
             };
             ExportColumn { key: column.key, zh: column.zh, ty, take, internal: column.internal }
@@ -93,9 +93,9 @@ fn organization_columns() -> Vec<ExportColumn> {
         .collect()
 }
 
-const ORGANIZATION_SELECTION: &str = "databaseId nameZh nameEn legalName uscc kind status foundedDate industry \
+const ORGANIZATION_SELECTION: &str = "databaseId nameZh nameEn legalName uscc kind status foundedDate { text } industry \
      registeredCapitalCny headcount website city district contactName contactPhone contactEmail staffNotes \
-     provenance { sourceName sourceUrl asOfDate } designations { kind year } \
+     provenance { sourceName sourceUrl asOfDate { text } } designations { kind year } \
      parks(first: 100) { edges { role node { nameZh } } } \
      incubations(first: 100) { edges { status node { nameZh } } }";
 
@@ -125,7 +125,7 @@ fn kinds() -> Vec<Kind> {
             root: "parks",
             filter: "ParkFilterInput",
             selection: "databaseId nameZh nameEn kind parent { nameZh } city district address \
-                        coordinates { latitude longitude } establishedDate",
+                        coordinates { latitude longitude } establishedDate { text }",
             columns: with_provenance(vec![
                 c("id", "编号", Text, Take::Path("databaseId")),
                 c("name", "园区名称", Text, Take::Path("nameZh")),
@@ -137,14 +137,14 @@ fn kinds() -> Vec<Kind> {
                 c("address", "地址", Text, Take::Path("address")),
                 c("latitude", "纬度", Float, Take::Path("coordinates.latitude")),
                 c("longitude", "经度", Float, Take::Path("coordinates.longitude")),
-                c("established", "设立日期", Date, Take::Path("establishedDate")),
+                c("established", "设立日期", Date, Take::Path("establishedDate.text")),
             ]),
         },
         Kind {
             name: "incubators",
             root: "incubators",
             filter: "IncubatorFilterInput",
-            selection: "databaseId nameZh nameEn kind level park { nameZh } operator { nameZh } foundedDate",
+            selection: "databaseId nameZh nameEn kind level park { nameZh } operator { nameZh } foundedDate { text }",
             columns: with_provenance(vec![
                 c("id", "编号", Text, Take::Path("databaseId")),
                 c("name", "孵化器名称", Text, Take::Path("nameZh")),
@@ -153,14 +153,14 @@ fn kinds() -> Vec<Kind> {
                 c("level", "级别", Text, Take::Path("level")),
                 c("park", "所在园区", Text, Take::Path("park.nameZh")),
                 c("operator", "运营机构", Text, Take::Path("operator.nameZh")),
-                c("founded", "成立日期", Date, Take::Path("foundedDate")),
+                c("founded", "成立日期", Date, Take::Path("foundedDate.text")),
             ]),
         },
         Kind {
             name: "innovationCenters",
             root: "innovationCenters",
             filter: "InnovationCenterFilterInput",
-            selection: "databaseId nameZh nameEn kind field ministry approvedDate city hostPark { nameZh }",
+            selection: "databaseId nameZh nameEn kind field ministry approvedDate { text } city hostPark { nameZh }",
             columns: with_provenance(vec![
                 c("id", "编号", Text, Take::Path("databaseId")),
                 c("name", "创新中心名称", Text, Take::Path("nameZh")),
@@ -168,7 +168,7 @@ fn kinds() -> Vec<Kind> {
                 c("kind", "类型", Text, Take::Path("kind")),
                 c("field", "领域", Text, Take::Path("field")),
                 c("ministry", "批准部门", Text, Take::Path("ministry")),
-                c("approved", "批准日期", Date, Take::Path("approvedDate")),
+                c("approved", "批准日期", Date, Take::Path("approvedDate.text")),
                 c("city", "城市", Text, Take::Path("city")),
                 c("hostPark", "所在园区", Text, Take::Path("hostPark.nameZh")),
             ]),
@@ -178,7 +178,7 @@ fn kinds() -> Vec<Kind> {
             root: "secondHeadquarters",
             filter: "SecondHeadquartersFilterInput",
             selection: "databaseId nameZh nameEn parent { nameZh } park { nameZh } localEntity { nameZh } city \
-                        announcedDate openedDate plannedInvestmentCny plannedHeadcount functions status staffNotes",
+                        announcedDate { text } openedDate { text } plannedInvestmentCny plannedHeadcount functions status staffNotes",
             columns: with_provenance(vec![
                 c("id", "编号", Text, Take::Path("databaseId")),
                 c("name", "第二总部名称", Text, Take::Path("nameZh")),
@@ -187,8 +187,8 @@ fn kinds() -> Vec<Kind> {
                 c("park", "所在园区", Text, Take::Path("park.nameZh")),
                 c("localEntity", "本地法人", Text, Take::Path("localEntity.nameZh")),
                 c("city", "城市", Text, Take::Path("city")),
-                c("announced", "宣布日期", Date, Take::Path("announcedDate")),
-                c("opened", "启用日期", Date, Take::Path("openedDate")),
+                c("announced", "宣布日期", Date, Take::Path("announcedDate.text")),
+                c("opened", "启用日期", Date, Take::Path("openedDate.text")),
                 c("plannedInvestmentCny", "计划投资（元）", Int, Take::Path("plannedInvestmentCny")),
                 c("plannedHeadcount", "计划人数", Int, Take::Path("plannedHeadcount")),
                 c("functions", "职能", Text, Take::Join("functions")),
@@ -206,7 +206,7 @@ fn kinds() -> Vec<Kind> {
             name: "figures",
             root: "figures",
             filter: "FigureFilterInput",
-            selection: "databaseId indicator nameZh nameEn value unit qualifier text asOf park { nameZh } \
+            selection: "databaseId indicator nameZh nameEn value unit qualifier text asOf { text } park { nameZh } \
                         organization { nameZh } city",
             columns: with_provenance(vec![
                 c("id", "编号", Text, Take::Path("databaseId")),
@@ -217,7 +217,7 @@ fn kinds() -> Vec<Kind> {
                 c("unit", "单位", Text, Take::Path("unit")),
                 c("qualifier", "限定", Text, Take::Path("qualifier")),
                 c("text", "原文", Text, Take::Path("text")),
-                c("date", "日期", Date, Take::Path("asOf")),
+                c("date", "日期", Date, Take::Path("asOf.text")),
                 c("park", "园区", Text, Take::Path("park.nameZh")),
                 c("organization", "企业", Text, Take::Path("organization.nameZh")),
                 c("city", "城市", Text, Take::Path("city")),

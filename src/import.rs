@@ -98,7 +98,13 @@ pub async fn run(
         std::fs::remove_file(&report_path)?;
     }
     let rate = report.rows.len() as f64 / elapsed.max(1e-9);
-    let verb = if options.dry_run { "dry run, nothing written" } else { "imported" };
+    let verb = if options.dry_run {
+        "dry run, nothing written"
+    } else if report.written || refused == 0 {
+        "imported"
+    } else {
+        "refused, nothing written"
+    };
     writeln!(out, "{verb}: {report} ({:.1} s, {rate:.0} rows/s)", elapsed)?;
     if refused > 0 {
         writeln!(out, "error report (row, column, value, reason): {}", report_path.display())?;

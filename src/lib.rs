@@ -147,6 +147,7 @@ pub fn routers(config: &Config, db: DatabaseConnection) -> Result<Routers, Failu
         cors_origins: config.cors_origins.clone(),
         graphiql: config.graphiql,
         max_body_bytes: config.max_body_bytes,
+        max_upload_bytes: config.max_upload_bytes,
         metrics: config.metrics && config.metrics_listen.is_none(),
     };
     let state = AppState::new(schemas, db, auth, request_limits(config)?)

@@ -54,13 +54,21 @@ pub struct HttpConfig {
     pub graphiql: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Largest multipart request (a file uploaded to `importOrganizations`), in bytes.
+    pub max_upload_bytes: usize,
     /// Serve `/metrics` on this router.
     pub metrics: bool,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { cors_origins: Vec::new(), graphiql: true, max_body_bytes: 1 << 20, metrics: true }
+        Self {
+            cors_origins: Vec::new(),
+            graphiql: true,
+            max_body_bytes: 1 << 20,
+            max_upload_bytes: 32 << 20,
+            metrics: true,
+        }
     }
 }
 
@@ -508,7 +516,20 @@ fn operation_type(
     }
 }
 
-async fn graphql_post(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+/// `POST /graphql`. A multipart request (an upload) may be as large as
+/// `max_upload_bytes`; any other body is held to `max_body_bytes`.
+async fn graphql_post(state: AppState, request: axum::extract::Request, max_body_bytes: usize) -> Response {
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+    let request = if multipart {
+        request
+    } else {
+        let (parts, body) = request.into_parts();
+        axum::extract::Request::from_parts(parts, axum::body::Body::new(http_body_util::Limited::new(body, max_body_bytes)))
+    };
     graphql(&state, request, Transport::Post).await
 }
 
@@ -935,10 +956,13 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
 /// `/readyz`, and `/metrics` when `config.metrics` says so.
 pub fn router(state: AppState, config: &HttpConfig) -> Router {
     let graphiql_on = config.graphiql;
+    let max_body_bytes = config.max_body_bytes;
     let graphql_route = get(move |State(state): State<AppState>, request: axum::extract::Request| {
         graphql_get(state, request, graphiql_on)
     })
-    .post(graphql_post)
+    .post(move |State(state): State<AppState>, request: axum::extract::Request| {
+        graphql_post(state, request, max_body_bytes)
+    })
     .fallback(graphql_wrong_method);
     let mut router = Router::new()
         .route("/graphql", graphql_route)
@@ -950,7 +974,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
     }
     let mut router = router
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes.max(config.max_upload_bytes)))
         .layer(axum::middleware::map_response(json_payload_too_large))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http());

@@ -110,6 +110,26 @@ impl Mutation {
         Ok(ApiToken(record))
     }
 
+    /// Imports organizations with their park locations, designations and incubators from
+    /// an uploaded CSV or XLSX file (administrators with `write:registry`; send it as a
+    /// GraphQL multipart request with the `X-ParkGraph-CSRF` header). Every row goes
+    /// through the write path with the caller as actor. With `dryRun` nothing is written
+    /// and the payload says what would be; with `onError: ABORT` (the default) nothing is
+    /// written when any row is refused. A file that is not a spreadsheet, or has no name
+    /// column, is a `BAD_USER_INPUT` error.
+    #[graphql(guard = "Admin(Scope::WriteRegistry)")]
+    async fn import_organizations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The spreadsheet: CSV (UTF-8 or GBK/GB18030) or XLSX, headers in Chinese or English.")]
+        file: async_graphql::Upload,
+        #[graphql(desc = "Report what would change; write nothing.", default = false)] dry_run: bool,
+        #[graphql(desc = "All or nothing (ABORT), or write the good rows (SKIP).", default)]
+        on_error: crate::command::import::ImportOnError,
+    ) -> async_graphql::Result<crate::command::import::ImportOrganizationsPayload> {
+        crate::command::import::import(ctx, file, dry_run, on_error).await
+    }
+
     /// Creates an organization at version 1 (editors and administrators with
     /// `write:registry`). Invalid input is reported in `userErrors` and creates nothing.
     #[graphql(guard = "Writer")]

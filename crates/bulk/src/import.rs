@@ -474,18 +474,26 @@ fn whole(v: f64) -> Result<i64, String> {
 /// An amount as typed: `1000000`, `1,000,000`, `100万`, `1.5亿`, `100万元人民币`, `300人`.
 pub fn parse_amount(text: &str, scale: i64) -> Result<i64, String> {
     let mut s: String = text.chars().map(fullwidth_to_ascii).filter(|c| !c.is_whitespace() && *c != ',').collect();
-    for suffix in ["人民币", "元", "人", "RMB", "CNY"] {
+    if let Some(rest) = s.strip_suffix('人') {
+        s = rest.to_string();
+    }
+    // A unit in the cell wins over the column's (`1.2亿` in a 万元 column is 1.2亿 yuan).
+    let mut factor = scale as f64;
+    let mut explicit_yuan = false;
+    for suffix in ["人民币", "元", "RMB", "CNY"] {
         if let Some(rest) = s.strip_suffix(suffix) {
             s = rest.to_string();
+            explicit_yuan = true;
         }
     }
-    let mut factor = scale as f64;
     if let Some(rest) = s.strip_suffix('万') {
         s = rest.to_string();
-        factor *= 1e4;
+        factor = 1e4;
     } else if let Some(rest) = s.strip_suffix('亿') {
         s = rest.to_string();
-        factor *= 1e8;
+        factor = 1e8;
+    } else if explicit_yuan {
+        factor = 1.0;
     }
     if s.contains('-') && !s.starts_with('-') || s.contains('~') || s.contains('至') {
         return Err("a range; give one number".into());
@@ -756,6 +764,8 @@ mod tests {
         assert_eq!(parse_amount("1.5亿元", 1), Ok(150_000_000));
         assert_eq!(parse_amount("100万元人民币", 1), Ok(1_000_000));
         assert_eq!(parse_amount("250", 10_000), Ok(2_500_000));
+        assert_eq!(parse_amount("1.2亿", 10_000), Ok(120_000_000));
+        assert_eq!(parse_amount("5000元", 10_000), Ok(5_000));
         assert_eq!(parse_amount("300人", 1), Ok(300));
         assert!(parse_amount("100-499人", 1).is_err());
         assert!(parse_amount("lots", 1).is_err());

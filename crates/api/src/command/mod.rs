@@ -8,6 +8,7 @@
 //! Authorization problems (`FORBIDDEN`) and storage failures (`INTERNAL`, `UNAVAILABLE`)
 //! stay top-level errors, built in [`crate::error`].
 
+pub mod import;
 pub mod organization;
 pub mod park;
 
