@@ -254,8 +254,9 @@ pub async fn run(db: DatabaseConnection, options: ExportOptions, out: Box<dyn Wr
         Failure(format!("`{}` is not an export kind: use one of {}", options.kind, kind_names().join(", ")))
     })?;
     let filter: Json = match &options.filter {
-        Some(text) => serde_json::from_str(text)
-            .map_err(|e| Failure(format!("--filter is not JSON ({e}): give the list's filter, e.g. '{{\"city\": \"武汉\"}}'")))?,
+        Some(text) => serde_json::from_str(text).map_err(|e| {
+            Failure(format!("--filter is not JSON ({e}): give the list's filter, e.g. '{{\"city\": \"武汉\"}}'"))
+        })?,
         None => Json::Null,
     };
     let columns: Vec<&ExportColumn> = kind.columns.iter().filter(|c| !(options.public && c.internal)).collect();
@@ -323,7 +324,8 @@ fn cell(node: &Json, column: &ExportColumn) -> Cell {
             typed(value, column.ty)
         }
         Take::Join(path) => {
-            let items: Vec<&str> = node[path].as_array().map(|a| a.iter().filter_map(Json::as_str).collect()).unwrap_or_default();
+            let items: Vec<&str> =
+                node[path].as_array().map(|a| a.iter().filter_map(Json::as_str).collect()).unwrap_or_default();
             text(items.join("；"))
         }
         Take::Parks => links(node, "parks", "role", "REGISTERED"),
@@ -377,7 +379,10 @@ fn typed(value: &Json, ty: ColumnType) -> Cell {
         (Json::Null, _) => Cell::Empty,
         (Json::Number(n), ColumnType::Int) => match n.as_i64() {
             Some(i) => Cell::Int(i),
-            None => n.as_f64().map(|f| if f.fract() == 0.0 { Cell::Int(f as i64) } else { Cell::Float(f) }).unwrap_or(Cell::Empty),
+            None => n
+                .as_f64()
+                .map(|f| if f.fract() == 0.0 { Cell::Int(f as i64) } else { Cell::Float(f) })
+                .unwrap_or(Cell::Empty),
         },
         (Json::Number(n), _) => n.as_f64().map(Cell::Float).unwrap_or(Cell::Empty),
         (Json::String(s), ColumnType::Date) => match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {

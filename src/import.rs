@@ -62,23 +62,17 @@ pub async fn run(
         }) as Progress
     });
     let name = path.file_name().and_then(|n| n.to_str());
-    let result = parkgraph_bulk::import::run(
-        &registry,
-        &actor,
-        &bytes,
-        name,
-        options.dry_run,
-        options.on_error,
-        progress,
-    )
-    .await;
+    let result =
+        parkgraph_bulk::import::run(&registry, &actor, &bytes, name, options.dry_run, options.on_error, progress).await;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
     let (file, report) = result.map_err(|e| match e {
         ImportFailure::Sheet(e) => Failure(format!("{}: {e}", path.display())),
         ImportFailure::Format(e) => Failure(format!("{}: {e}", path.display())),
-        ImportFailure::Command(e) => Failure(format!("{}: the import failed, nothing was written: {e}", path.display())),
+        ImportFailure::Command(e) => {
+            Failure(format!("{}: the import failed, nothing was written: {e}", path.display()))
+        }
     })?;
     let elapsed = started.elapsed().as_secs_f64();
 

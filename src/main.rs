@@ -253,7 +253,8 @@ async fn run(command: Command, mut config: Config) -> Result<(), Failure> {
             let db = open(&config).await?;
             let out: Box<dyn std::io::Write + Send> = match &output {
                 Some(path) => Box::new(
-                    std::fs::File::create(path).map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?,
+                    std::fs::File::create(path)
+                        .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?,
                 ),
                 None => Box::new(std::io::stdout()),
             };

@@ -528,7 +528,10 @@ async fn graphql_post(state: AppState, request: axum::extract::Request, max_body
         request
     } else {
         let (parts, body) = request.into_parts();
-        axum::extract::Request::from_parts(parts, axum::body::Body::new(http_body_util::Limited::new(body, max_body_bytes)))
+        axum::extract::Request::from_parts(
+            parts,
+            axum::body::Body::new(http_body_util::Limited::new(body, max_body_bytes)),
+        )
     };
     graphql(&state, request, Transport::Post).await
 }

@@ -228,7 +228,10 @@ pub fn rows_of(sheet: &Sheet) -> Result<ImportFile, FormatError> {
                     reader.problem(
                         column.key,
                         format!("{preview}…"),
-                        format!("the cell holds {} characters; at most {MAX_CELL_CHARS} are read", text.chars().count()),
+                        format!(
+                            "the cell holds {} characters; at most {MAX_CELL_CHARS} are read",
+                            text.chars().count()
+                        ),
                     );
                     continue;
                 }
@@ -283,7 +286,11 @@ impl RowReader {
                 let text = self.text(cell);
                 match Uuid::parse_str(&text) {
                     Ok(id) => self.row.id = Some(id),
-                    Err(_) => self.problem(key, text, "not a record id (a UUID such as 0190f1e2-…); leave it empty for a new record"),
+                    Err(_) => self.problem(
+                        key,
+                        text,
+                        "not a record id (a UUID such as 0190f1e2-…); leave it empty for a new record",
+                    ),
                 }
             }
             "kind" => {
@@ -326,7 +333,9 @@ impl RowReader {
                         Some(Ok(role)) => role,
                         Some(Err(_)) => {
                             // Brackets that are not a role belong to the park's name.
-                            self.row.parks.push(ParkItem { reference: full_item(&text, &name), role: LocationRole::Registered });
+                            self.row
+                                .parks
+                                .push(ParkItem { reference: full_item(&text, &name), role: LocationRole::Registered });
                             continue;
                         }
                     };
@@ -498,9 +507,8 @@ pub fn parse_amount(text: &str, scale: i64) -> Result<i64, String> {
     if s.contains('-') && !s.starts_with('-') || s.contains('~') || s.contains('至') {
         return Err("a range; give one number".into());
     }
-    let value: f64 = s
-        .parse()
-        .map_err(|_| "not a number: write digits, optionally with 万 or 亿 (100万, 1.5亿)".to_string())?;
+    let value: f64 =
+        s.parse().map_err(|_| "not a number: write digits, optionally with 万 or 亿 (100万, 1.5亿)".to_string())?;
     whole((value * factor).round()).map_err(|_| "not a number".to_string())
 }
 
@@ -513,7 +521,8 @@ pub fn parse_date(text: &str) -> Result<PartialDate, String> {
     // A time part (`2019-05-16 00:00:00`) is dropped.
     let date_part = text.split([' ', 'T']).next().unwrap_or_default();
     let groups: Vec<&str> = date_part.split(|c: char| !c.is_ascii_digit()).filter(|g| !g.is_empty()).collect();
-    let bad = || format!("not a date: write 2019, 2019-05 or 2019-05-16 (also 2019/5/16 or 2019年5月16日), not `{text}`");
+    let bad =
+        || format!("not a date: write 2019, 2019-05 or 2019-05-16 (also 2019/5/16 or 2019年5月16日), not `{text}`");
     let only_date_chars = date_part.chars().all(|c| c.is_ascii_digit() || "-/.年月日".contains(c));
     if !only_date_chars {
         return Err(bad());

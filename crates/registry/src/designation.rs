@@ -43,7 +43,6 @@ pub type ParkDesignationRow = park_designation::Model;
 /// A city's designation as stored.
 pub type CityDesignationRow = city_designation::Model;
 
-
 impl Registry {
     /// Adds a designation to a live enterprise at version 1, unless the enterprise already
     /// holds a live one of the same kind for the same year.

@@ -35,8 +35,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use parkgraph_domain::validation::{
-    DesignationDraft, EnterpriseLocationDraft, FieldError, IncubationDraft, OrganizationDraft, OrganizationPatch, Patch,
-    Valid,
+    DesignationDraft, EnterpriseLocationDraft, FieldError, IncubationDraft, OrganizationDraft, OrganizationPatch,
+    Patch, Valid,
 };
 use parkgraph_domain::{
     DesignationKind, IncubationStatus, LocationRole, OrganizationKind, OrganizationStatus, PartialDate,
@@ -328,11 +328,7 @@ impl Directory {
     fn find(&self, reference: &str, noun: &str) -> Result<Uuid, String> {
         let reference = reference.trim();
         if let Ok(id) = Uuid::parse_str(reference) {
-            return if self.by_id.contains_key(&id) {
-                Ok(id)
-            } else {
-                Err(format!("no live {noun} has this id"))
-            };
+            return if self.by_id.contains_key(&id) { Ok(id) } else { Err(format!("no live {noun} has this id")) };
         }
         let ids = self.by_name.get(reference).or_else(|| self.by_name.get(&reference.to_lowercase()));
         match ids.map(Vec::as_slice) {
@@ -342,7 +338,9 @@ impl Directory {
                 ids.len(),
                 ids.iter().map(Uuid::to_string).collect::<Vec<_>>().join(", ")
             )),
-            _ => Err(format!("no live {noun} has this name; give its Chinese name as the registry spells it, or its id")),
+            _ => {
+                Err(format!("no live {noun} has this name; give its Chinese name as the registry spells it, or its id"))
+            }
         }
     }
 
@@ -362,7 +360,11 @@ struct Links {
 impl Registry {
     /// Plans an import: looks every row up, validates it and compares it with the
     /// registry. Writes nothing.
-    pub async fn plan_import(&self, rows: Vec<ImportRow>, progress: Option<Progress>) -> Result<ImportPlan, CommandError> {
+    pub async fn plan_import(
+        &self,
+        rows: Vec<ImportRow>,
+        progress: Option<Progress>,
+    ) -> Result<ImportPlan, CommandError> {
         let conn = &self.db;
         let at = Utc::now();
         let today = today();
@@ -398,8 +400,9 @@ impl Registry {
                         outcome.name = planned.name;
                     }
                     if planned.action != Action::Unchanged {
-                        report.links_added +=
-                            planned.write.locations.len() + planned.write.designations.len() + planned.write.incubations.len();
+                        report.links_added += planned.write.locations.len()
+                            + planned.write.designations.len()
+                            + planned.write.incubations.len();
                         writes.push(RowWrite { index, ..planned.write });
                     }
                 }
@@ -718,8 +721,10 @@ impl Existing {
             .collect();
         let mut existing = Self::default();
         for chunk in ids.chunks(LOOKUP_CHUNK) {
-            let found =
-                organization::Entity::find().filter(organization::Column::Id.is_in(chunk.iter().copied())).all(conn).await?;
+            let found = organization::Entity::find()
+                .filter(organization::Column::Id.is_in(chunk.iter().copied()))
+                .all(conn)
+                .await?;
             existing.add(found);
         }
         for chunk in codes.chunks(LOOKUP_CHUNK) {
@@ -908,9 +913,12 @@ fn value_of(row: &ImportRow, field: &str) -> String {
     shown(&merged).into_iter().find(|(f, _)| *f == field).and_then(|(_, v)| v).unwrap_or_default()
 }
 
-fn problems_of(row: &ImportRow, errors: Vec<FieldError>) -> Vec<Problem> {
+/// The domain's errors as problems, leaving out fields `known` already has a problem with
+/// (a missing name is said once, in the import's words).
+fn problems_of(row: &ImportRow, known: &[Problem], errors: Vec<FieldError>) -> Vec<Problem> {
     errors
         .into_iter()
+        .filter(|e| !known.iter().any(|p| p.field == import_field(&e.field)))
         .map(|e| {
             let field = import_field(&e.field).to_string();
             let value = value_of(row, &field);
@@ -989,23 +997,28 @@ fn plan_row(
     }
     let (id, current, valid) = match found {
         Some(stored) => {
-            let current = draft_of(stored).map_err(|e| vec![Problem::new(field::ID, stored.id.to_string(), e.to_string())])?;
+            let current =
+                draft_of(stored).map_err(|e| vec![Problem::new(field::ID, stored.id.to_string(), e.to_string())])?;
             let patch = OrganizationPatch { uscc_override: Patch::Unchanged, ..only_set(fields) };
             match patch.apply(&current, today) {
                 Ok(valid) => (stored.id, Some((stored, current)), Some(valid)),
                 Err(invalid) => {
-                    problems.extend(problems_of(&row, invalid.into_errors()));
+                    let found = problems_of(&row, &problems, invalid.into_errors());
+                    problems.extend(found);
                     (stored.id, Some((stored, current)), None)
                 }
             }
         }
         None => {
-            let draft =
-                merged(&fields, OrganizationDraft::new(OrganizationKind::Enterprise, String::new(), OrganizationStatus::Active));
+            let draft = merged(
+                &fields,
+                OrganizationDraft::new(OrganizationKind::Enterprise, String::new(), OrganizationStatus::Active),
+            );
             match draft.validate(today) {
                 Ok(valid) => (Uuid::now_v7(), None, Some(valid)),
                 Err(invalid) => {
-                    problems.extend(problems_of(&row, invalid.into_errors()));
+                    let found = problems_of(&row, &problems, invalid.into_errors());
+                    problems.extend(found);
                     (Uuid::now_v7(), None, None)
                 }
             }
@@ -1070,7 +1083,12 @@ fn plan_row(
                     continue;
                 }
                 if let Err(invalid) = EnterpriseLocationDraft::new(id, park_id, item.role).validate(today) {
-                    problems.extend(invalid.into_errors().into_iter().map(|e| Problem::new(field::PARKS, &item.reference, e.message)));
+                    problems.extend(
+                        invalid
+                            .into_errors()
+                            .into_iter()
+                            .map(|e| Problem::new(field::PARKS, &item.reference, e.message)),
+                    );
                     continue;
                 }
                 changes.push(FieldChange {
@@ -1151,7 +1169,9 @@ fn plan_row(
         }
         let status = item.status;
         if let Err(invalid) = IncubationDraft::new(id, incubator_id, status).validate(today) {
-            problems.extend(invalid.into_errors().into_iter().map(|e| Problem::new(field::INCUBATORS, reference, e.message)));
+            problems.extend(
+                invalid.into_errors().into_iter().map(|e| Problem::new(field::INCUBATORS, reference, e.message)),
+            );
             continue;
         }
         changes.push(FieldChange {
@@ -1188,12 +1208,11 @@ fn plan_row(
     let mut field_changes = Vec::new();
     let action = match current {
         None => {
-            field_changes.extend(
-                shown(&valid)
-                    .into_iter()
-                    .filter(|(_, v)| v.is_some())
-                    .map(|(f, v)| FieldChange { field: f.to_string(), before: None, after: v }),
-            );
+            field_changes.extend(shown(&valid).into_iter().filter(|(_, v)| v.is_some()).map(|(f, v)| FieldChange {
+                field: f.to_string(),
+                before: None,
+                after: v,
+            }));
             let warning = valid.uscc_warning().map(|w| w.to_string());
             write.organization = OrganizationWrite::Create(Box::new(row_of(id, at, &valid, warning)));
             Action::Create
