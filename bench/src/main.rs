@@ -48,9 +48,13 @@ struct Args {
     #[arg(long, default_value_t = 18080)]
     port: u16,
     /// Suites to run: read (queries and token overhead), write (mutations and the
-    /// change feed).
-    #[arg(long, value_delimiter = ',', default_value = "read,write")]
+    /// change feed), bulk (import, export and snapshot rates), snapshot (the server's
+    /// memory while it streams a snapshot of every organization).
+    #[arg(long, value_delimiter = ',', default_value = "read,write,bulk")]
     suites: Vec<String>,
+    /// Rows of the bulk suite's import file.
+    #[arg(long, default_value_t = 100_000)]
+    import_rows: usize,
     /// Organizations the update benchmark's writers share (fewer: more conflicts).
     #[arg(long, default_value_t = 64)]
     hot_organizations: usize,
@@ -235,6 +239,8 @@ async fn bench_backend(args: &Args, backend: &str) {
     let token = issue_token(args, &config_arg, &database_url, &["--role", "partner", "--partner", "bench"]);
     let editor_token =
         issue_token(args, &config_arg, &database_url, &["--role", "editor", "--subject", "editor:bench"]);
+    let snapshot_token =
+        issue_token(args, &config_arg, &database_url, &["--role", "partner", "--partner", "bench-snapshot"]);
     let child = Command::new(&args.binary)
         .args(["--config", &config_arg, "--database-url", &database_url, "serve", "--listen", &listen, "--no-seed"])
         .env("PARKGRAPH_LOG", "warn")
@@ -253,6 +259,12 @@ async fn bench_backend(args: &Args, backend: &str) {
     }
     if args.suites.iter().any(|s| s == "write") {
         write_suite(args, &url, &editor_token, &config_arg, &database_url).await;
+    }
+    if args.suites.iter().any(|s| s == "bulk") {
+        bulk_suite(args, &base, &snapshot_token, &config_arg, &database_url).await;
+    }
+    if args.suites.iter().any(|s| s == "snapshot") {
+        snapshot_memory(&base, &snapshot_token, &mut server).await;
     }
     match peak_rss_kib(server.child.id()) {
         Some(kib) => println!("\nServer peak RSS: {:.1} MiB", kib as f64 / 1024.0),
@@ -601,4 +613,183 @@ async fn main() {
     for backend in &args.backends {
         bench_backend(&args, backend).await;
     }
+}
+
+/// Runs a command to completion, sampling its resident memory; returns its wall time in
+/// seconds, its peak RSS in MiB (when readable) and its standard output.
+fn timed(command: &mut Command) -> (f64, Option<f64>, Vec<u8>) {
+    let out_path = std::env::temp_dir().join(format!("parkgraph-bench-out-{}", std::process::id()));
+    let out = std::fs::File::create(&out_path).unwrap_or_else(|e| fail(e));
+    let started = Instant::now();
+    let mut child =
+        command.env("PARKGRAPH_LOG", "warn").stdout(out).stderr(Stdio::null()).spawn().unwrap_or_else(|e| fail(e));
+    let mut peak: Option<u64> = None;
+    let status = loop {
+        if let Some(kib) = peak_rss_kib(child.id()) {
+            peak = Some(peak.map_or(kib, |p| p.max(kib)));
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => fail(e),
+        }
+    };
+    let elapsed = started.elapsed().as_secs_f64();
+    let stdout = std::fs::read(&out_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&out_path);
+    if !status.success() {
+        fail(format!("{command:?} exited with {status}: {}", String::from_utf8_lossy(&stdout)));
+    }
+    (elapsed, peak.map(|kib| kib as f64 / 1024.0), stdout)
+}
+
+fn mib(peak: Option<f64>) -> String {
+    peak.map_or("—".into(), |m| format!("{m:.0}"))
+}
+
+/// The spreadsheet of the import benchmark: `rows` new enterprises with Chinese headers,
+/// each in one of the registry's parks, every tenth with a designation.
+fn import_file(rows: usize, parks: &[String]) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("parkgraph-bench-import-{rows}.csv"));
+    let mut csv = String::from("\u{feff}企业名称,统一社会信用代码,成立日期,所在园区,行业,员工人数,资质认定,城市\r\n");
+    for i in 0..rows {
+        let code = parkgraph_domain::Uscc::complete(&format!("91420100{:08}0", 50_000_000 + i))
+            .unwrap_or_else(|e| fail(format!("a benchmark USCC: {e}")));
+        let designation = if i % 10 == 0 { "高新技术企业 2021" } else { "" };
+        csv.push_str(&format!(
+            "导入企业{i:07},{},{}-{:02}-{:02},{},{},{},{designation},武汉\r\n",
+            code.as_str(),
+            2000 + i % 24,
+            1 + i % 12,
+            1 + i % 28,
+            parks[i % parks.len()],
+            ["光电子", "生物医药", "软件和信息服务", "智能制造"][i % 4],
+            10 + i % 490,
+        ));
+    }
+    std::fs::write(&path, csv).unwrap_or_else(|e| fail(e));
+    path
+}
+
+/// Import, export and snapshot rates.
+async fn bulk_suite(args: &Args, base: &str, partner_token: &str, config: &str, database_url: &str) {
+    let cli = |extra: &[&str]| {
+        let mut command = Command::new(&args.binary);
+        command.args(["--config", config, "--database-url", database_url]).args(extra);
+        command
+    };
+    let (_, _, parks) = timed(&mut cli(&["export", "parks", "--format", "ndjson"]));
+    let parks: Vec<String> = String::from_utf8_lossy(&parks)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok()?["name"].as_str().map(str::to_string))
+        .filter(|name| name.starts_with("合成产业园"))
+        .collect();
+    if parks.is_empty() {
+        fail("the synthetic registry has no parks to import into");
+    }
+    let rows = args.import_rows;
+    let file = import_file(rows, &parks);
+    let file_arg = file.display().to_string();
+
+    println!("\nBulk import of {rows} new enterprises (CSV, Chinese headers; each row an organization, its park location, every tenth a designation; revisions and feed entries included; `parkgraph import`, process start included):\n");
+    println!("| run | rows | seconds | rows/s | peak RSS MiB |");
+    println!("|---|---:|---:|---:|---:|");
+    for (name, extra) in [
+        ("dry run (plan, nothing written)", &["--dry-run"][..]),
+        ("import (all or nothing, one transaction)", &[][..]),
+        ("the same file again (all unchanged, no-op)", &[][..]),
+    ] {
+        let mut command = cli(&["import", &file_arg]);
+        command.args(extra);
+        let (seconds, peak, _) = timed(&mut command);
+        println!("| {name} | {rows} | {seconds:.1} | {:.0} | {} |", rows as f64 / seconds, mib(peak));
+    }
+    let _ = std::fs::remove_file(&file);
+
+    println!("\nExport of every organization (`parkgraph export organizations`, through the GraphQL schema, 100 a page):\n");
+    println!("| format | rows | seconds | rows/s | peak RSS MiB |");
+    println!("|---|---:|---:|---:|---:|");
+    for format in ["csv", "xlsx", "ndjson"] {
+        let out = std::env::temp_dir().join(format!("parkgraph-bench-export.{format}"));
+        let out_arg = out.display().to_string();
+        let (seconds, peak, _) =
+            timed(&mut cli(&["export", "organizations", "--format", format, "--output", &out_arg]));
+        let rows = match format {
+            "xlsx" => None,
+            _ => std::fs::read(&out).ok().map(|b| b.iter().filter(|&&c| c == b'\n').count() - usize::from(format == "csv")),
+        };
+        let _ = std::fs::remove_file(&out);
+        match rows {
+            Some(rows) => println!("| {format} | {rows} | {seconds:.1} | {:.0} | {} |", rows as f64 / seconds, mib(peak)),
+            None => println!("| {format} | — | {seconds:.1} | — | {} |", mib(peak)),
+        }
+    }
+    snapshot_rate(base, partner_token).await;
+}
+
+/// Streams `/bulk/organizations.ndjson` once with a partner token and reports its rate.
+async fn snapshot_rate(base: &str, partner_token: &str) -> usize {
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let mut response = client
+        .get(format!("{base}/bulk/organizations.ndjson"))
+        .bearer_auth(partner_token)
+        .send()
+        .await
+        .unwrap_or_else(|e| fail(format!("the snapshot: {e}")));
+    if !response.status().is_success() {
+        fail(format!("the snapshot answered {}", response.status()));
+    }
+    let (mut lines, mut bytes) = (0usize, 0usize);
+    while let Some(chunk) = response.chunk().await.unwrap_or_else(|e| fail(format!("the snapshot stream: {e}"))) {
+        lines += chunk.iter().filter(|&&b| b == b'\n').count();
+        bytes += chunk.len();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!("\nPartner snapshot `GET /bulk/organizations.ndjson` (partner token, uncompressed):\n");
+    println!("| lines | MiB | seconds | rows/s |");
+    println!("|---:|---:|---:|---:|");
+    println!("| {lines} | {:.1} | {seconds:.1} | {:.0} |", bytes as f64 / 1048576.0, lines as f64 / seconds);
+    lines
+}
+
+/// The server's resident memory while it streams a snapshot of every organization to a
+/// slow-ish reader: sampled every 100 ms; the figure is the peak over the stream against
+/// the memory before it.
+async fn snapshot_memory(base: &str, partner_token: &str, server: &mut Server) {
+    let pid = server.child.id();
+    let current = move || -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
+    };
+    let before = current().unwrap_or(0);
+    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let sampling = sampling.clone();
+        tokio::spawn(async move {
+            let mut samples = Vec::new();
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Some(kib) = current() {
+                    samples.push(kib);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            samples
+        })
+    };
+    let lines = snapshot_rate(base, partner_token).await;
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let samples = sampler.await.unwrap_or_default();
+    let peak = samples.iter().copied().max().unwrap_or(0);
+    let quartiles: Vec<String> = (1..=4)
+        .filter_map(|q| samples.get((samples.len() * q / 4).saturating_sub(1)))
+        .map(|kib| format!("{:.1}", *kib as f64 / 1024.0))
+        .collect();
+    println!(
+        "\nServer memory while streaming {lines} rows: {:.1} MiB before, peak {:.1} MiB during ({} samples; at 25/50/75/100 %: {} MiB)",
+        before as f64 / 1024.0,
+        peak as f64 / 1024.0,
+        samples.len(),
+        quartiles.join(" / ")
+    );
 }
