@@ -53,6 +53,29 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Connection handling: read timeouts, idle connections, the connection cap, shutdown.
     pub server: ServerConfig,
+    /// The search index.
+    pub search: SearchConfig,
+}
+
+/// The search index (`search` and `suggest`): each replica keeps its own, in its own
+/// directory, and follows the change feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchConfig {
+    /// Serve `search` and `suggest` (off: they answer `UNAVAILABLE`, and no index is kept).
+    pub enabled: bool,
+    /// Where the index lives. Default: beside an SQLite file (`parkgraph.db` →
+    /// `parkgraph.search/`), else a directory under the system's temporary directory
+    /// named after the database URL and the listen address.
+    pub index_dir: Option<std::path::PathBuf>,
+    /// How often the index reads the change feed, in milliseconds.
+    pub poll_ms: u64,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        Self { enabled: true, index_dir: None, poll_ms: 200 }
+    }
 }
 
 /// The format of log lines.
@@ -253,6 +276,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             limits: LimitsConfig::default(),
             server: ServerConfig::default(),
+            search: SearchConfig::default(),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod export;
 pub mod import;
 pub mod keys;
+pub mod search;
 pub mod server;
 
 use std::net::SocketAddr;
@@ -134,15 +135,26 @@ pub struct Routers {
     pub metrics: Option<axum::Router>,
 }
 
-/// Builds the application state and routers for a configuration.
+/// Builds the application state and routers for a configuration (without a search index:
+/// `search` answers `UNAVAILABLE`; see [`routers_with_search`]).
 pub fn routers(config: &Config, db: DatabaseConnection) -> Result<Routers, Failure> {
+    routers_with_search(config, db, None)
+}
+
+/// Builds the application state and routers for a configuration, answering `search` and
+/// `suggest` from `search` when given.
+pub fn routers_with_search(
+    config: &Config,
+    db: DatabaseConnection,
+    search: Option<Arc<parkgraph_search::SearchIndex>>,
+) -> Result<Routers, Failure> {
     let limits = Limits {
         max_depth: config.max_depth,
         max_complexity: config.max_complexity,
         batch_delay: Duration::from_micros(config.batch_delay_us),
     };
     let auth = authenticator(config, &db)?;
-    let schemas = parkgraph_api::schemas(db.clone(), limits, auth.clone());
+    let schemas = parkgraph_api::schemas_with_search(db.clone(), limits, auth.clone(), search);
     let http = HttpConfig {
         cors_origins: config.cors_origins.clone(),
         graphiql: config.graphiql,
@@ -169,7 +181,8 @@ pub async fn serve(config: &Config) -> Result<(), Failure> {
     let (shutdown, metrics_shutdown) = (shutdown_signal(), shutdown_signal());
     tracing::info!(database = %redact(&config.database_url), "ParkGraph is listening on http://{addr}/graphql");
     println!("ParkGraph is serving GraphQL at http://{addr}/graphql (open it in a browser for GraphiQL)");
-    let routers = routers(config, db.clone())?;
+    let search = if config.search.enabled { Some(search::start(config, &db).await?) } else { None };
+    let routers = routers_with_search(config, db.clone(), search)?;
     match (routers.metrics, &config.metrics_listen) {
         (Some(metrics), Some(metrics_listen)) => {
             let metrics_listener = TcpListener::bind(metrics_listen)

@@ -1,5 +1,5 @@
 //! `parkgraph`: serve the registry, migrate its database, print its schema, seed it, print
-//! its change feed.
+//! its change feed, rebuild its search index.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -101,6 +101,11 @@ enum Command {
         #[arg(long)]
         public: bool,
     },
+    /// Rebuild the search index (`search.index_dir`) from the database, with a progress
+    /// bar on a terminal. A running server rebuilds its own index when it finds it
+    /// missing, corrupt or out of date; this does it by hand (stop the server first: one
+    /// process writes an index at a time).
+    Reindex,
     /// Print the change feed as NDJSON (one JSON object per line, each with its `seq` and
     /// `cursor`), paging to the end of the feed or `--limit` lines.
     Changes {
@@ -263,6 +268,17 @@ async fn run(command: Command, mut config: Config) -> Result<(), Failure> {
             if let Some(path) = output {
                 eprintln!("exported {rows} rows to {}", path.display());
             }
+            Ok(())
+        }
+        Command::Reindex => {
+            let db = open(&config).await?;
+            let started = std::time::Instant::now();
+            let (documents, dir) = parkgraph::search::reindex(&config, &db).await?;
+            println!(
+                "indexed {documents} records into {} in {:.1}s",
+                dir.display(),
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::Schema => {

@@ -72,7 +72,20 @@ pub fn schema_with(
     limits: Limits,
     authenticator: std::sync::Arc<auth::Authenticator>,
 ) -> ParkGraphSchema {
-    build(store.into(), limits, authenticator, true)
+    build(store.into(), limits, authenticator, true, None)
+}
+
+/// Builds the schema over a store with anonymous access, as [`schema`] does, with `search`
+/// and `suggest` answered from a search index.
+pub fn schema_with_search(
+    store: impl Into<Store>,
+    limits: Limits,
+    search: std::sync::Arc<parkgraph_search::SearchIndex>,
+) -> ParkGraphSchema {
+    let store = store.into();
+    let keys = std::sync::Arc::new(auth::KeySet::new("parkgraph", "parkgraph-api", 30, None, Vec::new()));
+    let authenticator = auth::Authenticator::new(keys, store.clone(), true, Duration::from_secs(5));
+    build(store, limits, std::sync::Arc::new(authenticator), true, Some(search))
 }
 
 fn build(
@@ -80,6 +93,7 @@ fn build(
     limits: Limits,
     authenticator: std::sync::Arc<auth::Authenticator>,
     suggestions: bool,
+    search: Option<std::sync::Arc<parkgraph_search::SearchIndex>>,
 ) -> ParkGraphSchema {
     let mut builder = Schema::build(Query, Mutation, EmptySubscription)
         .data(authenticator)
@@ -91,6 +105,9 @@ fn build(
         .data(store);
     if !suggestions {
         builder = builder.disable_suggestions();
+    }
+    if let Some(search) = search {
+        builder = builder.data(search);
     }
     builder.finish()
 }
@@ -106,10 +123,21 @@ pub struct Schemas {
 
 /// Builds both schemas over one store (or pool) and authenticator.
 pub fn schemas(store: impl Into<Store>, limits: Limits, authenticator: std::sync::Arc<auth::Authenticator>) -> Schemas {
+    schemas_with_search(store, limits, authenticator, None)
+}
+
+/// Builds both schemas over one store (or pool) and authenticator, with `search` and
+/// `suggest` answered from `search` when given (and refused as unavailable otherwise).
+pub fn schemas_with_search(
+    store: impl Into<Store>,
+    limits: Limits,
+    authenticator: std::sync::Arc<auth::Authenticator>,
+    search: Option<std::sync::Arc<parkgraph_search::SearchIndex>>,
+) -> Schemas {
     let store = store.into();
     Schemas {
-        authenticated: build(store.clone(), limits, authenticator.clone(), true),
-        anonymous: build(store, limits, authenticator, false),
+        authenticated: build(store.clone(), limits, authenticator.clone(), true, search.clone()),
+        anonymous: build(store, limits, authenticator, false, search),
     }
 }
 

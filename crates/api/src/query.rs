@@ -791,6 +791,42 @@ impl Query {
     ) -> async_graphql::Result<KeysetPage<Change>> {
         crate::object::change::feed(ctx, after, first, types).await
     }
+
+    // --- Search (parkgraph-search): full-text search with facets, and type-ahead. ---
+
+    /// Search organizations, parks, incubators and innovation centers by name in Chinese
+    /// (any substring: 光谷, 生物城), pinyin (full or initials, by prefix: xiaomi, xm,
+    /// guanggu), English (words, prefixes, typos: douyo finds DouYu) or exact USCC, ranked
+    /// by relevance with highlights, filtered, and counted per facet. An empty query lists
+    /// every record that passes the filter. Only types the caller may read are searched.
+    #[graphql(complexity = "crate::connection::complexity(first, None, child_complexity)")]
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What was typed (at most 200 characters); every word must match.")] query: String,
+        #[graphql(desc = "Conditions the results must meet.")] filter: Option<crate::object::search::SearchFilter>,
+        #[graphql(desc = "Dimensions to count (default: type, industry, designation, park, founded year, city, status).")]
+        facets: Option<Vec<crate::object::search::SearchFacetField>>,
+        #[graphql(desc = "Hits per page (at most 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Start after this cursor (`endCursor` of the previous page).")] after: Option<String>,
+    ) -> async_graphql::Result<crate::object::search::SearchResult> {
+        crate::object::search::search(ctx, query, filter, facets, first, after).await
+    }
+
+    /// Type-ahead for search boxes: records whose names, pinyin or initials start with
+    /// (or contain) what was typed, best first.
+    #[graphql(complexity = "(first as usize).saturating_mul(child_complexity).saturating_add(1)")]
+    async fn suggest(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What was typed so far.")] prefix: String,
+        #[graphql(desc = "Only these record types (default: every type the caller may read).")] types: Option<
+            Vec<crate::object::search::SearchType>,
+        >,
+        #[graphql(desc = "How many (1 to 50).", default = 10)] first: i32,
+    ) -> async_graphql::Result<Vec<crate::object::search::SearchHit>> {
+        crate::object::search::suggest(ctx, prefix, types, first).await
+    }
 }
 
 async fn organization_filter(

@@ -12,6 +12,7 @@ pub mod innovation_center_membership;
 pub mod link;
 pub mod organization;
 pub mod park;
+pub mod search;
 pub mod second_hq;
 pub mod vocabulary;
 

@@ -1,0 +1,396 @@
+//! Search over the Wuhan sample, on the backend under test: Chinese substrings, pinyin
+//! (full and initials), English with a typo, type-ahead, exact USCC, facet counts checked
+//! against SQL counts, scopes, a change searchable within a second of its commit (the
+//! follower reading the feed), and an index directory that is corrupt, of another
+//! schema, or ahead of the database, rebuilt on open.
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{TestDb, codes};
+use parkgraph_api::auth::Caller;
+use parkgraph_api::{Limits, ParkGraphSchema};
+use parkgraph_domain::{Role, Scope};
+use parkgraph_persistence::sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use parkgraph_search::{Opened, SearchIndex};
+use serde_json::{Value, json};
+
+fn index_dir() -> PathBuf {
+    std::env::temp_dir().join("parkgraph-tests").join(format!("search-{}", uuid::Uuid::now_v7().simple()))
+}
+
+async fn open(db: &DatabaseConnection, dir: &PathBuf) -> (Arc<SearchIndex>, Opened) {
+    let (index, opened) = SearchIndex::open(dir, db, &|_| {}).await.expect("the index opens");
+    (Arc::new(index), opened)
+}
+
+/// The sample, its index, and a schema answering search from it.
+async fn sample() -> (TestDb, Arc<SearchIndex>, ParkGraphSchema) {
+    let test = TestDb::sample().await;
+    let (index, opened) = open(&test.db, &index_dir()).await;
+    assert!(matches!(opened, Opened::Rebuilt { documents, .. } if documents > 50), "{opened:?}");
+    let schema = parkgraph_api::schema_with_search(test.db.clone(), Limits::default(), index.clone());
+    (test, index, schema)
+}
+
+fn caller(role: Role, scopes: &[Scope]) -> Caller {
+    Caller { role, scopes: scopes.iter().copied().collect(), subject: format!("test:{role}"), jti: None, partner_id: None }
+}
+
+async fn run_as(schema: &ParkGraphSchema, who: Caller, query: &str, variables: Value) -> Value {
+    let request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
+    let response = parkgraph_api::execute_as(schema, request, who).await;
+    serde_json::to_value(&response).expect("response serializes")
+}
+
+async fn data_as(schema: &ParkGraphSchema, who: Caller, query: &str, variables: Value) -> Value {
+    let response = run_as(schema, who, query, variables).await;
+    assert!(response.get("errors").is_none(), "unexpected errors: {response:#}");
+    response["data"].clone()
+}
+
+const SEARCH: &str = r#"query($q: String!, $filter: SearchFilter, $facets: [SearchFacetField!], $first: Int, $after: String) {
+  search(query: $q, filter: $filter, facets: $facets, first: $first, after: $after) {
+    totalCount hasNextPage endCursor
+    hits { id type score nameZh nameEn highlights { field html ranges { start end } }
+           node { __typename ... on Organization { nameZh uscc } ... on Park { nameZh } } }
+    facets { field values { value count } }
+  }
+}"#;
+
+async fn search(schema: &ParkGraphSchema, q: &str, filter: Value) -> Value {
+    let vars = json!({ "q": q, "filter": filter });
+    data_as(schema, Caller::anonymous(), SEARCH, vars).await["search"].clone()
+}
+
+fn names(result: &Value) -> Vec<String> {
+    result["hits"].as_array().expect("hits").iter().map(|h| h["nameZh"].as_str().unwrap_or("").to_string()).collect()
+}
+
+#[tokio::test]
+async fn chinese_substrings_find_names_that_contain_them() {
+    let (_test, _index, schema) = sample().await;
+
+    let found = search(&schema, "生物城", Value::Null).await;
+    assert_eq!(names(&found).first().map(String::as_str), Some("光谷生物城"), "{found:#}");
+    assert_eq!(found["hits"][0]["type"], "PARK");
+    assert_eq!(found["hits"][0]["node"]["nameZh"], "光谷生物城", "the hit's node is the record");
+    assert_eq!(found["hits"][0]["highlights"][0]["html"], "光谷<em>生物城</em>");
+
+    let found = search(&schema, "禾元", Value::Null).await;
+    assert_eq!(names(&found), ["禾元生物"], "{found:#}");
+    assert_eq!(found["hits"][0]["node"]["__typename"], "Organization");
+
+    let found = search(&schema, "光谷", Value::Null).await;
+    let all = names(&found);
+    for expected in ["光谷生物城", "光谷软件园", "光谷金融港", "武汉东湖新技术开发区（中国光谷）", "武汉光谷生物医药孵化器"] {
+        assert!(all.iter().any(|n| n == expected), "光谷 finds {expected}: {all:?}");
+    }
+    assert!(all.iter().all(|n| n.contains("光谷")), "every hit's name holds 光谷 (legal names included): {all:?}");
+
+    // Every unit must match: 光谷 and 生物 together.
+    let found = search(&schema, "光谷 生物", Value::Null).await;
+    let all = names(&found);
+    assert!(all.contains(&"光谷生物城".to_string()) && all.contains(&"武汉光谷生物医药孵化器".to_string()), "{all:?}");
+    assert!(!all.contains(&"光谷软件园".to_string()), "{all:?}");
+
+    // A name that holds none of the characters is not found.
+    assert_eq!(search(&schema, "鲲鹏", Value::Null).await["totalCount"], 0);
+}
+
+#[tokio::test]
+async fn pinyin_in_full_and_by_initials_finds_chinese_names() {
+    let (_test, _index, schema) = sample().await;
+    for (q, expected) in [("xiaomi", "小米"), ("xm", "小米"), ("douyu", "斗鱼"), ("ggswc", "光谷生物城")] {
+        let found = search(&schema, q, Value::Null).await;
+        let all = names(&found);
+        assert!(all.iter().take(3).any(|n| n == expected), "{q} finds {expected} near the top: {all:?}");
+    }
+    // Pinyin by prefix, from the start or from any character of the name.
+    let all = names(&search(&schema, "guanggu", Value::Null).await);
+    assert!(all.contains(&"光谷生物城".to_string()) && all.contains(&"光谷软件园".to_string()), "{all:?}");
+    let all = names(&search(&schema, "shengwucheng", Value::Null).await);
+    assert_eq!(all.first().map(String::as_str), Some("光谷生物城"), "{all:?}");
+}
+
+#[tokio::test]
+async fn english_names_match_by_word_by_prefix_and_with_a_typo() {
+    let (_test, _index, schema) = sample().await;
+    let found = search(&schema, "douyo", Value::Null).await;
+    assert_eq!(names(&found).first().map(String::as_str), Some("斗鱼"), "douyo → DouYu: {found:#}");
+    assert_eq!(found["hits"][0]["nameEn"], "DouYu");
+    assert_eq!(found["hits"][0]["highlights"][0]["html"], "<em>DouYu</em>");
+
+    let all = names(&search(&schema, "Optics Valley Biolake", Value::Null).await);
+    assert_eq!(all.first().map(String::as_str), Some("光谷生物城"), "{all:?}");
+    let all = names(&search(&schema, "Megvi", Value::Null).await);
+    assert_eq!(all.first().map(String::as_str), Some("旷视科技"), "a prefix: {all:?}");
+    let all = names(&search(&schema, "Huawie", Value::Null).await);
+    assert_eq!(all.first().map(String::as_str), Some("华为"), "a transposition: {all:?}");
+}
+
+#[tokio::test]
+async fn suggest_completes_names_pinyin_and_initials_as_typed() {
+    let (_test, _index, schema) = sample().await;
+    let query = r#"query($p: String!, $types: [SearchType!]) {
+      suggest(prefix: $p, types: $types, first: 5) { nameZh type id }
+    }"#;
+    for (prefix, expected) in [("xiao", "小米"), ("Kingso", "金山"), ("光谷生", "光谷生物城"), ("hzk", "华中科技大学")] {
+        let data = data_as(&schema, Caller::anonymous(), query, json!({ "p": prefix })).await;
+        let all: Vec<&str> = data["suggest"].as_array().expect("list").iter().filter_map(|s| s["nameZh"].as_str()).collect();
+        assert!(all.contains(&expected), "{prefix} suggests {expected}: {all:?}");
+        assert!(all.len() <= 5);
+    }
+    let data = data_as(&schema, Caller::anonymous(), query, json!({ "p": "guang", "types": ["PARK"] })).await;
+    let hits = data["suggest"].as_array().expect("list");
+    assert!(!hits.is_empty() && hits.iter().all(|h| h["type"] == "PARK"), "{data:#}");
+}
+
+#[tokio::test]
+async fn an_exact_uscc_finds_its_organization_and_a_new_record_is_searchable_within_a_second() {
+    let (test, index, schema) = sample().await;
+    let follower = parkgraph_search::follow::spawn(index.clone(), test.db.clone().into(), Duration::from_millis(200));
+    let create = r#"mutation($input: CreateOrganizationInput!) {
+      createOrganization(input: $input) { organization { id version } userErrors { code message } }
+    }"#;
+    let input = json!({ "kind": "ENTERPRISE", "nameZh": "星河量子", "nameEn": "Galaxy Quantum", "status": "ACTIVE",
+                        "uscc": "91110108551385082Q", "industry": "quantum computing", "city": "武汉" });
+    let created = data_as(&schema, Caller::system(), create, json!({ "input": input })).await;
+    assert_eq!(created["createOrganization"]["userErrors"], json!([]), "{created:#}");
+    let committed = Instant::now();
+    let id = created["createOrganization"]["organization"]["id"].as_str().expect("id").to_string();
+    loop {
+        let found = search(&schema, "星河量子", Value::Null).await;
+        if found["totalCount"] == 1 {
+            assert_eq!(found["hits"][0]["id"], id);
+            break;
+        }
+        assert!(committed.elapsed() < Duration::from_secs(1), "not searchable a second after its commit");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+
+    let found = search(&schema, "91110108551385082Q", Value::Null).await;
+    assert_eq!(found["totalCount"], 1, "{found:#}");
+    assert_eq!(found["hits"][0]["node"]["uscc"], "91110108551385082Q");
+    assert_eq!(search(&schema, "91110108551385082A", Value::Null).await["totalCount"], 0, "exact, not fuzzy");
+    assert_eq!(names(&search(&schema, "xhlz", Value::Null).await), ["星河量子"]);
+
+    // Archived: gone from search once the feed is applied.
+    let version = created["createOrganization"]["organization"]["version"].clone();
+    let archive = r#"mutation($input: ArchiveOrganizationInput!) {
+      archiveOrganization(input: $input) { userErrors { code } }
+    }"#;
+    let archived = data_as(&schema, Caller::system(), archive, json!({ "input": { "id": id, "version": version } })).await;
+    assert_eq!(archived["archiveOrganization"]["userErrors"], json!([]));
+    let archived_at = Instant::now();
+    while search(&schema, "星河量子", Value::Null).await["totalCount"] != 0 {
+        assert!(archived_at.elapsed() < Duration::from_secs(1), "still found a second after it was archived");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    follower.abort();
+}
+
+async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_string()))
+        .await
+        .expect("query runs")
+        .expect("a row");
+    row.try_get_by_index::<i64>(0).expect("a count")
+}
+
+fn facet(result: &Value, field: &str) -> Vec<(String, i64)> {
+    result["facets"]
+        .as_array()
+        .expect("facets")
+        .iter()
+        .find(|f| f["field"] == field)
+        .unwrap_or_else(|| panic!("no facet {field}: {result:#}"))["values"]
+        .as_array()
+        .expect("values")
+        .iter()
+        .map(|v| (v["value"].as_str().expect("value").to_string(), v["count"].as_i64().expect("count")))
+        .collect()
+}
+
+#[tokio::test]
+async fn facet_counts_equal_the_database_counts_for_the_same_filter() {
+    let (test, _index, schema) = sample().await;
+    let db = &test.db;
+    let live_orgs = "SELECT COUNT(*) FROM organization WHERE archived_at IS NULL";
+    let orgs = json!({ "types": ["ORGANIZATION"] });
+    let all = search(&schema, "", orgs.clone()).await;
+    assert_eq!(all["totalCount"].as_i64(), Some(count(db, live_orgs).await));
+
+    // Per designation kind: organizations holding at least one live designation of it.
+    let by_designation = facet(&all, "DESIGNATION");
+    assert!(!by_designation.is_empty());
+    for (kind, n) in &by_designation {
+        let sql = format!(
+            "SELECT COUNT(DISTINCT o.id) FROM organization o JOIN designation d ON d.organization_id = o.id \
+             WHERE o.archived_at IS NULL AND d.archived_at IS NULL AND d.kind = '{kind}'"
+        );
+        assert_eq!(*n, count(db, &sql).await, "designation {kind}");
+    }
+    // Per industry and per status.
+    for (industry, n) in facet(&all, "INDUSTRY") {
+        let sql = format!(
+            "SELECT COUNT(*) FROM organization WHERE archived_at IS NULL AND industry = '{}'",
+            industry.replace('\'', "''")
+        );
+        assert_eq!(n, count(db, &sql).await, "industry {industry}");
+    }
+    for (status, n) in facet(&all, "STATUS") {
+        let sql = format!("SELECT COUNT(*) FROM organization WHERE archived_at IS NULL AND status = '{status}'");
+        assert_eq!(n, count(db, &sql).await, "status {status}");
+    }
+
+    // Unicorns in the East Lake zone, sub-parks included: the same count from SQL (the
+    // park tree walked with a recursive query), and the park facet ignores the park filter.
+    let east_lake_sql = "SELECT id FROM park WHERE name_zh = '武汉东湖新技术开发区（中国光谷）'";
+    let east_lake: String = {
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), east_lake_sql.to_string()))
+            .await
+            .expect("query")
+            .expect("row");
+        match row.try_get_by_index::<uuid::Uuid>(0) {
+            Ok(id) => id.to_string(),
+            Err(_) => row.try_get_by_index::<String>(0).expect("an id"),
+        }
+    };
+    let east_lake_id = parkgraph_api::id::encode(parkgraph_api::id::NodeType::Park, east_lake.parse().expect("uuid"));
+    let filter = json!({ "types": ["ORGANIZATION"], "designations": ["UNICORN"], "parkIds": [east_lake_id] });
+    let found = search(&schema, "", filter).await;
+    let in_zone = "WITH RECURSIVE zone(id) AS (SELECT id FROM park WHERE name_zh = '武汉东湖新技术开发区（中国光谷）' \
+         UNION SELECT p.id FROM park p JOIN zone z ON p.parent_id = z.id WHERE p.archived_at IS NULL)";
+    let sql = format!(
+        "{in_zone} SELECT COUNT(DISTINCT o.id) FROM organization o \
+         JOIN enterprise_location l ON l.organization_id = o.id AND l.archived_at IS NULL \
+         JOIN designation d ON d.organization_id = o.id AND d.archived_at IS NULL AND d.kind = 'UNICORN' \
+         WHERE o.archived_at IS NULL AND l.park_id IN (SELECT id FROM zone)"
+    );
+    let expected = count(db, &sql).await;
+    assert!(expected >= 4, "the sample has unicorns in Optics Valley");
+    assert_eq!(found["totalCount"].as_i64(), Some(expected), "{found:#}");
+    let by_park = facet(&found, "PARK");
+    let zone_count = by_park.iter().find(|(v, _)| *v == east_lake_id.to_string()).map(|(_, n)| *n);
+    assert_eq!(zone_count, Some(expected), "the zone's own count includes its sub-parks");
+    let unicorns_anywhere = "SELECT COUNT(DISTINCT o.id) FROM organization o JOIN designation d ON d.organization_id = o.id \
+         WHERE o.archived_at IS NULL AND d.archived_at IS NULL AND d.kind = 'UNICORN'";
+    let by_designation = facet(&found, "DESIGNATION");
+    assert!(
+        by_designation.iter().any(|(k, n)| k == "UNICORN" && *n == expected),
+        "the designation facet keeps the park filter: {by_designation:?}"
+    );
+    assert!(count(db, unicorns_anywhere).await > expected, "the sample has unicorns outside the zone too");
+
+    // Combined with a query, and paged.
+    let found = search(&schema, "光谷", json!({ "types": ["PARK"] })).await;
+    let parks_named = count(
+        db,
+        "SELECT COUNT(*) FROM park WHERE archived_at IS NULL AND (name_zh LIKE '%光谷%')",
+    )
+    .await;
+    assert_eq!(found["totalCount"].as_i64(), Some(parks_named));
+    let vars = json!({ "q": "光谷", "filter": { "types": ["PARK"] }, "first": 2 });
+    let page1 = data_as(&schema, Caller::anonymous(), SEARCH, vars).await["search"].clone();
+    assert_eq!(page1["hits"].as_array().map(Vec::len), Some(2));
+    assert_eq!(page1["hasNextPage"], true);
+    let vars = json!({ "q": "光谷", "filter": { "types": ["PARK"] }, "first": 100, "after": page1["endCursor"] });
+    let page2 = data_as(&schema, Caller::anonymous(), SEARCH, vars).await["search"].clone();
+    assert_eq!(page2["hits"].as_array().map(Vec::len), Some(parks_named as usize - 2));
+    assert_eq!(page2["hasNextPage"], false);
+    assert!(!names(&page2).contains(&names(&page1)[0]), "pages do not overlap");
+}
+
+#[tokio::test]
+async fn search_returns_only_the_types_the_caller_may_read() {
+    let (_test, _index, schema) = sample().await;
+    let parks_only = caller(Role::Partner, &[Scope::ReadParks]);
+    let data = data_as(&schema, parks_only, SEARCH, json!({ "q": "光谷" })).await;
+    let hits = data["search"]["hits"].as_array().expect("hits");
+    assert!(!hits.is_empty() && hits.iter().all(|h| h["type"] == "PARK"), "{data:#}");
+    let types = facet(&data["search"], "TYPE");
+    assert_eq!(types.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(), ["park"], "not even counted");
+
+    let orgs_only = caller(Role::Partner, &[Scope::ReadOrganizations]);
+    let data = data_as(&schema, orgs_only, SEARCH, json!({ "q": "光谷", "filter": { "types": ["PARK"] } })).await;
+    assert_eq!(data["search"]["totalCount"], 0, "asking for parks does not widen the scopes");
+
+    let nothing = caller(Role::Partner, &[Scope::ReadSecondHeadquarters]);
+    let response = run_as(&schema, nothing, SEARCH, json!({ "q": "光谷" })).await;
+    assert_eq!(codes(&response), ["FORBIDDEN"], "{response:#}");
+
+    // A schema without an index says search is unavailable.
+    let plain = parkgraph_api::schema(_test.db.clone(), Limits::default());
+    let response = run_as(&plain, Caller::anonymous(), SEARCH, json!({ "q": "光谷" })).await;
+    assert_eq!(codes(&response), ["UNAVAILABLE"], "{response:#}");
+}
+
+#[tokio::test]
+async fn a_corrupt_stale_or_foreign_index_directory_is_rebuilt_on_open() {
+    let test = TestDb::sample().await;
+    let dir = index_dir();
+    let (index, opened) = open(&test.db, &dir).await;
+    let documents = match opened {
+        Opened::Rebuilt { documents, .. } => documents,
+        other => panic!("a missing index is built: {other:?}"),
+    };
+    let cursor = index.cursor();
+    assert!(cursor > 0, "the cursor is the feed's end");
+    drop(index);
+
+    // Reopened as it is: followed from its cursor.
+    let (index, opened) = open(&test.db, &dir).await;
+    assert_eq!(opened, Opened::Existing { seq: cursor });
+    drop(index);
+
+    // A segment file overwritten: the checksum catches it.
+    let segment = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "idx"))
+        .expect("a segment's term file");
+    let mut bytes = std::fs::read(&segment).expect("read");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&segment, bytes).expect("write");
+    let (index, opened) = open(&test.db, &dir).await;
+    assert!(matches!(&opened, Opened::Rebuilt { reason, documents: d } if reason.contains("corrupt") && *d == documents), "{opened:?}");
+    assert!(index.search(&parkgraph_search::SearchRequest {
+        query: "禾元".into(),
+        visible: parkgraph_search::DocKind::ALL.to_vec(),
+        limit: 5,
+        ..Default::default()
+    })
+    .expect("searches")
+    .total
+        == 1);
+    drop(index);
+
+    // Unreadable metadata.
+    std::fs::write(dir.join("meta.json"), b"{ not json").expect("write");
+    let (index, opened) = open(&test.db, &dir).await;
+    assert!(matches!(&opened, Opened::Rebuilt { reason, .. } if reason.contains("does not open")), "{opened:?}");
+    drop(index);
+
+    // Ahead of the database (another database's index): rebuilt for this one.
+    let other = TestDb::migrated().await;
+    let (index, opened) = open(&other.db, &dir).await;
+    assert!(matches!(&opened, Opened::Rebuilt { reason, documents: 0 } if reason.contains("ends at 0")), "{opened:?}");
+    assert_eq!(index.count(&parkgraph_search::DocKind::ALL).expect("counts"), 0);
+    drop(index);
+
+    // A directory with other files in it is never emptied.
+    let foreign = index_dir();
+    std::fs::create_dir_all(&foreign).expect("dir");
+    std::fs::write(foreign.join("notes.txt"), b"keep me").expect("write");
+    let err = SearchIndex::open(&foreign, &test.db, &|_| {}).await.expect_err("refused");
+    assert!(err.to_string().contains("not a ParkGraph search index"), "{err}");
+    assert!(foreign.join("notes.txt").exists());
+}
