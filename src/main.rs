@@ -274,11 +274,7 @@ async fn run(command: Command, mut config: Config) -> Result<(), Failure> {
             let db = open(&config).await?;
             let started = std::time::Instant::now();
             let (documents, dir) = parkgraph::search::reindex(&config, &db).await?;
-            println!(
-                "indexed {documents} records into {} in {:.1}s",
-                dir.display(),
-                started.elapsed().as_secs_f64()
-            );
+            println!("indexed {documents} records into {} in {:.1}s", dir.display(), started.elapsed().as_secs_f64());
             Ok(())
         }
         Command::Schema => {

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,7 +22,7 @@ fn index_dir() -> PathBuf {
     std::env::temp_dir().join("parkgraph-tests").join(format!("search-{}", uuid::Uuid::now_v7().simple()))
 }
 
-async fn open(db: &DatabaseConnection, dir: &PathBuf) -> (Arc<SearchIndex>, Opened) {
+async fn open(db: &DatabaseConnection, dir: &Path) -> (Arc<SearchIndex>, Opened) {
     let (index, opened) = SearchIndex::open(dir, db, &|_| {}).await.expect("the index opens");
     (Arc::new(index), opened)
 }
@@ -37,7 +37,13 @@ async fn sample() -> (TestDb, Arc<SearchIndex>, ParkGraphSchema) {
 }
 
 fn caller(role: Role, scopes: &[Scope]) -> Caller {
-    Caller { role, scopes: scopes.iter().copied().collect(), subject: format!("test:{role}"), jti: None, partner_id: None }
+    Caller {
+        role,
+        scopes: scopes.iter().copied().collect(),
+        subject: format!("test:{role}"),
+        jti: None,
+        partner_id: None,
+    }
 }
 
 async fn run_as(schema: &ParkGraphSchema, who: Caller, query: &str, variables: Value) -> Value {
@@ -86,7 +92,9 @@ async fn chinese_substrings_find_names_that_contain_them() {
 
     let found = search(&schema, "光谷", Value::Null).await;
     let all = names(&found);
-    for expected in ["光谷生物城", "光谷软件园", "光谷金融港", "武汉东湖新技术开发区（中国光谷）", "武汉光谷生物医药孵化器"] {
+    for expected in
+        ["光谷生物城", "光谷软件园", "光谷金融港", "武汉东湖新技术开发区（中国光谷）", "武汉光谷生物医药孵化器"]
+    {
         assert!(all.iter().any(|n| n == expected), "光谷 finds {expected}: {all:?}");
     }
     assert!(all.iter().all(|n| n.contains("光谷")), "every hit's name holds 光谷 (legal names included): {all:?}");
@@ -138,9 +146,11 @@ async fn suggest_completes_names_pinyin_and_initials_as_typed() {
     let query = r#"query($p: String!, $types: [SearchType!]) {
       suggest(prefix: $p, types: $types, first: 5) { nameZh type id }
     }"#;
-    for (prefix, expected) in [("xiao", "小米"), ("Kingso", "金山"), ("光谷生", "光谷生物城"), ("hzk", "华中科技大学")] {
+    for (prefix, expected) in [("xiao", "小米"), ("Kingso", "金山"), ("光谷生", "光谷生物城"), ("hzk", "华中科技大学")]
+    {
         let data = data_as(&schema, Caller::anonymous(), query, json!({ "p": prefix })).await;
-        let all: Vec<&str> = data["suggest"].as_array().expect("list").iter().filter_map(|s| s["nameZh"].as_str()).collect();
+        let all: Vec<&str> =
+            data["suggest"].as_array().expect("list").iter().filter_map(|s| s["nameZh"].as_str()).collect();
         assert!(all.contains(&expected), "{prefix} suggests {expected}: {all:?}");
         assert!(all.len() <= 5);
     }
@@ -183,7 +193,8 @@ async fn an_exact_uscc_finds_its_organization_and_a_new_record_is_searchable_wit
     let archive = r#"mutation($input: ArchiveOrganizationInput!) {
       archiveOrganization(input: $input) { userErrors { code } }
     }"#;
-    let archived = data_as(&schema, Caller::system(), archive, json!({ "input": { "id": id, "version": version } })).await;
+    let archived =
+        data_as(&schema, Caller::system(), archive, json!({ "input": { "id": id, "version": version } })).await;
     assert_eq!(archived["archiveOrganization"]["userErrors"], json!([]));
     let archived_at = Instant::now();
     while search(&schema, "星河量子", Value::Null).await["totalCount"] != 0 {
@@ -290,11 +301,8 @@ async fn facet_counts_equal_the_database_counts_for_the_same_filter() {
 
     // Combined with a query, and paged.
     let found = search(&schema, "光谷", json!({ "types": ["PARK"] })).await;
-    let parks_named = count(
-        db,
-        "SELECT COUNT(*) FROM park WHERE archived_at IS NULL AND (name_zh LIKE '%光谷%')",
-    )
-    .await;
+    let parks_named =
+        count(db, "SELECT COUNT(*) FROM park WHERE archived_at IS NULL AND (name_zh LIKE '%光谷%')").await;
     assert_eq!(found["totalCount"].as_i64(), Some(parks_named));
     let vars = json!({ "q": "光谷", "filter": { "types": ["PARK"] }, "first": 2 });
     let page1 = data_as(&schema, Caller::anonymous(), SEARCH, vars).await["search"].clone();
@@ -361,16 +369,22 @@ async fn a_corrupt_stale_or_foreign_index_directory_is_rebuilt_on_open() {
     bytes[middle] ^= 0xff;
     std::fs::write(&segment, bytes).expect("write");
     let (index, opened) = open(&test.db, &dir).await;
-    assert!(matches!(&opened, Opened::Rebuilt { reason, documents: d } if reason.contains("corrupt") && *d == documents), "{opened:?}");
-    assert!(index.search(&parkgraph_search::SearchRequest {
-        query: "禾元".into(),
-        visible: parkgraph_search::DocKind::ALL.to_vec(),
-        limit: 5,
-        ..Default::default()
-    })
-    .expect("searches")
-    .total
-        == 1);
+    assert!(
+        matches!(&opened, Opened::Rebuilt { reason, documents: d } if reason.contains("corrupt") && *d == documents),
+        "{opened:?}"
+    );
+    assert!(
+        index
+            .search(&parkgraph_search::SearchRequest {
+                query: "禾元".into(),
+                visible: parkgraph_search::DocKind::ALL.to_vec(),
+                limit: 5,
+                ..Default::default()
+            })
+            .expect("searches")
+            .total
+            == 1
+    );
     drop(index);
 
     // Unreadable metadata.

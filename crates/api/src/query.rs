@@ -805,7 +805,9 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "What was typed (at most 200 characters); every word must match.")] query: String,
         #[graphql(desc = "Conditions the results must meet.")] filter: Option<crate::object::search::SearchFilter>,
-        #[graphql(desc = "Dimensions to count (default: type, industry, designation, park, founded year, city, status).")]
+        #[graphql(
+            desc = "Dimensions to count (default: type, industry, designation, park, founded year, city, status)."
+        )]
         facets: Option<Vec<crate::object::search::SearchFacetField>>,
         #[graphql(desc = "Hits per page (at most 100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Start after this cursor (`endCursor` of the previous page).")] after: Option<String>,

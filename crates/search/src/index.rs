@@ -677,11 +677,9 @@ impl SearchIndex {
             facet(Dim::Year, &founded.year().to_string());
             d.add_i64(f.founded, days(founded));
         }
-        for (field, value) in [
-            (f.valuation, doc.valuation_usd),
-            (f.capital, doc.registered_capital_cny),
-            (f.headcount, doc.headcount),
-        ] {
+        for (field, value) in
+            [(f.valuation, doc.valuation_usd), (f.capital, doc.registered_capital_cny), (f.headcount, doc.headcount)]
+        {
             if let Some(value) = value {
                 d.add_i64(field, value);
             }
@@ -790,7 +788,8 @@ impl SearchIndex {
         let scored = |field: Field, text: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(term(field, text), IndexRecordOption::WithFreqs))
         };
-        let boost = |q: Box<dyn Query>, b: f32| -> (Occur, Box<dyn Query>) { (Occur::Should, Box::new(BoostQuery::new(q, b))) };
+        let boost =
+            |q: Box<dyn Query>, b: f32| -> (Occur, Box<dyn Query>) { (Occur::Should, Box::new(BoostQuery::new(q, b))) };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for unit in &units {
             let should: Vec<(Occur, Box<dyn Query>)> = match unit {
@@ -832,7 +831,13 @@ impl SearchIndex {
 
     /// The text query (or every document) restricted by the filter (leaving out one
     /// dimension's own values, for its facet counts) and by the visible types.
-    fn full_query(&self, text: Option<&dyn Query>, filter: &Filter, visible: &[DocKind], skip: Option<Dim>) -> Box<dyn Query> {
+    fn full_query(
+        &self,
+        text: Option<&dyn Query>,
+        filter: &Filter,
+        visible: &[DocKind],
+        skip: Option<Dim>,
+    ) -> Box<dyn Query> {
         let f = &self.fields;
         if visible.is_empty() {
             return Box::new(EmptyQuery);
@@ -942,7 +947,8 @@ fn highlight(field: &'static str, text: &str, units: &[Unit]) -> Option<Highligh
                         }
                         let token: Vec<char> = chars[start..i].iter().flat_map(|c| c.to_lowercase()).collect();
                         let matches = token.starts_with(&word)
-                            || edit_distance(&token, &word) <= usize::from(typo_distance(&word.iter().collect::<String>()));
+                            || edit_distance(&token, &word)
+                                <= usize::from(typo_distance(&word.iter().collect::<String>()));
                         if matches {
                             marked[start..i].iter_mut().for_each(|m| *m = true);
                         }

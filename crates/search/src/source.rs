@@ -185,7 +185,8 @@ pub async fn load(
     let mut out = Vec::new();
     let ids: Vec<Uuid> = targets.organizations.iter().copied().collect();
     for chunk in ids.chunks(CHUNK) {
-        let rows = organization::Entity::find().filter(organization::Column::Id.is_in(chunk.to_vec())).all(conn).await?;
+        let rows =
+            organization::Entity::find().filter(organization::Column::Id.is_in(chunk.to_vec())).all(conn).await?;
         let docs = organizations(conn, tree, rows).await?;
         push_results(&mut out, chunk, docs);
     }
@@ -227,7 +228,8 @@ where
     sink(parks(&tree, parks_rows))?;
     let rows = incubator::Entity::find().filter(incubator::Column::ArchivedAt.is_null()).all(conn).await?;
     sink(incubators(&tree, rows))?;
-    let rows = innovation_center::Entity::find().filter(innovation_center::Column::ArchivedAt.is_null()).all(conn).await?;
+    let rows =
+        innovation_center::Entity::find().filter(innovation_center::Column::ArchivedAt.is_null()).all(conn).await?;
     sink(centers(&tree, rows))?;
     let mut after: Option<Uuid> = None;
     loop {
@@ -249,7 +251,8 @@ where
 /// How many live records a rebuild indexes (for a progress bar).
 pub async fn count_live(conn: &impl ConnectionTrait) -> Result<u64, StoreError> {
     use sea_orm::PaginatorTrait;
-    let organizations = organization::Entity::find().filter(organization::Column::ArchivedAt.is_null()).count(conn).await?;
+    let organizations =
+        organization::Entity::find().filter(organization::Column::ArchivedAt.is_null()).count(conn).await?;
     let parks = park::Entity::find().filter(park::Column::ArchivedAt.is_null()).count(conn).await?;
     let incubators = incubator::Entity::find().filter(incubator::Column::ArchivedAt.is_null()).count(conn).await?;
     let centers =

@@ -153,15 +153,8 @@ impl SearchFacetField {
         }
     }
 
-    const DEFAULT: [Self; 7] = [
-        Self::Type,
-        Self::Industry,
-        Self::Designation,
-        Self::Park,
-        Self::FoundedYear,
-        Self::City,
-        Self::Status,
-    ];
+    const DEFAULT: [Self; 7] =
+        [Self::Type, Self::Industry, Self::Designation, Self::Park, Self::FoundedYear, Self::City, Self::Status];
 }
 
 /// Conditions on search results. Values within one list are alternatives (any of them);
@@ -265,8 +258,7 @@ impl SearchFilter {
             min: amount("registeredCapitalCnyMin", self.registered_capital_cny_min)?,
             max: amount("registeredCapitalCnyMax", self.registered_capital_cny_max)?,
         };
-        filter.headcount =
-            Between { min: self.headcount_min.map(i64::from), max: self.headcount_max.map(i64::from) };
+        filter.headcount = Between { min: self.headcount_min.map(i64::from), max: self.headcount_max.map(i64::from) };
         Ok(filter)
     }
 }
@@ -310,12 +302,11 @@ async fn node_of(ctx: &Context<'_>, kind: SearchType, id: Uuid) -> async_graphql
         SearchType::Organization => one(&l.organization, id).await?.map(|m| Node::Organization(Organization(m))),
         SearchType::Park => one(&l.park, id).await?.map(|m| Node::Park(Park(m))),
         SearchType::Incubator => one(&l.incubator, id).await?.map(|m| Node::Incubator(Incubator(m))),
-        SearchType::InnovationCenter => {
-            one(&l.center, id).await?.map(|m| Node::InnovationCenter(InnovationCenter(m)))
-        }
+        SearchType::InnovationCenter => one(&l.center, id).await?.map(|m| Node::InnovationCenter(InnovationCenter(m))),
     })
 }
 
+/// One search hit: the record, how well it matched, and what matched.
 #[Object]
 impl SearchHit {
     /// The record's global id.
@@ -377,6 +368,7 @@ pub struct FacetValue {
     count: u64,
 }
 
+/// How many results have one value of a facet.
 #[Object]
 impl FacetValue {
     /// The value: a code, a name, a year, or for parks, incubators, innovation centers
@@ -510,8 +502,9 @@ pub async fn search(
     }
     let first = first.unwrap_or(DEFAULT_HITS);
     if !(0..=MAX_HITS).contains(&first) {
-        return Err(ApiError::BadUserInput(format!("`first` must be between 0 and {MAX_HITS}, got {first}"))
-            .into_error());
+        return Err(
+            ApiError::BadUserInput(format!("`first` must be between 0 and {MAX_HITS}, got {first}")).into_error()
+        );
     }
     let offset = offset_of(after.as_deref()).map_err(ApiError::into_error)?;
     if offset > 10_000 {
