@@ -408,3 +408,49 @@ async fn a_corrupt_stale_or_foreign_index_directory_is_rebuilt_on_open() {
     assert!(err.to_string().contains("not a ParkGraph search index"), "{err}");
     assert!(foreign.join("notes.txt").exists());
 }
+
+/// The global id and version of the first hit of a query.
+async fn first_hit(schema: &ParkGraphSchema, q: &str, types: &str) -> (String, i64) {
+    let query = r#"query($q: String!, $filter: SearchFilter) {
+      search(query: $q, filter: $filter, first: 1) { hits { id node { ... on Park { version } ... on Organization { version } } } }
+    }"#;
+    let vars = json!({ "q": q, "filter": { "types": [types] } });
+    let data = data_as(schema, Caller::system(), query, vars).await;
+    let hit = &data["search"]["hits"][0];
+    (hit["id"].as_str().expect("a hit").to_string(), hit["node"]["version"].as_i64().expect("a version"))
+}
+
+#[tokio::test]
+async fn new_links_and_a_moved_park_change_what_the_filters_find() {
+    let (test, index, schema) = sample().await;
+    let (healthgen, _) = first_hit(&schema, "禾元生物", "ORGANIZATION").await;
+    let unicorns = json!({ "designations": ["UNICORN"], "valuationUsdMin": 1.5e9 });
+    assert!(!names(&search(&schema, "", unicorns.clone()).await).contains(&"禾元生物".to_string()));
+
+    let add = r#"mutation($input: AddDesignationInput!) { addDesignation(input: $input) { userErrors { code message } } }"#;
+    let input = json!({ "organizationId": healthgen, "kind": "UNICORN", "year": 2024, "valuationUsd": 2.0e9 });
+    let added = data_as(&schema, Caller::system(), add, json!({ "input": input })).await;
+    assert_eq!(added["addDesignation"]["userErrors"], json!([]), "{added:#}");
+    assert!(index.catch_up(&test.db).await.expect("catches up") > 0);
+    assert!(names(&search(&schema, "", unicorns.clone()).await).contains(&"禾元生物".to_string()));
+    let capped = json!({ "designations": ["UNICORN"], "valuationUsdMin": 1.5e9, "valuationUsdMax": 1.9e9 });
+    assert!(!names(&search(&schema, "", capped).await).contains(&"禾元生物".to_string()), "the range's top holds");
+
+    // 斗鱼 sits in 光谷软件园, inside the East Lake zone; moving the park to the Auto Valley
+    // zone moves 斗鱼 with it, without a change to 斗鱼 itself.
+    let (software_park, version) = first_hit(&schema, "光谷软件园", "PARK").await;
+    let (east_lake, _) = first_hit(&schema, "武汉东湖新技术开发区", "PARK").await;
+    let (auto_valley, _) = first_hit(&schema, "中国车谷", "PARK").await;
+    let in_park = |park: &str| json!({ "types": ["ORGANIZATION"], "parkIds": [park] });
+    assert_eq!(search(&schema, "斗鱼", in_park(&east_lake)).await["totalCount"], 1);
+    assert_eq!(search(&schema, "斗鱼", in_park(&auto_valley)).await["totalCount"], 0);
+
+    let update = r#"mutation($input: UpdateParkInput!) { updatePark(input: $input) { userErrors { code message } } }"#;
+    let input = json!({ "id": software_park, "version": version, "parentId": auto_valley });
+    let moved = data_as(&schema, Caller::system(), update, json!({ "input": input })).await;
+    assert_eq!(moved["updatePark"]["userErrors"], json!([]), "{moved:#}");
+    index.catch_up(&test.db).await.expect("catches up");
+    assert_eq!(search(&schema, "斗鱼", in_park(&east_lake)).await["totalCount"], 0);
+    assert_eq!(search(&schema, "斗鱼", in_park(&auto_valley)).await["totalCount"], 1);
+    assert_eq!(search(&schema, "卷皮", in_park(&auto_valley)).await["totalCount"], 1, "every firm in the park moves");
+}
