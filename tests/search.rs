@@ -427,7 +427,8 @@ async fn new_links_and_a_moved_park_change_what_the_filters_find() {
     let unicorns = json!({ "designations": ["UNICORN"], "valuationUsdMin": 1.5e9 });
     assert!(!names(&search(&schema, "", unicorns.clone()).await).contains(&"禾元生物".to_string()));
 
-    let add = r#"mutation($input: AddDesignationInput!) { addDesignation(input: $input) { userErrors { code message } } }"#;
+    let add =
+        r#"mutation($input: AddDesignationInput!) { addDesignation(input: $input) { userErrors { code message } } }"#;
     let input = json!({ "organizationId": healthgen, "kind": "UNICORN", "year": 2024, "valuationUsd": 2.0e9 });
     let added = data_as(&schema, Caller::system(), add, json!({ "input": input })).await;
     assert_eq!(added["addDesignation"]["userErrors"], json!([]), "{added:#}");

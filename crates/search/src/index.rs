@@ -924,6 +924,7 @@ fn edit_distance(a: &[char], b: &[char]) -> usize {
 fn highlight(field: &'static str, text: &str, units: &[Unit]) -> Option<Highlight> {
     let chars: Vec<char> = text.chars().collect();
     let mut marked = vec![false; chars.len()];
+    let syllables = text::char_pinyin(text);
     for unit in units {
         match unit {
             Unit::Cjk(run) => {
@@ -956,6 +957,8 @@ fn highlight(field: &'static str, text: &str, units: &[Unit]) -> Option<Highligh
                         i += 1;
                     }
                 }
+                let word: String = word.iter().collect();
+                mark_pinyin(&syllables, &word, &mut marked);
             }
         }
     }
@@ -973,6 +976,31 @@ fn highlight(field: &'static str, text: &str, units: &[Unit]) -> Option<Highligh
         }
     }
     (!ranges.is_empty()).then(|| Highlight { field, text: text.to_string(), ranges })
+}
+
+/// Marks the characters whose pinyin (in full, or their initials) spells `word` from
+/// its first letter, as the pinyin keys match it: 光谷 for guanggu, guangg or gg.
+fn mark_pinyin(syllables: &[Option<String>], word: &str, marked: &mut [bool]) {
+    for initials in [false, true] {
+        for start in 0..syllables.len() {
+            let mut spelled = String::new();
+            for (end, syllable) in syllables.iter().enumerate().skip(start) {
+                let Some(syllable) = syllable else { break };
+                if initials {
+                    spelled.extend(syllable.chars().next());
+                } else {
+                    spelled.push_str(syllable);
+                }
+                if spelled.starts_with(word) {
+                    marked[start..=end].iter_mut().for_each(|m| *m = true);
+                    break;
+                }
+                if !word.starts_with(&spelled) {
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /// What a rebuild reports as it goes.
@@ -997,6 +1025,15 @@ mod tests {
         let h = highlight("nameEn", "DouYu Live", &units).expect("a highlight");
         assert_eq!(h.html(), "<em>DouYu</em> Live");
         assert!(highlight("nameEn", "Xiaomi", &units).is_none());
+    }
+
+    #[test]
+    fn pinyin_highlights_mark_the_characters_spelled() {
+        let html = |text: &str, query: &str| highlight("nameZh", text, &text::units(query)).map(|h| h.html());
+        assert_eq!(html("光谷生物城", "shengwu").as_deref(), Some("光谷<em>生物</em>城"));
+        assert_eq!(html("光谷生物城", "ggs").as_deref(), Some("<em>光谷生</em>物城"));
+        assert_eq!(html("小米", "xiaom").as_deref(), Some("<em>小米</em>"));
+        assert_eq!(html("小米", "xiaoma"), None);
     }
 
     #[test]

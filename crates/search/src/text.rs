@@ -118,6 +118,11 @@ pub fn pinyin_keys(name: &str) -> (Vec<String>, Vec<String>) {
     (full, initials)
 }
 
+/// The pinyin of each character (first reading, no tone); `None` for characters without.
+pub fn char_pinyin(text: &str) -> Vec<Option<String>> {
+    text.to_pinyin().map(|p| p.map(|p| p.plain().to_string())).collect()
+}
+
 /// The full pinyin of a name (its first key), e.g. 小米 → xiaomi.
 pub fn pinyin_full(name: &str) -> String {
     syllables(name).concat()
