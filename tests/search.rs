@@ -455,3 +455,24 @@ async fn new_links_and_a_moved_park_change_what_the_filters_find() {
     assert_eq!(search(&schema, "斗鱼", in_park(&auto_valley)).await["totalCount"], 1);
     assert_eq!(search(&schema, "卷皮", in_park(&auto_valley)).await["totalCount"], 1, "every firm in the park moves");
 }
+
+#[tokio::test]
+async fn parkgraph_reindex_rebuilds_the_configured_index_which_a_server_then_opens_as_it_is() {
+    let test = TestDb::sample().await;
+    let dir = index_dir();
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("meta.json"), b"garbage").expect("a broken index");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_parkgraph"))
+        .args(["--database-url", &test.url, "reindex"])
+        .env("PARKGRAPH_SEARCH__INDEX_DIR", &dir)
+        .env("PARKGRAPH_LOG", "warn")
+        .output()
+        .expect("runs parkgraph");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let live = parkgraph_search::source::count_live(&test.db).await.expect("counts");
+    assert!(stdout.starts_with(&format!("indexed {live} records into {}", dir.display())), "{stdout}");
+    let (index, opened) = open(&test.db, &dir).await;
+    assert!(matches!(opened, Opened::Existing { seq } if seq > 0), "{opened:?}");
+    assert_eq!(index.count(&parkgraph_search::DocKind::ALL).expect("counts") as u64, live);
+}
