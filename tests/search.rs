@@ -476,3 +476,34 @@ async fn parkgraph_reindex_rebuilds_the_configured_index_which_a_server_then_ope
     assert!(matches!(opened, Opened::Existing { seq } if seq > 0), "{opened:?}");
     assert_eq!(index.count(&parkgraph_search::DocKind::ALL).expect("counts") as u64, live);
 }
+
+#[tokio::test]
+async fn two_replicas_each_follow_the_feed_into_their_own_index() {
+    let test = TestDb::sample().await;
+    let (a, _) = open(&test.db, &index_dir()).await;
+    let (b, _) = open(&test.db, &index_dir()).await;
+    assert_ne!(a.dir(), b.dir());
+    let followers = [a.clone(), b.clone()]
+        .map(|index| parkgraph_search::follow::spawn(index, test.db.clone().into(), Duration::from_millis(200)));
+    let schema = parkgraph_api::schema_with_search(test.db.clone(), Limits::default(), a.clone());
+    let create =
+        r#"mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { userErrors { code } } }"#;
+    let input = json!({ "kind": "ENTERPRISE", "nameZh": "珞珈光子", "nameEn": "Luojia Photonics", "status": "ACTIVE" });
+    let created = data_as(&schema, Caller::system(), create, json!({ "input": input })).await;
+    assert_eq!(created["createOrganization"]["userErrors"], json!([]));
+    let committed = Instant::now();
+    let request = parkgraph_search::SearchRequest {
+        query: "luojia photonics".into(),
+        visible: parkgraph_search::DocKind::ALL.to_vec(),
+        limit: 5,
+        ..Default::default()
+    };
+    for replica in [&a, &b] {
+        while replica.search(&request).expect("searches").total != 1 {
+            assert!(committed.elapsed() < Duration::from_secs(1), "{} lags", replica.dir().display());
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+    assert_eq!(a.cursor(), b.cursor(), "both applied the same feed");
+    followers.iter().for_each(tokio::task::JoinHandle::abort);
+}
