@@ -178,10 +178,12 @@ pub async fn serve(config: &Config) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure(format!("cannot listen on {}: {e}", config.listen)))?;
     let addr: SocketAddr = listener.local_addr()?;
+    // The index is ready (opened, or rebuilt from the database) before the server says
+    // it serves; connections that arrive meanwhile wait in the listen backlog.
+    let search = if config.search.enabled { Some(search::start(config, &db).await?) } else { None };
     let (shutdown, metrics_shutdown) = (shutdown_signal(), shutdown_signal());
     tracing::info!(database = %redact(&config.database_url), "ParkGraph is listening on http://{addr}/graphql");
     println!("ParkGraph is serving GraphQL at http://{addr}/graphql (open it in a browser for GraphiQL)");
-    let search = if config.search.enabled { Some(search::start(config, &db).await?) } else { None };
     let routers = routers_with_search(config, db.clone(), search)?;
     match (routers.metrics, &config.metrics_listen) {
         (Some(metrics), Some(metrics_listen)) => {
