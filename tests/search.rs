@@ -97,13 +97,19 @@ async fn chinese_substrings_find_names_that_contain_them() {
     {
         assert!(all.iter().any(|n| n == expected), "光谷 finds {expected}: {all:?}");
     }
-    assert!(all.iter().all(|n| n.contains("光谷")), "every hit's name holds 光谷 (legal names included): {all:?}");
+    // Names holding 光谷 rank above records that only sit in a 光谷 park (斗鱼, in 光谷软件园).
+    let named = all.iter().take_while(|n| n.contains("光谷")).count();
+    assert!(all[named..].iter().all(|n| !n.contains("光谷")), "names first: {all:?}");
+    assert!(all[named..].contains(&"斗鱼".to_string()), "{all:?}");
 
-    // Every unit must match: 光谷 and 生物 together.
+    // Every unit must match: 光谷 and 生物 together, in the name or the park's name —
+    // the biotech firms of Optics Valley.
     let found = search(&schema, "光谷 生物", Value::Null).await;
     let all = names(&found);
-    assert!(all.contains(&"光谷生物城".to_string()) && all.contains(&"武汉光谷生物医药孵化器".to_string()), "{all:?}");
-    assert!(!all.contains(&"光谷软件园".to_string()), "{all:?}");
+    for expected in ["光谷生物城", "武汉光谷生物医药孵化器", "安翰光电", "禾元生物"] {
+        assert!(all.contains(&expected.to_string()), "光谷 生物 finds {expected}: {all:?}");
+    }
+    assert!(!all.contains(&"光谷软件园".to_string()) && !all.contains(&"斗鱼".to_string()), "{all:?}");
 
     // A name that holds none of the characters is not found.
     assert_eq!(search(&schema, "鲲鹏", Value::Null).await["totalCount"], 0);
@@ -454,6 +460,17 @@ async fn new_links_and_a_moved_park_change_what_the_filters_find() {
     assert_eq!(search(&schema, "斗鱼", in_park(&east_lake)).await["totalCount"], 0);
     assert_eq!(search(&schema, "斗鱼", in_park(&auto_valley)).await["totalCount"], 1);
     assert_eq!(search(&schema, "卷皮", in_park(&auto_valley)).await["totalCount"], 1, "every firm in the park moves");
+
+    // Renamed: its firms are found by the new name of the place they are in.
+    let orgs = json!({ "types": ["ORGANIZATION"] });
+    assert_eq!(search(&schema, "车谷软件园", orgs.clone()).await["totalCount"], 0);
+    let input = json!({ "id": software_park, "version": version + 1, "nameZh": "车谷软件园" });
+    let renamed = data_as(&schema, Caller::system(), update, json!({ "input": input })).await;
+    assert_eq!(renamed["updatePark"]["userErrors"], json!([]), "{renamed:#}");
+    index.catch_up(&test.db).await.expect("catches up");
+    let mut firms = names(&search(&schema, "车谷软件园", orgs).await);
+    firms.sort();
+    assert_eq!(firms, ["卷皮网", "斗鱼"]);
 }
 
 #[tokio::test]

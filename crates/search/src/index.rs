@@ -15,8 +15,8 @@ use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, Query, RangeQuery,
-    TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
+    RangeQuery, TermQuery,
 };
 use tantivy::schema::{
     FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
@@ -553,12 +553,13 @@ impl SearchIndex {
                 }
                 EntityType::Park => {
                     t.parks.insert(c.entity_id);
-                    // A park that moved (or left the live registry) changes the ancestors
-                    // of everything inside it.
+                    // A park that moved, was renamed, or left the live registry changes
+                    // the ancestors or place names of everything inside it.
                     let mut now = Vec::new();
                     tree.with_ancestors(c.entity_id, &mut now);
-                    if let Some(before) = self.stored_parks(c.entity_id)?
-                        && !same_set(&before, &now)
+                    let names = tree.names_of(&[c.entity_id]);
+                    if let Some((parks, stored_names)) = self.stored_park(c.entity_id)?
+                        && (!same_set(&parks, &now) || stored_names != names)
                     {
                         moved_parks.insert(c.entity_id);
                     }
@@ -586,8 +587,8 @@ impl SearchIndex {
         Ok(t)
     }
 
-    /// The park ids (with ancestors) the index holds for a park's document.
-    fn stored_parks(&self, park: Uuid) -> Result<Option<Vec<Uuid>>, SearchError> {
+    /// The park ids (with ancestors) and the names the index holds for a park's document.
+    fn stored_park(&self, park: Uuid) -> Result<Option<(Vec<Uuid>, Vec<String>)>, SearchError> {
         let searcher = self.reader.searcher();
         let query = TermQuery::new(Term::from_field_text(self.fields.id, &park.to_string()), IndexRecordOption::Basic);
         let Some((_, address)) = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?.into_iter().next()
@@ -596,13 +597,17 @@ impl SearchIndex {
         };
         let doc: TantivyDocument = searcher.doc(address)?;
         let prefix = format!("{}\0", Dim::Park.code());
-        Ok(Some(
-            doc.get_all(self.fields.facets)
-                .filter_map(|v| v.as_facet())
-                .filter_map(|f| f.strip_prefix(&prefix))
-                .filter_map(|id| Uuid::parse_str(id).ok())
-                .collect(),
-        ))
+        let parks = doc
+            .get_all(self.fields.facets)
+            .filter_map(|v| v.as_facet())
+            .filter_map(|f| f.strip_prefix(&prefix))
+            .filter_map(|id| Uuid::parse_str(id).ok())
+            .collect();
+        let names = [self.fields.name_zh, self.fields.name_en]
+            .into_iter()
+            .filter_map(|field| doc.get_first(field).and_then(|v| v.as_str()).map(str::to_string))
+            .collect();
+        Ok(Some((parks, names)))
     }
 
     fn to_document(&self, doc: &SearchDoc) -> TantivyDocument {
@@ -639,6 +644,9 @@ impl SearchIndex {
         }
         for context in [&doc.industry, &doc.city, &doc.district].into_iter().flatten() {
             d.add_text(f.context, context);
+        }
+        for place in &doc.place_names {
+            d.add_text(f.context, place);
         }
         if let Some(uscc) = &doc.uscc {
             d.add_text(f.uscc, uscc.to_uppercase());
@@ -795,8 +803,14 @@ impl SearchIndex {
             let should: Vec<(Occur, Box<dyn Query>)> = match unit {
                 Unit::Cjk(run) => {
                     let terms = text::cjk_query_terms(run);
+                    // Consecutive bigrams: the run as a substring of one value, never
+                    // pieced together from two values (a park's name and its zone's).
                     let all = |field: Field| -> Box<dyn Query> {
-                        Box::new(BooleanQuery::intersection(terms.iter().map(|t| scored(field, t)).collect()))
+                        if terms.len() == 1 {
+                            scored(field, &terms[0])
+                        } else {
+                            Box::new(PhraseQuery::new(terms.iter().map(|t| term(field, t)).collect()))
+                        }
                     };
                     vec![boost(all(f.name_zh), 3.0), boost(all(f.legal_name), 2.0), boost(all(f.context), 0.5)]
                 }

@@ -14,7 +14,9 @@
 //! # Matching and ranking
 //!
 //! A query is cut into units: runs of Chinese characters and Latin words. Every unit must
-//! match somewhere (so `光谷 生物` needs both), and the scores add up (BM25 for terms,
+//! match somewhere (so `光谷 生物` needs both): a Chinese run as a substring of a name, or
+//! (scored low) of the industry, city, district or the name of a park the record is in
+//! (its consecutive bigrams, as a phrase); a word in the ways listed below. The scores add up (BM25 for terms,
 //! constant scores for prefix and typo matches), with boosts so that an exact name (10)
 //! ranks above a Chinese substring (3 in the Chinese name, 2 in the legal name), above
 //! pinyin (2 full, 1.5 initials, both by prefix), above English words (2 exact, 1.2

@@ -85,6 +85,9 @@ pub struct SearchDoc {
     pub center_ids: Vec<Uuid>,
     /// Parent groups whose second headquarters it is the local entity of.
     pub second_hq_parent_ids: Vec<Uuid>,
+    /// Names (Chinese and English) of the parks in `park_ids`, for organizations,
+    /// incubators and innovation centers: `光谷 生物` finds the firms of 光谷生物城.
+    pub place_names: Vec<String>,
     /// Founded (organizations, incubators), established (parks), approved (centers).
     pub founded_on: Option<NaiveDate>,
     /// Highest valuation in US dollars among its designations.
@@ -119,20 +122,40 @@ impl Targets {
 #[derive(Debug, Clone, Default)]
 pub struct ParkTree {
     parent: HashMap<Uuid, Option<Uuid>>,
+    names: HashMap<Uuid, (String, Option<String>)>,
 }
 
 impl ParkTree {
     /// Loads the live parks' tree.
     pub async fn load(conn: &impl ConnectionTrait) -> Result<Self, StoreError> {
-        let rows: Vec<(Uuid, Option<Uuid>)> = park::Entity::find()
+        let rows: Vec<(Uuid, Option<Uuid>, String, Option<String>)> = park::Entity::find()
             .select_only()
             .column(park::Column::Id)
             .column(park::Column::ParentId)
+            .column(park::Column::NameZh)
+            .column(park::Column::NameEn)
             .filter(park::Column::ArchivedAt.is_null())
             .into_tuple()
             .all(conn)
             .await?;
-        Ok(Self { parent: rows.into_iter().collect() })
+        let mut tree = Self::default();
+        for (id, parent, name_zh, name_en) in rows {
+            tree.parent.insert(id, parent);
+            tree.names.insert(id, (name_zh, name_en));
+        }
+        Ok(tree)
+    }
+
+    /// The Chinese and English names of these parks.
+    pub fn names_of(&self, parks: &[Uuid]) -> Vec<String> {
+        let mut out = Vec::new();
+        for park in parks {
+            if let Some((zh, en)) = self.names.get(park) {
+                out.push(zh.clone());
+                out.extend(en.clone());
+            }
+        }
+        out
     }
 
     /// The park and its ancestors (only live parks; bounded against cycles).
@@ -355,6 +378,7 @@ async fn organizations(
             d.center_ids = dedup(d.center_ids);
             d.second_hq_parent_ids = dedup(d.second_hq_parent_ids);
             d.designations.sort();
+            d.place_names = tree.names_of(&d.park_ids);
             d
         })
         .collect())
@@ -396,6 +420,7 @@ fn incubators(tree: &ParkTree, rows: Vec<incubator::Model>) -> Vec<SearchDoc> {
                 subkind: Some(r.kind),
                 name_zh: r.name_zh,
                 name_en: r.name_en,
+                place_names: tree.names_of(&park_ids),
                 park_ids,
                 founded_on: r.founded_on,
                 ..SearchDoc::default()
@@ -423,13 +448,14 @@ fn centers(tree: &ParkTree, rows: Vec<innovation_center::Model>) -> Vec<SearchDo
                 founded_on: r.approved_on,
                 ..SearchDoc::default()
             }
-            .with_parks(park_ids)
+            .with_parks(tree, park_ids)
         })
         .collect()
 }
 
 impl SearchDoc {
-    fn with_parks(mut self, park_ids: Vec<Uuid>) -> Self {
+    fn with_parks(mut self, tree: &ParkTree, park_ids: Vec<Uuid>) -> Self {
+        self.place_names = tree.names_of(&park_ids);
         self.park_ids = park_ids;
         self
     }
