@@ -43,6 +43,9 @@ const REBUILD_PAGE: u64 = 2000;
 /// rebuild).
 const MARKER: &str = "parkgraph-search.marker";
 
+/// What the index holds for a park: its park ids (itself and its ancestors) and names.
+type StoredPark = (Vec<Uuid>, Vec<String>);
+
 /// What the index's commit payload records.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 struct Payload {
@@ -588,7 +591,7 @@ impl SearchIndex {
     }
 
     /// The park ids (with ancestors) and the names the index holds for a park's document.
-    fn stored_park(&self, park: Uuid) -> Result<Option<(Vec<Uuid>, Vec<String>)>, SearchError> {
+    fn stored_park(&self, park: Uuid) -> Result<Option<StoredPark>, SearchError> {
         let searcher = self.reader.searcher();
         let query = TermQuery::new(Term::from_field_text(self.fields.id, &park.to_string()), IndexRecordOption::Basic);
         let Some((_, address)) = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?.into_iter().next()
