@@ -492,6 +492,18 @@ async fn parkgraph_reindex_rebuilds_the_configured_index_which_a_server_then_ope
     let (index, opened) = open(&test.db, &dir).await;
     assert!(matches!(opened, Opened::Existing { seq } if seq > 0), "{opened:?}");
     assert_eq!(index.count(&parkgraph_search::DocKind::ALL).expect("counts") as u64, live);
+
+    // While a server holds the index, reindex refuses to remove it from under it.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_parkgraph"))
+        .args(["--database-url", &test.url, "reindex"])
+        .env("PARKGRAPH_SEARCH__INDEX_DIR", &dir)
+        .env("PARKGRAPH_LOG", "warn")
+        .output()
+        .expect("runs parkgraph");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("another process is writing the index"), "{stderr}");
+    assert_eq!(index.count(&parkgraph_search::DocKind::ALL).expect("still reads") as u64, live);
 }
 
 #[tokio::test]

@@ -436,6 +436,16 @@ impl SearchIndex {
                     dir.display()
                 )));
             }
+            // Another process (a running server) writing this index holds its lock.
+            if let Ok(existing) = Index::open_in_dir(dir)
+                && let Err(tantivy::TantivyError::LockFailure(..)) =
+                    existing.writer_with_num_threads::<TantivyDocument>(1, 15_000_000)
+            {
+                return Err(SearchError::Invalid(format!(
+                    "another process is writing the index in {}; stop it first",
+                    dir.display()
+                )));
+            }
             std::fs::remove_dir_all(dir)?;
         }
         std::fs::create_dir_all(dir)?;
