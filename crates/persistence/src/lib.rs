@@ -17,7 +17,10 @@ pub mod entity;
 pub mod error;
 pub mod query;
 pub mod replay;
+pub mod geo;
+pub mod graph;
 pub mod seed;
+pub mod stats;
 pub mod store;
 pub mod write;
 
