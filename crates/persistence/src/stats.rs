@@ -141,19 +141,28 @@ pub struct SecondHqGroup {
     pub planned_headcount: Aggregate,
 }
 
+/// A custom expression over one argument, written with `$1` for it (sea-query's
+/// placeholder is `$1` on PostgreSQL and `?` on SQLite).
+fn custom(backend: DbBackend, template: &'static str, argument: SimpleExpr) -> SimpleExpr {
+    match backend {
+        DbBackend::Postgres => Expr::cust_with_exprs(template, [argument]),
+        _ => Expr::cust_with_exprs(template.replace("$1", "?"), [argument]),
+    }
+}
+
 /// The year of a date column, as an integer, on either backend.
 fn year_of(backend: DbBackend, column: impl ColumnTrait) -> SimpleExpr {
     let col = Expr::col(column.as_column_ref());
     match backend {
-        DbBackend::Postgres => Expr::cust_with_exprs("CAST(EXTRACT(YEAR FROM $1) AS INTEGER)", [col]),
-        _ => Expr::cust_with_exprs("CAST(strftime('%Y', $1) AS INTEGER)", [col]),
+        DbBackend::Postgres => custom(backend, "CAST(EXTRACT(YEAR FROM $1) AS INTEGER)", col),
+        _ => custom(backend, "CAST(strftime('%Y', $1) AS INTEGER)", col),
     }
 }
 
 /// `CAST(expr AS DOUBLE PRECISION)`: PostgreSQL sums and averages integers as `numeric`;
 /// both backends read a double the same way.
-fn double(expr: impl Into<SimpleExpr>) -> SimpleExpr {
-    Expr::cust_with_exprs("CAST($1 AS DOUBLE PRECISION)", [expr.into()])
+fn double(backend: DbBackend, expr: impl Into<SimpleExpr>) -> SimpleExpr {
+    custom(backend, "CAST($1 AS DOUBLE PRECISION)", expr.into())
 }
 
 fn check_dimensions<D: Eq + std::hash::Hash + std::fmt::Debug>(dimensions: &[D]) -> Result<(), StoreError> {
@@ -185,13 +194,13 @@ fn key_name(i: usize) -> Alias {
 }
 
 /// Adds the outer aggregates of one amount (`name` is the inner column) to `outer`.
-fn aggregate_columns(outer: &mut SelectStatement, name: &str) {
+fn aggregate_columns(backend: DbBackend, outer: &mut SelectStatement, name: &str) {
     let col = || Expr::col(Alias::new(name));
     outer.expr_as(Func::count(col()), Alias::new(format!("{name}_known")));
-    outer.expr_as(double(Func::sum(col())), Alias::new(format!("{name}_sum")));
-    outer.expr_as(double(Func::avg(col())), Alias::new(format!("{name}_avg")));
-    outer.expr_as(double(Func::min(col())), Alias::new(format!("{name}_min")));
-    outer.expr_as(double(Func::max(col())), Alias::new(format!("{name}_max")));
+    outer.expr_as(double(backend, Func::sum(col())), Alias::new(format!("{name}_sum")));
+    outer.expr_as(double(backend, Func::avg(col())), Alias::new(format!("{name}_avg")));
+    outer.expr_as(double(backend, Func::min(col())), Alias::new(format!("{name}_min")));
+    outer.expr_as(double(backend, Func::max(col())), Alias::new(format!("{name}_max")));
 }
 
 fn read_aggregate(row: &QueryResult, name: &str) -> Result<Aggregate, StoreError> {
@@ -221,7 +230,7 @@ fn read_keys(row: &QueryResult, kinds: &[KeyKind]) -> Result<Vec<GroupKey>, Stor
 
 /// Wraps `inner` (one row per record and group, keys `k0…`) in the outer `GROUP BY` keys,
 /// ordered by the keys, limited to one more than [`MAX_GROUPS`].
-fn outer_select(inner: SelectStatement, dimensions: usize, amounts: &[&str]) -> SelectStatement {
+fn outer_select(backend: DbBackend, inner: SelectStatement, dimensions: usize, amounts: &[&str]) -> SelectStatement {
     let mut outer = SelectStatement::new();
     outer.from_subquery(inner, Alias::new("g"));
     for i in 0..dimensions {
@@ -231,7 +240,7 @@ fn outer_select(inner: SelectStatement, dimensions: usize, amounts: &[&str]) -> 
     }
     outer.expr_as(Func::count(Expr::col(Asterisk)), Alias::new("n"));
     for amount in amounts {
-        aggregate_columns(&mut outer, amount);
+        aggregate_columns(backend, &mut outer, amount);
     }
     outer.limit(MAX_GROUPS + 1);
     outer
@@ -319,7 +328,7 @@ impl Store {
             amounts.push("valuation");
         }
 
-        let outer = outer_select(inner, dimensions.len(), &amounts);
+        let outer = outer_select(backend, inner, dimensions.len(), &amounts);
         let rows = self.conn().query_all(&outer).await?;
         if rows.len() as u64 > MAX_GROUPS {
             return Err(too_many_groups());
@@ -365,7 +374,7 @@ impl Store {
         }
         inner.expr_as(Expr::col(C::PlannedInvestmentCny.as_column_ref()), "investment");
         inner.expr_as(Expr::col(C::PlannedHeadcount.as_column_ref()), "headcount");
-        let outer = outer_select(inner, dimensions.len(), &["investment", "headcount"]);
+        let outer = outer_select(backend, inner, dimensions.len(), &["investment", "headcount"]);
         let rows = self.conn().query_all(&outer).await?;
         if rows.len() as u64 > MAX_GROUPS {
             return Err(too_many_groups());
