@@ -86,8 +86,7 @@ async fn counts_agree_with_the_list_total_and_with_sql_for_the_same_filter() {
     let d = data(&schema, STATISTICS, json!({ "by": ["CITY"] })).await;
     let by_city = groups(&d["statistics"]);
     assert_eq!(by_city.iter().map(|(_, n)| n).sum::<i64>(), live);
-    let in_wuhan =
-        scalar(&test, "SELECT COUNT(*) FROM organization WHERE archived_at IS NULL AND city = '武汉'").await;
+    let in_wuhan = scalar(&test, "SELECT COUNT(*) FROM organization WHERE archived_at IS NULL AND city = '武汉'").await;
     let in_beijing =
         scalar(&test, "SELECT COUNT(*) FROM organization WHERE archived_at IS NULL AND city = '北京'").await;
     let no_city = scalar(&test, "SELECT COUNT(*) FROM organization WHERE archived_at IS NULL AND city IS NULL").await;
@@ -161,14 +160,11 @@ async fn unicorns_per_year_per_park_group_by_two_dimensions() {
 
     // Each year's groups add up to that year's unicorn list (every unicorn has at most one park).
     for year in [2017, 2018, 2022, 2023] {
-        let listed = data(
-            &schema,
-            "query($y: Int) { unicorns(filter: { year: $y }) { totalCount } }",
-            json!({ "y": year }),
-        )
-        .await["unicorns"]["totalCount"]
-            .as_i64()
-            .expect("total");
+        let listed =
+            data(&schema, "query($y: Int) { unicorns(filter: { year: $y }) { totalCount } }", json!({ "y": year }))
+                .await["unicorns"]["totalCount"]
+                .as_i64()
+                .expect("total");
         let grouped: i64 = expected.iter().filter(|(k, _)| k[0] == json!(year.to_string())).map(|(_, n)| n).sum();
         assert_eq!(grouped, listed, "{year}");
     }
@@ -188,8 +184,8 @@ async fn unicorns_per_year_per_park_group_by_two_dimensions() {
 async fn founded_years_and_designation_kinds_are_grouped_on_both_backends() {
     let test = TestDb::sample().await;
     let schema = test.schema();
-    let d = data(&schema, STATISTICS, json!({ "by": ["FOUNDED_YEAR"], "filter": { "designations": ["UNICORN"] } }))
-        .await;
+    let d =
+        data(&schema, STATISTICS, json!({ "by": ["FOUNDED_YEAR"], "filter": { "designations": ["UNICORN"] } })).await;
     assert_eq!(
         groups(&d["statistics"]),
         vec![

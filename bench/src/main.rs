@@ -691,7 +691,9 @@ async fn bulk_suite(args: &Args, base: &str, partner_token: &str, config: &str, 
     let file = import_file(rows, &parks);
     let file_arg = file.display().to_string();
 
-    println!("\nBulk import of {rows} new enterprises (CSV, Chinese headers; each row an organization, its park location, every tenth a designation; revisions and feed entries included; `parkgraph import`, process start included):\n");
+    println!(
+        "\nBulk import of {rows} new enterprises (CSV, Chinese headers; each row an organization, its park location, every tenth a designation; revisions and feed entries included; `parkgraph import`, process start included):\n"
+    );
     println!("| run | rows | seconds | rows/s | peak RSS MiB |");
     println!("|---|---:|---:|---:|---:|");
     for (name, extra) in [
@@ -706,7 +708,9 @@ async fn bulk_suite(args: &Args, base: &str, partner_token: &str, config: &str, 
     }
     let _ = std::fs::remove_file(&file);
 
-    println!("\nExport of every organization (`parkgraph export organizations`, through the GraphQL schema, 100 a page):\n");
+    println!(
+        "\nExport of every organization (`parkgraph export organizations`, through the GraphQL schema, 100 a page):\n"
+    );
     println!("| format | rows | seconds | rows/s | peak RSS MiB |");
     println!("|---|---:|---:|---:|---:|");
     for format in ["csv", "xlsx", "ndjson"] {
@@ -716,11 +720,15 @@ async fn bulk_suite(args: &Args, base: &str, partner_token: &str, config: &str, 
             timed(&mut cli(&["export", "organizations", "--format", format, "--output", &out_arg]));
         let rows = match format {
             "xlsx" => None,
-            _ => std::fs::read(&out).ok().map(|b| b.iter().filter(|&&c| c == b'\n').count() - usize::from(format == "csv")),
+            _ => std::fs::read(&out)
+                .ok()
+                .map(|b| b.iter().filter(|&&c| c == b'\n').count() - usize::from(format == "csv")),
         };
         let _ = std::fs::remove_file(&out);
         match rows {
-            Some(rows) => println!("| {format} | {rows} | {seconds:.1} | {:.0} | {} |", rows as f64 / seconds, mib(peak)),
+            Some(rows) => {
+                println!("| {format} | {rows} | {seconds:.1} | {:.0} | {} |", rows as f64 / seconds, mib(peak))
+            }
             None => println!("| {format} | — | {seconds:.1} | — | {} |", mib(peak)),
         }
     }

@@ -820,8 +820,9 @@ impl Query {
         #[graphql(desc = "The dimensions to group by, at most three, in the order of the keys.")] group_by: Vec<
             crate::object::statistics::SecondHeadquartersDimension,
         >,
-        #[graphql(desc = "Conditions the second headquarters must meet (as in `secondHeadquarters`).")]
-        filter: Option<SecondHeadquartersFilterInput>,
+        #[graphql(desc = "Conditions the second headquarters must meet (as in `secondHeadquarters`).")] filter: Option<
+            SecondHeadquartersFilterInput,
+        >,
     ) -> async_graphql::Result<Vec<crate::object::statistics::SecondHeadquartersGroup>> {
         let filter = second_hq_filter(ctx, filter.unwrap_or_default()).await?;
         crate::object::statistics::second_headquarters(ctx, filter, group_by).await
@@ -836,12 +837,12 @@ impl Query {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The global id of the record to start from.")] id: ID,
-        #[graphql(desc = "How many edges out to go, 1 to 3.", default = 1)] hops: i32,
+        #[graphql(desc = "How many edges out to go, 1 to 3.", default = 1)] hops: Option<i32>,
         #[graphql(desc = "The edge types to follow (default: every type but `DESIGNATED`).")] types: Option<
             Vec<crate::object::network::EdgeType>,
         >,
     ) -> async_graphql::Result<crate::object::network::Neighborhood> {
-        crate::object::network::neighborhood(ctx, id, hops, types).await
+        crate::object::network::neighborhood(ctx, id, hops.unwrap_or(1), types).await
     }
 
     /// How two records are linked: the shortest paths from `from` to `to` of at most
@@ -854,13 +855,13 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "The global id of the record the paths start from.")] from: ID,
         #[graphql(desc = "The global id of the record the paths lead to.")] to: ID,
-        #[graphql(desc = "The most edges a path may have, 1 to 6.", default = 4)] max_hops: i32,
-        #[graphql(desc = "The most paths returned, 1 to 20.", default = 5)] first: i32,
+        #[graphql(desc = "The most edges a path may have, 1 to 6.", default = 4)] max_hops: Option<i32>,
+        #[graphql(desc = "The most paths returned, 1 to 20.", default = 5)] first: Option<i32>,
         #[graphql(desc = "The edge types to follow (default: every type but `DESIGNATED`).")] types: Option<
             Vec<crate::object::network::EdgeType>,
         >,
     ) -> async_graphql::Result<crate::object::network::ShortestPaths> {
-        crate::object::network::connections(ctx, from, to, max_hops, first, types).await
+        crate::object::network::connections(ctx, from, to, max_hops.unwrap_or(4), first.unwrap_or(5), types).await
     }
 
     /// Parks within `radiusKm` (at most 100) of a point (`latitude` and `longitude`) or of
@@ -877,9 +878,9 @@ impl Query {
         #[graphql(desc = "A park with coordinates as the center (instead of a point).")] park_id: Option<ID>,
         #[graphql(desc = "The radius, km: more than 0, at most 100.")] radius_km: f64,
         #[graphql(desc = "The most parks, and the most organizations, returned (1 to 100).", default = 20)]
-        first: i32,
+        first: Option<i32>,
     ) -> async_graphql::Result<crate::object::nearby::Nearby> {
-        crate::object::nearby::nearby(ctx, latitude, longitude, park_id, radius_km, first).await
+        crate::object::nearby::nearby(ctx, latitude, longitude, park_id, radius_km, first.unwrap_or(20)).await
     }
 }
 

@@ -301,7 +301,8 @@ impl<'a> Walk<'a> {
             truncated: false,
         };
         let mut found = store.graph_nodes(&[start], options.visibility, 0).await?;
-        let info = found.remove(&start).ok_or_else(|| StoreError::NotFound(format!("no record has id {}", start.id)))?;
+        let info =
+            found.remove(&start).ok_or_else(|| StoreError::NotFound(format!("no record has id {}", start.id)))?;
         walk.nodes.insert(start, info);
         walk.order.push(start);
         Ok(walk)
@@ -522,8 +523,7 @@ impl Store {
             let (found, m) = rows::<innovation_center::Entity>(self, any, vis, C::Id, limit).await?;
             more |= m;
             edges.extend(found.into_iter().filter_map(|r| {
-                r.host_park_id
-                    .map(|p| Edge::plain(T::HostedIn, NodeRef::new(K::InnovationCenter, r.id), park_node(p)))
+                r.host_park_id.map(|p| Edge::plain(T::HostedIn, NodeRef::new(K::InnovationCenter, r.id), park_node(p)))
             }));
         }
         let hosted_incubators = options.follows(T::HostedIn, K::Incubator, K::Park);
@@ -570,9 +570,11 @@ impl Store {
             let any = any_in(any, true, C::Id, &f.designations);
             let (found, m) = rows::<designation::Entity>(self, any, vis, C::Id, limit).await?;
             more |= m;
-            edges.extend(found.into_iter().map(|r| {
-                Edge::plain(T::Designated, org(r.organization_id), NodeRef::new(K::Designation, r.id))
-            }));
+            edges.extend(
+                found
+                    .into_iter()
+                    .map(|r| Edge::plain(T::Designated, org(r.organization_id), NodeRef::new(K::Designation, r.id))),
+            );
         }
         Ok((edges, more))
     }
@@ -627,7 +629,10 @@ impl Store {
                 .into_tuple()
                 .all(self.conn())
                 .await?;
-            put(NodeKind::Designation, rows.into_iter().map(|(id, kind, year)| (id, format!("{kind} {year}"), None)).collect());
+            put(
+                NodeKind::Designation,
+                rows.into_iter().map(|(id, kind, year)| (id, format!("{kind} {year}"), None)).collect(),
+            );
         }
         Ok(out)
     }

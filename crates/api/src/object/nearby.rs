@@ -142,7 +142,8 @@ pub(crate) async fn nearby(
         _ => return Err(bad("give either `latitude` and `longitude`, or `parkId`".into())),
     };
     let limit = usize::try_from(first).unwrap_or(1);
-    let found = crate::query::store(ctx)?.nearby(latitude, longitude, radius_km, limit, visibility(ctx)?).await.api()?;
+    let found =
+        crate::query::store(ctx)?.nearby(latitude, longitude, radius_km, limit, visibility(ctx)?).await.api()?;
     crate::cost::CostMeter::charge(ctx, found.parks.len() + found.organizations.len());
     Ok(Nearby { latitude, longitude, radius_km, found })
 }
