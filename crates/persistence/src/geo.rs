@@ -14,7 +14,7 @@ use crate::query::{Visibility, visible};
 use crate::{Store, StoreError};
 
 /// The mean radius of the Earth, km.
-pub const EARTH_RADIUS_KM: f64 = 6_371.0088;
+pub const EARTH_RADIUS_KM: f64 = 6_371.008_8;
 
 /// The largest radius a nearby search takes, km.
 pub const MAX_RADIUS_KM: f64 = 100.0;
