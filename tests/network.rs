@@ -405,3 +405,25 @@ async fn nearby_refuses_bad_centers_and_radii_clearly() {
     .await;
     assert_eq!(codes(&r), ["FORBIDDEN"], "{r}");
 }
+
+#[tokio::test]
+async fn an_archived_firm_leaves_the_graph_of_partners_and_stays_in_the_graph_of_staff() {
+    let test = TestDb::sample().await;
+    let schema = test.schema();
+    let future_city = id_of(&schema, "parks", "武汉未来科技城").await;
+    let shangsai = id_of(&schema, "organizations", "尚赛光电").await;
+    let uuid = parkgraph_api::id::decode(&shangsai).expect("id").1;
+    Registry::new(test.db.clone()).archive_organization(&Actor::new("editor:test"), uuid, 1).await.expect("archived");
+
+    let d = data(&schema, NEIGHBORHOOD, json!({ "id": future_city })).await;
+    let (nodes, edges) = shape(&d["neighborhood"]);
+    assert!(!nodes.contains(&"尚赛光电".to_string()), "{nodes:?}");
+    assert!(edges.iter().all(|(_, kind, _)| kind != "LOCATED_IN"), "{edges:?}");
+    let r = run(&schema, NEIGHBORHOOD, json!({ "id": shangsai })).await;
+    assert_eq!(codes(&r), ["NOT_FOUND"], "{r}");
+
+    let staff = caller(Role::Editor, &Role::Editor.allowed_scopes().into_iter().collect::<Vec<_>>());
+    let r = run_as(&schema, staff, NEIGHBORHOOD, json!({ "id": future_city })).await;
+    let (nodes, _) = shape(&r["data"]["neighborhood"]);
+    assert!(nodes.contains(&"尚赛光电".to_string()), "staff still see it: {r}");
+}

@@ -320,3 +320,38 @@ async fn more_than_a_thousand_groups_is_a_bad_user_input() {
     let sum: i64 = groups(&d["statistics"]).iter().map(|(_, n)| n).sum();
     assert_eq!(sum, 3_000);
 }
+
+#[tokio::test]
+async fn a_firm_located_in_two_parks_counts_once_in_each_and_once_overall() {
+    use parkgraph_domain::LocationRole;
+    use parkgraph_domain::validation::EnterpriseLocationDraft;
+    use parkgraph_registry::{Actor, Registry};
+    let test = TestDb::sample().await;
+    let schema = test.schema();
+    let uuid = |id: &str| parkgraph_api::id::decode(id).expect("id").1;
+    let d = data(&schema, r#"{ organizations(filter: { nameContains: "斗鱼" }) { nodes { id } } }"#, json!({})).await;
+    let douyu = uuid(d["organizations"]["nodes"][0]["id"].as_str().expect("id"));
+    let biolake = uuid(&park_id(&schema, "光谷生物城").await);
+    let registry = Registry::new(test.db.clone());
+    let actor = Actor::new("editor:test");
+    // 斗鱼 also runs R&D in 光谷生物城, and registers there too: two links to one park.
+    for role in [LocationRole::RAndD, LocationRole::Registered] {
+        registry
+            .add_enterprise_location(&actor, EnterpriseLocationDraft::new(douyu, biolake, role))
+            .await
+            .expect("location added");
+    }
+    let filter = json!({ "nameContains": "斗鱼" });
+    let d = data(&schema, STATISTICS, json!({ "by": ["PARK"], "filter": filter })).await;
+    assert_eq!(
+        sorted(groups(&d["statistics"])),
+        sorted(vec![(vec![json!("光谷生物城")], 1), (vec![json!("光谷软件园")], 1)]),
+        "once in each park, however many roles"
+    );
+    let d = data(&schema, STATISTICS, json!({ "by": [], "filter": filter })).await;
+    assert_eq!(groups(&d["statistics"]), vec![(vec![], 1)]);
+    // A role filter keeps only the matching locations as groups.
+    let filter = json!({ "nameContains": "斗鱼", "park": { "parkId": park_id(&schema, "光谷生物城").await }, "locationRole": "R_AND_D" });
+    let d = data(&schema, STATISTICS, json!({ "by": ["PARK"], "filter": filter })).await;
+    assert_eq!(groups(&d["statistics"]), vec![(vec![json!("光谷生物城")], 1)]);
+}
