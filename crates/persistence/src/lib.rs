@@ -1,6 +1,8 @@
 //! ParkGraph's storage: sea-orm entities, the queries the API runs, seed data, and the
 //! storage half of the write path ([`write`](mod@write): optimistic versions, revisions and the
-//! gap-free change feed), and its mirror image, [`replay`]: applying a feed to another store.
+//! gap-free change feed), and its mirror image, [`replay`]: applying a feed to another store;
+//! [`snapshot`] reads every live record of a kind in one consistent view, with the feed
+//! position it matches, for partner snapshots.
 //!
 //! The read side holds a [`Store`] and reads through its repositories: filtered lists
 //! ([`query`], one filter type per record kind), batch look-ups for data loaders
@@ -18,6 +20,7 @@ pub mod error;
 pub mod query;
 pub mod replay;
 pub mod seed;
+pub mod snapshot;
 pub mod store;
 pub mod write;
 
