@@ -192,6 +192,16 @@ pub struct LimitsConfig {
     pub max_string_chars: usize,
     /// Who may introspect the schema: `all`, `authenticated` or `off`.
     pub introspection: String,
+    /// Rows each token's partner snapshots (`/bulk/{kind}.ndjson`) may stream per minute,
+    /// an allowance apart from the query-cost bucket (at least 60).
+    pub export_rows_per_minute: u64,
+    /// Rows a token's snapshots may stream at once before the rate above applies (its
+    /// burst; at least 1).
+    pub export_burst_rows: u64,
+    /// Rows a snapshot reads per statement and sends per chunk.
+    pub export_page_rows: u64,
+    /// Snapshots one replica streams at once (each holds a database connection).
+    pub export_concurrent: usize,
 }
 
 impl Default for LimitsConfig {
@@ -213,6 +223,10 @@ impl Default for LimitsConfig {
             failed_auth_cost: 50,
             max_string_chars: 1_000,
             introspection: "all".into(),
+            export_rows_per_minute: 600_000,
+            export_burst_rows: 100_000,
+            export_page_rows: 1_000,
+            export_concurrent: 4,
         }
     }
 }
@@ -365,6 +379,25 @@ mod tests {
             // The old switch is gone: a file that still sets it is refused, not ignored.
             jail.create_file("old.toml", "[limits]\ntrust_forwarded_for = true\n")?;
             assert!(Config::load(Some(Path::new("old.toml"))).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_snapshot_allowance_loads_from_file_and_environment_and_a_useless_one_is_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("export.toml", "[limits]\nexport_rows_per_minute = 120000\nexport_page_rows = 500\n")?;
+            jail.set_env("PARKGRAPH_LIMITS__EXPORT_BURST_ROWS", "5000");
+            let config = Config::load(Some(Path::new("export.toml"))).map_err(|e| e.to_string())?;
+            let export = crate::request_limits(&config).map_err(|e| e.to_string())?.export;
+            assert_eq!(export.bucket.restore_per_second, 2_000, "120,000 rows a minute");
+            assert_eq!(export.bucket.maximum, 5_000);
+            assert_eq!(export.page_rows, 500);
+            assert_eq!(export.concurrent, LimitsConfig::default().export_concurrent);
+            jail.set_env("PARKGRAPH_LIMITS__EXPORT_ROWS_PER_MINUTE", "30");
+            let config = Config::load(Some(Path::new("export.toml"))).map_err(|e| e.to_string())?;
+            let refused = crate::request_limits(&config).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(refused.contains("export_rows_per_minute"), "{refused}");
             Ok(())
         });
     }

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parkgraph_api::auth::Authenticator;
+use parkgraph_api::bulk::ExportLimits;
 use parkgraph_api::client_address::TrustedProxies;
 use parkgraph_api::http::RequestLimits;
 use parkgraph_api::limiter::{BucketConfig, SharedStoreConfig, StoreConfig};
@@ -118,6 +119,28 @@ pub fn request_limits(config: &Config) -> Result<RequestLimits, Failure> {
         failed_auth_cost: l.failed_auth_cost,
         max_string_chars: l.max_string_chars,
         introspection: l.introspection.parse().map_err(|e| Failure(format!("limits.introspection: {e}")))?,
+        export: export_limits(l)?,
+    })
+}
+
+/// The partner-snapshot limits of a configuration: fails on an allowance that would never
+/// let a row through.
+fn export_limits(l: &config::LimitsConfig) -> Result<ExportLimits, Failure> {
+    if l.export_rows_per_minute < 60 {
+        return Err(Failure(format!(
+            "limits.export_rows_per_minute is {}: it must be at least 60 (one row a second)",
+            l.export_rows_per_minute
+        )));
+    }
+    if l.export_burst_rows == 0 || l.export_page_rows == 0 || l.export_concurrent == 0 {
+        return Err(Failure(
+            "limits.export_burst_rows, limits.export_page_rows and limits.export_concurrent must be above zero".into(),
+        ));
+    }
+    Ok(ExportLimits {
+        bucket: BucketConfig { maximum: l.export_burst_rows, restore_per_second: l.export_rows_per_minute / 60 },
+        page_rows: l.export_page_rows,
+        concurrent: l.export_concurrent,
     })
 }
 

@@ -215,7 +215,8 @@ async fn bench_backend(args: &Args, backend: &str) {
     std::fs::write(
         &config_path,
         "[limits]\ntoken_bucket = 1000000000\ntoken_restore_per_second = 1000000000\n\
-         anonymous_bucket = 1000000000\nanonymous_restore_per_second = 1000000000\n\n\
+         anonymous_bucket = 1000000000\nanonymous_restore_per_second = 1000000000\n\
+         export_rows_per_minute = 1000000000\nexport_burst_rows = 1000000000\n\n\
          [[auth.keys]]\nkid = \"bench\"\nalgorithm = \"HS256\"\nsecret = \"bench-secret-bench-secret-bench-secret!\"\n",
     )
     .unwrap_or_else(|e| fail(e));
@@ -691,7 +692,9 @@ async fn bulk_suite(args: &Args, base: &str, partner_token: &str, config: &str, 
     let file = import_file(rows, &parks);
     let file_arg = file.display().to_string();
 
-    println!("\nBulk import of {rows} new enterprises (CSV, Chinese headers; each row an organization, its park location, every tenth a designation; revisions and feed entries included; `parkgraph import`, process start included):\n");
+    println!(
+        "\nBulk import of {rows} new enterprises (CSV, Chinese headers; each row an organization, its park location, every tenth a designation; revisions and feed entries included; `parkgraph import`, process start included):\n"
+    );
     println!("| run | rows | seconds | rows/s | peak RSS MiB |");
     println!("|---|---:|---:|---:|---:|");
     for (name, extra) in [
@@ -706,7 +709,9 @@ async fn bulk_suite(args: &Args, base: &str, partner_token: &str, config: &str, 
     }
     let _ = std::fs::remove_file(&file);
 
-    println!("\nExport of every organization (`parkgraph export organizations`, through the GraphQL schema, 100 a page):\n");
+    println!(
+        "\nExport of every organization (`parkgraph export organizations`, through the GraphQL schema, 100 a page):\n"
+    );
     println!("| format | rows | seconds | rows/s | peak RSS MiB |");
     println!("|---|---:|---:|---:|---:|");
     for format in ["csv", "xlsx", "ndjson"] {
@@ -716,11 +721,15 @@ async fn bulk_suite(args: &Args, base: &str, partner_token: &str, config: &str, 
             timed(&mut cli(&["export", "organizations", "--format", format, "--output", &out_arg]));
         let rows = match format {
             "xlsx" => None,
-            _ => std::fs::read(&out).ok().map(|b| b.iter().filter(|&&c| c == b'\n').count() - usize::from(format == "csv")),
+            _ => std::fs::read(&out)
+                .ok()
+                .map(|b| b.iter().filter(|&&c| c == b'\n').count() - usize::from(format == "csv")),
         };
         let _ = std::fs::remove_file(&out);
         match rows {
-            Some(rows) => println!("| {format} | {rows} | {seconds:.1} | {:.0} | {} |", rows as f64 / seconds, mib(peak)),
+            Some(rows) => {
+                println!("| {format} | {rows} | {seconds:.1} | {:.0} | {} |", rows as f64 / seconds, mib(peak))
+            }
             None => println!("| {format} | — | {seconds:.1} | — | {} |", mib(peak)),
         }
     }
@@ -746,6 +755,7 @@ async fn snapshot_rate(base: &str, partner_token: &str) -> usize {
         bytes += chunk.len();
     }
     let seconds = started.elapsed().as_secs_f64();
+    let lines = lines.saturating_sub(1); // the `@snapshot` trailer
     println!("\nPartner snapshot `GET /bulk/organizations.ndjson` (partner token, uncompressed):\n");
     println!("| lines | MiB | seconds | rows/s |");
     println!("|---:|---:|---:|---:|");

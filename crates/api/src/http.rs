@@ -1,6 +1,7 @@
 //! The HTTP surface: GraphQL over HTTP on `/graphql` (POST, and GET for queries),
 //! GraphiQL on `GET /graphql` for browsers (its assets under `/graphiql/`, see
-//! [`crate::graphiql`]), `/healthz`, `/readyz` and `/metrics`, with
+//! [`crate::graphiql`]), partner snapshots on `GET /bulk/{kind}.ndjson` (see
+//! [`crate::bulk`]), `/healthz`, `/readyz` and `/metrics`, with
 //! CORS for configured origins, response compression, a body-size limit and request
 //! tracing.
 //!
@@ -97,6 +98,8 @@ pub struct RequestLimits {
     pub max_string_chars: usize,
     /// Who may introspect the schema.
     pub introspection: Introspection,
+    /// Partner snapshots: each token's row allowance, page size, how many at once.
+    pub export: crate::bulk::ExportLimits,
 }
 
 /// Who may run introspection queries (`__schema`, `__type`).
@@ -148,6 +151,7 @@ impl Default for RequestLimits {
             failed_auth_cost: 50,
             max_string_chars: 1_000,
             introspection: Introspection::All,
+            export: crate::bulk::ExportLimits::default(),
         }
     }
 }
@@ -171,6 +175,9 @@ pub struct AppState {
     pub audit: AuditSink,
     /// The server's metrics, served on `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Places for partner snapshots streamed at once (`limits.export.concurrent`): each
+    /// holds a database connection while it streams.
+    pub snapshots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -192,6 +199,7 @@ impl AppState {
             store,
             auth,
             limiter: Arc::new(RateLimiter::new(&limits.buckets)),
+            snapshots: Arc::new(tokio::sync::Semaphore::new(limits.export.concurrent.max(1))),
             limits,
             audit,
             metrics,
@@ -246,7 +254,7 @@ impl AuditSink {
     }
 }
 
-fn error_body(message: &str, code: &str, extra: Option<serde_json::Value>) -> serde_json::Value {
+pub(crate) fn error_body(message: &str, code: &str, extra: Option<serde_json::Value>) -> serde_json::Value {
     let mut extensions = serde_json::json!({ "code": code });
     if let (Some(extra), Some(map)) = (extra, extensions.as_object_mut())
         && let Some(extra) = extra.as_object()
@@ -256,12 +264,12 @@ fn error_body(message: &str, code: &str, extra: Option<serde_json::Value>) -> se
     serde_json::json!({ "errors": [{ "message": message, "extensions": extensions }] })
 }
 
-fn client_address(request: &axum::extract::Request, trusted: &TrustedProxies) -> Option<IpAddr> {
+pub(crate) fn client_address(request: &axum::extract::Request, trusted: &TrustedProxies) -> Option<IpAddr> {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     trusted.client_address(peer, request.headers())
 }
 
-fn rate_headers(headers: &mut HeaderMap, status: &ThrottleStatus, cost: u64) {
+pub(crate) fn rate_headers(headers: &mut HeaderMap, status: &ThrottleStatus, cost: u64) {
     let reset =
         (status.maximum_available.saturating_sub(status.currently_available)).div_ceil(status.restore_rate.max(1));
     for (name, value) in [
@@ -274,16 +282,18 @@ fn rate_headers(headers: &mut HeaderMap, status: &ThrottleStatus, cost: u64) {
     }
 }
 
-struct Audit {
-    caller: Caller,
-    operation_name: Option<String>,
-    cost: u64,
-    status: &'static str,
-    started: Instant,
-    client_ip: Option<String>,
+/// One audit event to record: who did what, at what cost, with what outcome.
+pub(crate) struct Audit {
+    pub(crate) caller: Caller,
+    pub(crate) operation_name: Option<String>,
+    pub(crate) cost: u64,
+    pub(crate) status: &'static str,
+    pub(crate) started: Instant,
+    pub(crate) client_ip: Option<String>,
 }
 
-fn audit(sink: &AuditSink, entry: Audit) {
+/// Queues an audit event for a caller with a token (anonymous calls are not audited).
+pub(crate) fn audit(sink: &AuditSink, entry: Audit) {
     let Some(jti) = entry.caller.jti else { return };
     let event = audit_event::Model {
         id: Uuid::now_v7(),
@@ -313,7 +323,7 @@ fn truncated(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// The `Authorization` header: absent, or exactly one value of visible ASCII. Several
 /// values, or bytes a token never holds, are refused rather than served as anonymous.
-fn authorization(headers: &HeaderMap) -> Result<Option<&str>, AuthFailure> {
+pub(crate) fn authorization(headers: &HeaderMap) -> Result<Option<&str>, AuthFailure> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let Some(value) = values.next() else { return Ok(None) };
     if values.next().is_some() {
@@ -469,6 +479,13 @@ async fn refuse(report: &mut Report<'_>, address: Option<IpAddr>, failure: &Auth
         report.refuse(Refusal::http(StatusCode::UNAUTHORIZED, UNAUTHENTICATED, reason, Refused::Credentials));
     response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
     response
+}
+
+/// Answers a request to another route than `/graphql` whose credentials were refused,
+/// like [`refuse`] does for GraphQL (in JSON, charged to the client address).
+pub(crate) async fn refuse_credentials(state: &AppState, address: Option<IpAddr>, failure: &AuthFailure) -> Response {
+    let mut report = Report { state, media: MediaType::Json, operation: None, outcome: metrics::OK };
+    refuse(&mut report, address, failure).await
 }
 
 /// The parameters of `GET /graphql` (`variables` and `extensions` are JSON text).
@@ -955,7 +972,8 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
     )
 }
 
-/// The router: `/graphql` (GET and POST; GraphiQL for browsers when on), `/healthz`,
+/// The router: `/graphql` (GET and POST; GraphiQL for browsers when on),
+/// `/bulk/{kind}.ndjson` (partner snapshots), `/healthz`,
 /// `/readyz`, and `/metrics` when `config.metrics` says so.
 pub fn router(state: AppState, config: &HttpConfig) -> Router {
     let graphiql_on = config.graphiql;
@@ -969,6 +987,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
     .fallback(graphql_wrong_method);
     let mut router = Router::new()
         .route("/graphql", graphql_route)
+        .route("/bulk/{file}", get(crate::bulk::snapshot))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(crate::graphiql::routes(config.graphiql));

@@ -2,9 +2,11 @@
 //!
 //! This crate owns the schema clients see: the GraphQL types (`object`), the root
 //! `Query`, Relay connections and global ids, the data loaders that keep nested queries
-//! to a fixed number of statements, the error codes, and the axum router serving it all.
+//! to a fixed number of statements, the error codes, and the axum router serving it all,
+//! partner snapshots (`/bulk/{kind}.ndjson`, [`bulk`]) included.
 
 pub mod auth;
+pub mod bulk;
 pub mod client_address;
 pub mod command;
 pub mod connection;

@@ -1,5 +1,6 @@
 //! The token buckets that query cost is charged to: one per token, one per anonymous
-//! client address.
+//! client address; and the rows of partner snapshots, one allowance per token
+//! ([`BucketKey::Export`]).
 //!
 //! Buckets live in this replica's memory ([`LocalBuckets`]) unless a shared store is
 //! configured, in which case they live in Redis and every replica draws on the same
@@ -94,6 +95,9 @@ impl BucketConfig {
 pub enum BucketKey {
     /// An authenticated caller: its token's `jti`.
     Token(Uuid),
+    /// The rows a token's partner snapshots (`/bulk/{kind}.ndjson`) stream: an allowance
+    /// of its own, apart from the token's query-cost bucket.
+    Export(Uuid),
     /// An anonymous caller: its client address. IPv6 addresses share the bucket of their
     /// /64 (one subscriber's usual allocation), and IPv4-mapped IPv6 addresses are IPv4.
     Address(IpAddr),
@@ -128,6 +132,7 @@ impl BucketKey {
     fn redis_key(self, prefix: &str) -> String {
         match self {
             Self::Token(jti) => format!("{prefix}token:{jti}"),
+            Self::Export(jti) => format!("{prefix}export:{jti}"),
             Self::Address(ip) => format!("{prefix}addr:{ip}"),
             Self::UnknownAddress => format!("{prefix}addr:unknown"),
         }
@@ -749,5 +754,16 @@ mod tests {
         let now = Instant::now();
         assert!(buckets.charge_at(key, 30, ANONYMOUS, now).is_ok());
         assert_eq!(buckets.refund_at(key, 500, ANONYMOUS, now).currently_available, 100);
+    }
+
+    #[test]
+    fn a_tokens_export_allowance_is_apart_from_its_query_bucket() {
+        let buckets = LocalBuckets::new(10);
+        let jti = Uuid::now_v7();
+        let now = Instant::now();
+        assert!(buckets.charge_at(BucketKey::Export(jti), 100, ANONYMOUS, now).is_ok());
+        assert!(buckets.charge_at(BucketKey::Export(jti), 1, ANONYMOUS, now).is_err(), "the export rows are spent");
+        assert!(buckets.charge_at(BucketKey::Token(jti), 100, ANONYMOUS, now).is_ok(), "queries still have theirs");
+        assert_ne!(BucketKey::Export(jti).redis_key("p:"), BucketKey::Token(jti).redis_key("p:"));
     }
 }

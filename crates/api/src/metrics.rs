@@ -15,6 +15,8 @@
 //! | `parkgraph_audit_events_dropped_total` | counter | | events dropped because the queue was full |
 //! | `parkgraph_rate_limit_buckets` | gauge | | buckets held in this replica's memory |
 //! | `parkgraph_rate_limit_store` | gauge | `store` (`local`, `shared`, `shared_unreachable`) | 1 for where buckets are kept now, 0 for the others |
+//! | `parkgraph_snapshot_rows_total` | counter | `kind` | rows sent by partner snapshots (`/bulk/{kind}.ndjson`) |
+//! | `parkgraph_snapshots_total` | counter | `kind`, `outcome` (`complete`, `failed`, `dropped`) | partner snapshots streamed: to their last line, broken by an error, or left by the client |
 //!
 //! Operation names come from clients, so the `operation` label is bounded: a name is
 //! used as is only when it matches `[A-Za-z_][A-Za-z0-9_]{0,63}` and is one of the first
@@ -120,6 +122,8 @@ pub struct Metrics {
     audit_dropped: IntCounter,
     buckets: IntGauge,
     store: IntGaugeVec,
+    snapshot_rows: IntCounterVec,
+    snapshots: IntCounterVec,
     operations: Mutex<HashSet<String>>,
 }
 
@@ -211,6 +215,23 @@ impl Metrics {
                     &["store"],
                 ),
             )?,
+            snapshot_rows: register(
+                &r,
+                IntCounterVec::new(
+                    Opts::new("parkgraph_snapshot_rows_total", "Rows sent by partner snapshots, by record kind."),
+                    &["kind"],
+                ),
+            )?,
+            snapshots: register(
+                &r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "parkgraph_snapshots_total",
+                        "Partner snapshots streamed, by record kind and outcome (complete, failed, dropped).",
+                    ),
+                    &["kind", "outcome"],
+                ),
+            )?,
             operations: Mutex::new(HashSet::new()),
             registry: r,
         })
@@ -247,6 +268,17 @@ impl Metrics {
     /// Counts a request refused by the rate limit; `token` tells whose bucket.
     pub fn throttled(&self, token: bool) {
         self.throttled.with_label_values(&[if token { "token" } else { "anonymous" }]).inc();
+    }
+
+    /// Counts rows a partner snapshot of `kind` sent (`kind` is one of the fixed list
+    /// names, so the label is bounded).
+    pub fn snapshot_rows(&self, kind: &str, rows: u64) {
+        self.snapshot_rows.with_label_values(&[kind]).inc_by(rows);
+    }
+
+    /// Counts a partner snapshot that ended: `complete`, `failed` or `dropped`.
+    pub fn snapshot_ended(&self, kind: &str, outcome: &str) {
+        self.snapshots.with_label_values(&[kind, outcome]).inc();
     }
 
     /// Counts a request refused before execution.

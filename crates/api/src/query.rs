@@ -656,17 +656,7 @@ impl Query {
         #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<SecondHeadquarters>>> {
-        let f = filter.unwrap_or_default();
-        let filter = SecondHqFilter {
-            visibility: listed(ctx, f.include_archived)?,
-            statuses: convert::<_, domain::SecondHqStatus>(&f.statuses),
-            parent: id_of(NodeType::Organization, &f.parent_id)?,
-            park_ids: scope(ctx, &f.park).await?,
-            city: text(&f.city),
-            announced_from: f.announced_from,
-            announced_to: f.announced_to,
-            name_contains: text(&f.name_contains),
-        };
+        let filter = second_hq_filter(ctx, filter.unwrap_or_default()).await?;
         page(
             store(ctx)?.second_headquarters(&filter, OrderBy::sort(order_by)),
             first,
@@ -792,6 +782,107 @@ impl Query {
         crate::object::change::feed(ctx, after, first, types).await
     }
 
+    // Statistics, network queries and nearby.
+
+    /// Group-by statistics of organizations: the organizations `filter` selects (exactly
+    /// as `organizations(filter:)` does, archived records only for staff who ask) grouped
+    /// by up to three dimensions, each group with its `count` and the sum, average,
+    /// minimum and maximum of registered capital, headcount and (with designations)
+    /// valuation. A firm counts in each park it is located in and in each designation
+    /// year it holds (see `StatisticsDimension`); every aggregate counts a firm once per
+    /// group. Groups are ordered by their keys (unknown keys last); more than 1,000 groups
+    /// is a `BAD_USER_INPUT` error. Example: unicorns per year per park is `groupBy:
+    /// [DESIGNATION_YEAR, PARK], filter: { designations: [UNICORN] }`.
+    #[graphql(guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadOrganizations)")]
+    async fn statistics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The dimensions to group by, at most three, in the order of the keys.")] group_by: Vec<
+            crate::object::statistics::StatisticsDimension,
+        >,
+        #[graphql(desc = "Conditions the organizations must meet (as in `organizations`).")] filter: Option<
+            OrganizationFilterInput,
+        >,
+    ) -> async_graphql::Result<Vec<crate::object::statistics::StatisticsGroup>> {
+        let filter = organization_filter(ctx, filter.unwrap_or_default(), None).await?;
+        crate::object::statistics::organizations(ctx, filter, group_by).await
+    }
+
+    /// Group-by statistics of second headquarters (e.g. signed per year and park:
+    /// `groupBy: [ANNOUNCED_YEAR, PARK]`): the second headquarters `filter` selects (as in
+    /// `secondHeadquarters`), grouped by up to three dimensions, each group with its
+    /// `count` and aggregates of planned investment and headcount. Ordered by the keys
+    /// (unknown keys last); at most 1,000 groups.
+    #[graphql(guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadSecondHeadquarters)")]
+    async fn second_headquarters_statistics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The dimensions to group by, at most three, in the order of the keys.")] group_by: Vec<
+            crate::object::statistics::SecondHeadquartersDimension,
+        >,
+        #[graphql(desc = "Conditions the second headquarters must meet (as in `secondHeadquarters`).")] filter: Option<
+            SecondHeadquartersFilterInput,
+        >,
+    ) -> async_graphql::Result<Vec<crate::object::statistics::SecondHeadquartersGroup>> {
+        let filter = second_hq_filter(ctx, filter.unwrap_or_default()).await?;
+        crate::object::statistics::second_headquarters(ctx, filter, group_by).await
+    }
+
+    /// The records around one record and the typed edges between them, for drawing a
+    /// network: every record within `hops` edges (at most 3) of the one with `id`,
+    /// following `types` (every type but `DESIGNATED` by default) through live links
+    /// (staff also see archived ones) and the kinds of records the caller may read. At
+    /// most 2,000 records: beyond that `truncated` is true.
+    async fn neighborhood(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The global id of the record to start from.")] id: ID,
+        #[graphql(desc = "How many edges out to go, 1 to 3.", default = 1)] hops: Option<i32>,
+        #[graphql(desc = "The edge types to follow (default: every type but `DESIGNATED`).")] types: Option<
+            Vec<crate::object::network::EdgeType>,
+        >,
+    ) -> async_graphql::Result<crate::object::network::Neighborhood> {
+        crate::object::network::neighborhood(ctx, id, hops.unwrap_or(1), types).await
+    }
+
+    /// How two records are linked: the shortest paths from `from` to `to` of at most
+    /// `maxHops` edges (at most 6), up to `first` of them (at most 20), following `types`
+    /// (every type but `DESIGNATED` by default) through live links and the kinds of
+    /// records the caller may read. The search reaches at most 2,000 records; when it
+    /// stops there without a path, `truncated` is true.
+    async fn connections(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The global id of the record the paths start from.")] from: ID,
+        #[graphql(desc = "The global id of the record the paths lead to.")] to: ID,
+        #[graphql(desc = "The most edges a path may have, 1 to 6.", default = 4)] max_hops: Option<i32>,
+        #[graphql(desc = "The most paths returned, 1 to 20.", default = 5)] first: Option<i32>,
+        #[graphql(desc = "The edge types to follow (default: every type but `DESIGNATED`).")] types: Option<
+            Vec<crate::object::network::EdgeType>,
+        >,
+    ) -> async_graphql::Result<crate::object::network::ShortestPaths> {
+        crate::object::network::connections(ctx, from, to, max_hops.unwrap_or(4), first.unwrap_or(5), types).await
+    }
+
+    /// Parks within `radiusKm` (at most 100) of a point (`latitude` and `longitude`) or of
+    /// a park (`parkId`; the park itself comes first, at distance 0), and the
+    /// organizations located in them, nearest first, up to `first` of each (at most 100).
+    /// Distances are great-circle kilometres; parks without recorded coordinates are
+    /// never found.
+    #[graphql(guard = "crate::policy::Needs(parkgraph_domain::Scope::ReadParks)")]
+    async fn nearby(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Latitude of the center, degrees (with `longitude`).")] latitude: Option<f64>,
+        #[graphql(desc = "Longitude of the center, degrees (with `latitude`).")] longitude: Option<f64>,
+        #[graphql(desc = "A park with coordinates as the center (instead of a point).")] park_id: Option<ID>,
+        #[graphql(desc = "The radius, km: more than 0, at most 100.")] radius_km: f64,
+        #[graphql(desc = "The most parks, and the most organizations, returned (1 to 100).", default = 20)]
+        first: Option<i32>,
+    ) -> async_graphql::Result<crate::object::nearby::Nearby> {
+        crate::object::nearby::nearby(ctx, latitude, longitude, park_id, radius_km, first.unwrap_or(20)).await
+    }
+
     // --- Search (parkgraph-search): full-text search with facets, and type-ahead. ---
 
     /// Search organizations, parks, incubators and innovation centers by name in Chinese
@@ -893,4 +984,20 @@ async fn futures_join<A, B, C, D, E, F>(
     f: impl std::future::Future<Output = F>,
 ) -> (A, B, C, D, E, F) {
     tokio::join!(a, b, c, d, e, f)
+}
+
+async fn second_hq_filter(
+    ctx: &Context<'_>,
+    f: SecondHeadquartersFilterInput,
+) -> async_graphql::Result<SecondHqFilter> {
+    Ok(SecondHqFilter {
+        visibility: listed(ctx, f.include_archived)?,
+        statuses: convert::<_, domain::SecondHqStatus>(&f.statuses),
+        parent: id_of(NodeType::Organization, &f.parent_id)?,
+        park_ids: scope(ctx, &f.park).await?,
+        city: text(&f.city),
+        announced_from: f.announced_from,
+        announced_to: f.announced_to,
+        name_contains: text(&f.name_contains),
+    })
 }

@@ -396,7 +396,7 @@ pub struct OrganizationFilter {
 }
 
 /// The filtered, ordered organization select.
-fn organizations(filter: &OrganizationFilter, sort: Sort) -> Select<organization::Entity> {
+pub(crate) fn organizations(filter: &OrganizationFilter, sort: Sort) -> Select<organization::Entity> {
     use organization::Column as C;
     let mut cond = visible::<organization::Entity>(filter.visibility);
     if !filter.kinds.is_empty() {
@@ -573,7 +573,7 @@ pub struct SecondHqFilter {
 }
 
 /// The filtered, ordered second-headquarters select.
-fn second_headquarters(filter: &SecondHqFilter, sort: Sort) -> Select<second_headquarters::Entity> {
+pub(crate) fn second_headquarters(filter: &SecondHqFilter, sort: Sort) -> Select<second_headquarters::Entity> {
     use second_headquarters::Column as C;
     let mut cond = visible::<second_headquarters::Entity>(filter.visibility);
     if !filter.statuses.is_empty() {

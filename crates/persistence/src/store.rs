@@ -81,6 +81,12 @@ impl Store {
         write::revisions(&self.db, entity, id, after_version, first).await
     }
 
+    /// Opens a consistent, read-only view for a partner snapshot (see [`crate::snapshot`]).
+    /// It holds one pooled connection until it is finished or dropped.
+    pub async fn snapshot(&self) -> Result<crate::snapshot::Snapshot, StoreError> {
+        crate::snapshot::Snapshot::begin(&self.db).await
+    }
+
     /// A token by `jti`.
     pub async fn token(&self, jti: Uuid) -> Result<Option<api_token::Model>, StoreError> {
         crate::access::token(&self.db, jti).await

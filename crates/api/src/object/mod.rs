@@ -10,10 +10,13 @@ pub mod incubator;
 pub mod innovation_center;
 pub mod innovation_center_membership;
 pub mod link;
+pub mod nearby;
+pub mod network;
 pub mod organization;
 pub mod park;
 pub mod search;
 pub mod second_hq;
+pub mod statistics;
 pub mod vocabulary;
 
 use async_graphql::{Context, Interface, Object, SimpleObject};
