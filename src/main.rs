@@ -251,7 +251,11 @@ async fn run(command: Command, mut config: Config) -> Result<(), Failure> {
             parkgraph_persistence::migrate_up(&db).await?;
             let actor = actor.unwrap_or_else(parkgraph::import::default_actor);
             let options = parkgraph::import::ImportOptions { dry_run, on_error, actor, details };
-            parkgraph::import::run(db, &file, options, &mut std::io::stdout()).await?;
+            // Buffered: a dry run of a large file prints a line per row and field.
+            let mut out = std::io::BufWriter::new(std::io::stdout());
+            let result = parkgraph::import::run(db, &file, options, &mut out).await;
+            std::io::Write::flush(&mut out)?;
+            result?;
             Ok(())
         }
         Command::Export { kind, format, filter, output, public } => {

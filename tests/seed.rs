@@ -412,7 +412,11 @@ async fn the_readme_example_queries_run_on_the_sample_without_errors() {
     // The search examples need the index the server keeps.
     let dir = std::env::temp_dir().join(format!("parkgraph-readme-index-{}", Uuid::now_v7().simple()));
     let (index, _) = parkgraph_search::SearchIndex::open(&dir, &test.db, &|_| {}).await.expect("the index opens");
-    let schema = parkgraph_api::schema_with_search(test.db.clone(), parkgraph_api::Limits::default(), std::sync::Arc::new(index));
+    let schema = parkgraph_api::schema_with_search(
+        test.db.clone(),
+        parkgraph_api::Limits::default(),
+        std::sync::Arc::new(index),
+    );
     for block in blocks {
         let d = data(&schema, block, json!({})).await;
         assert!(d.as_object().is_some_and(|m| !m.is_empty()), "{block}");
