@@ -17,6 +17,7 @@ mod m20261127_120000_live_uscc_unique;
 mod m20261127_130000_figure_organization;
 mod m20261127_131000_live_location_incubation_unique;
 mod m20261127_140000_live_membership_unique;
+mod m20261205_100000_location_organization_index;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_130000_figure_organization::Migration),
             Box::new(m20261127_131000_live_location_incubation_unique::Migration),
             Box::new(m20261127_140000_live_membership_unique::Migration),
+            Box::new(m20261205_100000_location_organization_index::Migration),
         ]
     }
 }
