@@ -360,10 +360,13 @@ async fn by_id(
     write: &mut impl FnMut(&[Json]) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
     let filter = organization_export_filter(store, filter, only_enterprises).await.map_err(|e| {
-        Failure(format!("the export's filter was refused: {}", match e {
-            ApiError::Internal(cause) | ApiError::Unavailable(cause) => cause,
-            other => other.to_string(),
-        }))
+        Failure(format!(
+            "the export's filter was refused: {}",
+            match e {
+                ApiError::Internal(cause) | ApiError::Unavailable(cause) => cause,
+                other => other.to_string(),
+            }
+        ))
     })?;
     let query = format!(
         "query Export($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Organization {{ {selection} }} }} }}",
