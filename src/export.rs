@@ -2,26 +2,50 @@
 //! CSV (UTF-8 with a byte-order mark and Chinese headers, for Excel), an XLSX workbook
 //! (typed cells) or NDJSON (English keys, for programs).
 //!
-//! The rows are read through the GraphQL schema itself, page by page, as an operator with
-//! every scope: the filter is exactly the list's `filter` argument (the same JSON a
-//! frontend sends as the variable), and what is exported is what the API serves. An
-//! organizations export has the import's columns, so it re-imports as a no-op.
+//! The rows are read through the GraphQL schema itself, as an operator with every scope:
+//! the filter is exactly the list's `filter` argument (the same JSON a frontend sends as
+//! the variable), and what is exported is what the API serves. An organizations export
+//! has the import's columns, so it re-imports as a no-op.
+//!
+//! Organizations and enterprises, the long lists, are walked by id: the ids the filter
+//! selects a thousand at a time in id order (a seek on the primary key,
+//! [`parkgraph_api::export`]), then each hundred of them read with one `nodes` request.
+//! So the export takes time in proportion to its rows, and its rows are in id order.
+//! The other lists (hundreds of rows at most) are read page by page through the root
+//! list, in its default order.
 
 use std::io::Write;
 
 use parkgraph_api::auth::Caller;
+use parkgraph_api::error::ApiError;
+use parkgraph_api::export::organization_export_filter;
+use parkgraph_api::id::{NodeType, encode};
 use parkgraph_api::{Limits, ParkGraphSchema};
 use parkgraph_bulk::import::{COLUMNS, designation_label};
 use parkgraph_bulk::out::{Column, ColumnType, OutFormat, writer};
 use parkgraph_bulk::sheet::Cell;
 use parkgraph_domain::{DesignationKind, Role};
+use parkgraph_persistence::Store;
 use parkgraph_persistence::sea_orm::DatabaseConnection;
 use serde_json::{Value as Json, json};
 
 use crate::anyhow_free::Failure;
 
-/// Rows per GraphQL page (the API's largest page).
+/// Rows per GraphQL page, and ids per `nodes` request (the API's largest of each).
 const PAGE: usize = 100;
+
+/// Organization ids read per step of the walk by id.
+const ID_PAGE: u64 = 1_000;
+
+/// How the rows of a kind are read.
+#[derive(Clone, Copy)]
+enum Walk {
+    /// Page by page through the root list (offset cursors: for short lists).
+    List,
+    /// By id: the organizations (only enterprises, when true) the filter selects, then
+    /// their nodes.
+    OrganizationIds { only_enterprises: bool },
+}
 
 /// How a column's value is taken from a node.
 #[derive(Clone, Copy)]
@@ -54,6 +78,7 @@ struct Kind {
     filter: &'static str,
     selection: &'static str,
     columns: Vec<ExportColumn>,
+    walk: Walk,
 }
 
 fn c(key: &'static str, zh: &'static str, ty: ColumnType, take: Take) -> ExportColumn {
@@ -112,6 +137,7 @@ fn kinds() -> Vec<Kind> {
             filter: "OrganizationFilterInput",
             selection: ORGANIZATION_SELECTION,
             columns: organization_columns(),
+            walk: Walk::OrganizationIds { only_enterprises: false },
         },
         Kind {
             name: "enterprises",
@@ -119,6 +145,7 @@ fn kinds() -> Vec<Kind> {
             filter: "OrganizationFilterInput",
             selection: ORGANIZATION_SELECTION,
             columns: organization_columns(),
+            walk: Walk::OrganizationIds { only_enterprises: true },
         },
         Kind {
             name: "parks",
@@ -139,6 +166,7 @@ fn kinds() -> Vec<Kind> {
                 c("longitude", "经度", Float, Take::Path("coordinates.longitude")),
                 c("established", "设立日期", Date, Take::Path("establishedDate.text")),
             ]),
+            walk: Walk::List,
         },
         Kind {
             name: "incubators",
@@ -155,6 +183,7 @@ fn kinds() -> Vec<Kind> {
                 c("operator", "运营机构", Text, Take::Path("operator.nameZh")),
                 c("founded", "成立日期", Date, Take::Path("foundedDate.text")),
             ]),
+            walk: Walk::List,
         },
         Kind {
             name: "innovationCenters",
@@ -172,6 +201,7 @@ fn kinds() -> Vec<Kind> {
                 c("city", "城市", Text, Take::Path("city")),
                 c("hostPark", "所在园区", Text, Take::Path("hostPark.nameZh")),
             ]),
+            walk: Walk::List,
         },
         Kind {
             name: "secondHeadquarters",
@@ -201,6 +231,7 @@ fn kinds() -> Vec<Kind> {
                     internal: true,
                 },
             ]),
+            walk: Walk::List,
         },
         Kind {
             name: "figures",
@@ -226,6 +257,7 @@ fn kinds() -> Vec<Kind> {
             // A figure's own date is its `asOf`; the provenance's is the same day.
             .filter(|column| column.key != "asOf")
             .collect(),
+            walk: Walk::List,
         },
     ]
 }
@@ -270,7 +302,34 @@ pub async fn run(db: DatabaseConnection, options: ExportOptions, out: Box<dyn Wr
 
     // No cost limit: an operator's export pages through everything, nested lists included.
     let limits = Limits { max_complexity: usize::MAX / 4, max_depth: 16, ..Limits::default() };
-    let schema = parkgraph_api::schema(db, limits);
+    let store = Store::from(db);
+    let schema = parkgraph_api::schema(store.clone(), limits);
+    let mut rows = 0usize;
+    let mut write = |nodes: &[Json]| -> Result<(), Failure> {
+        for node in nodes {
+            let cells: Vec<Cell> = columns.iter().map(|column| cell(node, column)).collect();
+            table.row(&cells).map_err(|e| Failure(e.to_string()))?;
+            rows += 1;
+        }
+        Ok(())
+    };
+    match kind.walk {
+        Walk::List => by_list(&schema, kind, &filter, &mut write).await?,
+        Walk::OrganizationIds { only_enterprises } => {
+            by_id(&schema, &store, kind, filter, only_enterprises, &mut write).await?
+        }
+    }
+    table.finish().map_err(|e| Failure(e.to_string()))?;
+    Ok(rows)
+}
+
+/// Reads a root list page by page (its cursors are offsets: for short lists).
+async fn by_list(
+    schema: &ParkGraphSchema,
+    kind: &Kind,
+    filter: &Json,
+    write: &mut impl FnMut(&[Json]) -> Result<(), Failure>,
+) -> Result<(), Failure> {
     let query = format!(
         "query Export($filter: {filter_type}, $after: String) {{ list: {root}(filter: $filter, first: {PAGE}, after: $after) \
          {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {selection} }} }} }}",
@@ -279,27 +338,62 @@ pub async fn run(db: DatabaseConnection, options: ExportOptions, out: Box<dyn Wr
         selection = kind.selection,
     );
     let mut after: Option<String> = None;
-    let mut rows = 0usize;
     loop {
-        let page = page(&schema, &query, &filter, after.as_deref()).await?;
-        let nodes = page["nodes"].as_array().cloned().unwrap_or_default();
-        for node in &nodes {
-            let cells: Vec<Cell> = columns.iter().map(|column| cell(node, column)).collect();
-            table.row(&cells).map_err(|e| Failure(e.to_string()))?;
-            rows += 1;
-        }
+        let data = request(schema, &query, json!({ "filter": filter, "after": after })).await?;
+        let page = &data["list"];
+        write(page["nodes"].as_array().map(Vec::as_slice).unwrap_or_default())?;
         match (page["pageInfo"]["hasNextPage"].as_bool(), page["pageInfo"]["endCursor"].as_str()) {
             (Some(true), Some(cursor)) => after = Some(cursor.to_string()),
-            _ => break,
+            _ => return Ok(()),
         }
     }
-    table.finish().map_err(|e| Failure(e.to_string()))?;
-    Ok(rows)
 }
 
-/// One page of the list, as an operator.
-async fn page(schema: &ParkGraphSchema, query: &str, filter: &Json, after: Option<&str>) -> Result<Json, Failure> {
-    let variables = json!({ "filter": filter, "after": after });
+/// Walks the ids of the organizations the filter selects, in id order, and reads each
+/// hundred with one `nodes` request: every step costs the same, wherever it is in the list.
+async fn by_id(
+    schema: &ParkGraphSchema,
+    store: &Store,
+    kind: &Kind,
+    filter: Json,
+    only_enterprises: bool,
+    write: &mut impl FnMut(&[Json]) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let filter = organization_export_filter(store, filter, only_enterprises).await.map_err(|e| {
+        Failure(format!(
+            "the export's filter was refused: {}",
+            match e {
+                ApiError::Internal(cause) | ApiError::Unavailable(cause) => cause,
+                other => other.to_string(),
+            }
+        ))
+    })?;
+    let query = format!(
+        "query Export($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Organization {{ {selection} }} }} }}",
+        selection = kind.selection,
+    );
+    let mut after = None;
+    loop {
+        let ids = store.organization_ids(&filter, after, ID_PAGE).await?;
+        for batch in ids.chunks(PAGE) {
+            let global: Vec<String> = batch.iter().map(|id| encode(NodeType::Organization, *id).0).collect();
+            let data = request(schema, &query, json!({ "ids": global })).await?;
+            // A record deleted since its id was read is `null`: left out.
+            let nodes: Vec<Json> = data["nodes"]
+                .as_array()
+                .map(|nodes| nodes.iter().filter(|node| !node.is_null()).cloned().collect())
+                .unwrap_or_default();
+            write(&nodes)?;
+        }
+        match ids.last() {
+            Some(last) if ids.len() as u64 == ID_PAGE => after = Some(*last),
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// Runs one request as an operator; its `data`.
+async fn request(schema: &ParkGraphSchema, query: &str, variables: Json) -> Result<Json, Failure> {
     let request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
     let operator = Caller {
         role: Role::Admin,
@@ -312,8 +406,7 @@ async fn page(schema: &ParkGraphSchema, query: &str, filter: &Json, after: Optio
     if let Some(error) = response.errors.first() {
         return Err(Failure(format!("the export's query was refused: {}", error.message)));
     }
-    let data = response.data.into_json().map_err(|e| Failure(format!("the export's page as JSON: {e}")))?;
-    Ok(data["list"].clone())
+    response.data.into_json().map_err(|e| Failure(format!("the export's page as JSON: {e}")))
 }
 
 /// A node's value for a column.

@@ -451,6 +451,115 @@ async fn an_export_opens_in_excel_form_and_re_imports_as_a_no_op() {
     assert!(err.to_string().contains("colour"), "{err}");
 }
 
+/// Runs a query in-process as an administrator (as the export reads) and returns `data`.
+async fn as_admin(schema: &parkgraph_api::ParkGraphSchema, query: &str, variables: Value) -> Value {
+    let request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
+    let admin = parkgraph_api::auth::Caller {
+        role: Role::Admin,
+        scopes: Role::Admin.allowed_scopes(),
+        subject: "test:admin".into(),
+        jti: None,
+        partner_id: None,
+    };
+    let response = parkgraph_api::execute_as(schema, request, admin).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    response.data.into_json().expect("data")
+}
+
+/// The `databaseId`s of every item of a root list with `filter`, paged through as an
+/// administrator.
+async fn listed_ids(schema: &parkgraph_api::ParkGraphSchema, root: &str, filter: &Value) -> Vec<String> {
+    let query = format!(
+        "query($filter: OrganizationFilterInput, $after: String) {{ {root}(filter: $filter, first: 100, after: $after) \
+         {{ pageInfo {{ hasNextPage endCursor }} nodes {{ databaseId }} }} }}"
+    );
+    let (mut ids, mut after) = (Vec::new(), Value::Null);
+    loop {
+        let data = as_admin(schema, &query, json!({ "filter": filter, "after": after })).await;
+        let page = &data[root];
+        ids.extend(
+            page["nodes"].as_array().expect("nodes").iter().map(|n| n["databaseId"].as_str().expect("id").to_string()),
+        );
+        if page["pageInfo"]["hasNextPage"] != json!(true) {
+            return ids;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+}
+
+/// The `id` column of an NDJSON export.
+fn exported_ids(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .expect("ndjson")
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("a JSON line")["id"].as_str().expect("an id").to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_export_by_park_with_its_sub_parks_holds_exactly_what_the_list_with_that_filter_holds() {
+    let test = TestDb::sample().await;
+    let input = scratch().join("firms.csv");
+    std::fs::copy(SAMPLE, &input).expect("copy");
+    cli_import(&test.db, &input, false, OnError::Skip).await.0.expect("sample imported");
+    let schema = test.schema();
+    let zone = as_admin(
+        &schema,
+        r#"{ parks(filter: { nameContains: "中国光谷", topLevel: true }) { nodes { id } } }"#,
+        json!({}),
+    )
+    .await["parks"]["nodes"][0]["id"]
+        .as_str()
+        .expect("the 光谷 zone")
+        .to_string();
+
+    let sorted = |mut ids: Vec<String>| {
+        ids.sort();
+        ids
+    };
+    for (kind, filter) in [
+        ("organizations", json!({ "park": { "parkId": zone } })),
+        ("enterprises", json!({ "park": { "parkId": zone } })),
+        ("organizations", json!({ "park": { "parkId": zone, "includeSubParks": false } })),
+        ("organizations", json!({ "park": { "parkId": zone }, "designations": ["HIGH_TECH_ENTERPRISE"] })),
+    ] {
+        let listed = sorted(listed_ids(&schema, kind, &filter).await);
+        let (path, rows) = export(&test.db, kind, OutFormat::Ndjson, Some(&filter.to_string())).await;
+        let exported = exported_ids(&path);
+        assert_eq!(exported.len(), rows);
+        let mut in_id_order = exported.clone();
+        in_id_order.sort_by_key(|id| uuid::Uuid::parse_str(id).expect("a uuid"));
+        assert_eq!(exported, in_id_order, "{kind} {filter}: rows come in id order");
+        assert_eq!(sorted(exported), listed, "{kind} {filter}");
+    }
+    // The zone's sub-parks hold firms the zone itself does not, so the scope is resolved.
+    let with_sub_parks = listed_ids(&schema, "organizations", &json!({ "park": { "parkId": zone } })).await;
+    let zone_only =
+        listed_ids(&schema, "organizations", &json!({ "park": { "parkId": zone, "includeSubParks": false } })).await;
+    assert!(
+        with_sub_parks.len() > zone_only.len() && !zone_only.is_empty(),
+        "{} vs {}",
+        with_sub_parks.len(),
+        zone_only.len()
+    );
+
+    // Walked a few ids at a time, the ids are the same.
+    let store = parkgraph_persistence::Store::from(test.db.clone());
+    let filter = json!({ "park": { "parkId": zone } });
+    let (mut walked, mut after) = (Vec::new(), None);
+    loop {
+        let ids = parkgraph_api::export::organization_ids_for_export(&store, filter.clone(), false, after, 3)
+            .await
+            .expect("a page of ids");
+        walked.extend(ids.iter().map(ToString::to_string));
+        match ids.last() {
+            Some(last) if ids.len() == 3 => after = Some(*last),
+            _ => break,
+        }
+    }
+    assert_eq!(sorted(walked), sorted(with_sub_parks));
+}
+
 fn multipart(boundary: &str, query: &str, variables: Value, file_name: &str, bytes: &[u8]) -> Vec<u8> {
     let operations = json!({ "query": query, "variables": variables }).to_string();
     let mut body = Vec::new();

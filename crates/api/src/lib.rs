@@ -12,6 +12,7 @@ pub mod command;
 pub mod connection;
 pub mod cost;
 pub mod error;
+pub mod export;
 pub mod graphiql;
 pub mod http;
 pub mod id;

@@ -927,8 +927,23 @@ async fn organization_filter(
     f: OrganizationFilterInput,
     only: Option<domain::OrganizationKind>,
 ) -> async_graphql::Result<OrganizationFilter> {
+    let visibility = listed(ctx, f.include_archived)?;
+    let park_ids = scope(ctx, &f.park).await?;
+    organization_filter_of(f, only, visibility, park_ids).map_err(ApiError::into_error)
+}
+
+/// The organization filter `f` describes, once the caller's visibility and the park scope
+/// (the parks `f.park` names, sub-parks resolved) are known: the part of
+/// `organizations(filter:)` that needs no request, shared with [`crate::export`].
+pub(crate) fn organization_filter_of(
+    f: OrganizationFilterInput,
+    only: Option<domain::OrganizationKind>,
+    visibility: q::Visibility,
+    park_ids: Option<Vec<Uuid>>,
+) -> Result<OrganizationFilter, ApiError> {
+    let id = |kind: NodeType, id: &Option<ID>| id.as_ref().map(|id| decode_as(kind, id)).transpose();
     Ok(OrganizationFilter {
-        visibility: listed(ctx, f.include_archived)?,
+        visibility,
         kinds: match only {
             Some(kind) => vec![kind],
             None => convert::<_, domain::OrganizationKind>(&f.kinds),
@@ -937,10 +952,10 @@ async fn organization_filter(
         industry_contains: text(&f.industry_contains),
         designations: convert::<_, domain::DesignationKind>(&f.designations),
         designation_year: f.designation_year,
-        park_ids: scope(ctx, &f.park).await?,
+        park_ids,
         location_role: f.location_role.map(Into::into),
-        innovation_center: id_of(NodeType::InnovationCenter, &f.innovation_center_id)?,
-        incubator: id_of(NodeType::Incubator, &f.incubator_id)?,
+        innovation_center: id(NodeType::InnovationCenter, &f.innovation_center_id)?,
+        incubator: id(NodeType::Incubator, &f.incubator_id)?,
         city: text(&f.city),
         founded_from: f.founded_from,
         founded_to: f.founded_to,

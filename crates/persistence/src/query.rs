@@ -23,7 +23,7 @@ use parkgraph_domain::{
 use sea_orm::sea_query::{Expr, ExprTrait, Func, NullOrdering, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select,
+    QueryTrait, Select,
 };
 use uuid::Uuid;
 
@@ -724,6 +724,32 @@ impl Store {
     /// Organizations, filtered and ordered.
     pub fn organizations(&self, filter: &OrganizationFilter, sort: Sort) -> Listing<organization::Entity> {
         self.listing(organizations(filter, sort))
+    }
+
+    /// The ids of the organizations `filter` selects, in id order, after `after` (from the
+    /// first when `None`), at most `limit` of them: a keyset walk over the whole filtered
+    /// list (for exports). Each call seeks on the primary key, so a page costs the same
+    /// wherever it is in the list, unlike an offset window.
+    pub async fn organization_ids(
+        &self,
+        filter: &OrganizationFilter,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        use organization::Column as C;
+        let mut select = organizations(filter, Sort::default());
+        QueryTrait::query(&mut select).clear_order_by();
+        if let Some(after) = after {
+            select = select.filter(C::Id.gt(after));
+        }
+        Ok(select
+            .order_by(C::Id, Order::Asc)
+            .limit(limit)
+            .select_only()
+            .column(C::Id)
+            .into_tuple()
+            .all(self.conn())
+            .await?)
     }
 
     /// Incubators, filtered and ordered.
