@@ -712,8 +712,10 @@ async fn bulk_suite(args: &Args, base: &str, partner_token: &str, config: &str, 
     }
     let _ = std::fs::remove_file(&file);
 
+    // The 10,000 imported firms 导入企业0000000 … 导入企业0009999, found with the list's own filter.
+    let filter = r#"{"nameContains": "导入企业000"}"#;
     println!(
-        "\nExport of every organization (`parkgraph export organizations`, through the GraphQL schema, 100 a page):\n"
+        "\nExport of 10,000 organizations (`parkgraph export organizations --filter '{filter}'`: ids by keyset, records through `nodes(ids:)` 100 at a time):\n"
     );
     println!("| format | rows | seconds | rows/s | peak RSS MiB |");
     println!("|---|---:|---:|---:|---:|");
@@ -721,7 +723,7 @@ async fn bulk_suite(args: &Args, base: &str, partner_token: &str, config: &str, 
         let out = std::env::temp_dir().join(format!("parkgraph-bench-export.{format}"));
         let out_arg = out.display().to_string();
         let (seconds, peak, _) =
-            timed(&mut cli(&["export", "organizations", "--format", format, "--output", &out_arg]));
+            timed(&mut cli(&["export", "organizations", "--format", format, "--filter", filter, "--output", &out_arg]));
         let rows = match format {
             "xlsx" => None,
             _ => std::fs::read(&out)
