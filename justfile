@@ -65,6 +65,16 @@ bench enterprises="100000" seconds="10" concurrency="32":
     cargo build --release -p parkgraph -p parkgraph-bench
     target/release/parkgraph-bench --enterprises {{enterprises}} --seconds {{seconds}} --concurrency {{concurrency}} --pg-url "{{pg_url}}"
 
+# Only the bulk suite of `just bench`: import, export and snapshot rates.
+bench-bulk enterprises="100000":
+    cargo build --release -p parkgraph -p parkgraph-bench
+    target/release/parkgraph-bench --suites bulk --enterprises {{enterprises}} --pg-url "{{pg_url}}"
+
+# The server's memory while it streams a snapshot of every organization (1,000,000 by default).
+bench-snapshot enterprises="1000000" backends="postgres":
+    cargo build --release -p parkgraph -p parkgraph-bench
+    target/release/parkgraph-bench --suites snapshot --enterprises {{enterprises}} --backends {{backends}} --pg-url "{{pg_url}}"
+
 # Only the write suite of `just bench`: mutations under concurrent writers, and the feed.
 bench-write enterprises="100000" seconds="10" concurrency="32":
     cargo build --release -p parkgraph -p parkgraph-bench
