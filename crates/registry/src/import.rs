@@ -368,8 +368,8 @@ impl Registry {
         let conn = &self.db;
         let at = Utc::now();
         let today = today();
-        let parks = directory_of_parks(conn).await?;
-        let incubators = directory_of_incubators(conn).await?;
+        let parks = directory_of::<park::Entity>(conn).await?;
+        let incubators = directory_of::<incubator::Entity>(conn).await?;
         let existing = Existing::load(conn, &rows).await?;
         let links = existing.links(conn).await?;
 
@@ -644,26 +644,15 @@ where
     }
 }
 
-async fn directory_of_parks(conn: &impl ConnectionTrait) -> Result<Directory, CommandError> {
-    let rows: Vec<(Uuid, String, Option<String>)> = park::Entity::find()
-        .filter(park::Column::ArchivedAt.is_null())
+/// Live parks (or incubators: any table with `id`, `name_zh`, `name_en` and
+/// `archived_at`) by id and name.
+async fn directory_of<E: EntityTrait>(conn: &impl ConnectionTrait) -> Result<Directory, CommandError> {
+    let rows: Vec<(Uuid, String, Option<String>)> = E::find()
+        .filter(Expr::col("archived_at").is_null())
         .select_only()
-        .columns([park::Column::Id, park::Column::NameZh, park::Column::NameEn])
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let mut directory = Directory::default();
-    for (id, zh, en) in rows {
-        directory.add(id, zh, en);
-    }
-    Ok(directory)
-}
-
-async fn directory_of_incubators(conn: &impl ConnectionTrait) -> Result<Directory, CommandError> {
-    let rows: Vec<(Uuid, String, Option<String>)> = incubator::Entity::find()
-        .filter(incubator::Column::ArchivedAt.is_null())
-        .select_only()
-        .columns([incubator::Column::Id, incubator::Column::NameZh, incubator::Column::NameEn])
+        .expr(Expr::col("id"))
+        .expr(Expr::col("name_zh"))
+        .expr(Expr::col("name_en"))
         .into_tuple()
         .all(conn)
         .await?;
