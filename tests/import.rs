@@ -290,6 +290,41 @@ async fn every_kind_of_row_error_is_reported_with_its_row_column_value_and_reaso
     }
 }
 
+/// An import of several batches: the plan hands the writer each batch as it goes, so the
+/// first batches are written before the last row is planned.
+#[tokio::test]
+async fn a_refusal_after_the_first_batches_were_written_leaves_nothing_with_abort_and_only_that_row_with_skip() {
+    let test = TestDb::sample().await;
+    let before = counts(&test.db).await;
+    let good = parkgraph_registry::import::CHUNK_ROWS * 2 + 500;
+    let mut csv = String::from("企业名称,所在园区,城市\n");
+    for i in 0..good {
+        csv.push_str(&format!("批量示例{i:05},光谷软件园,武汉\n"));
+    }
+    csv.push_str("批量示例末行,不存在的园区,武汉\n");
+
+    let report = import_bytes(&test.db, csv.as_bytes(), "batches.csv", false, OnError::Abort).await;
+    assert!(!report.written);
+    assert_eq!((report.count(Action::Create), report.count(Action::Refused)), (good, 1));
+    assert_eq!(counts(&test.db).await, before, "abort rolls back the batches already written");
+
+    let report = import_bytes(&test.db, csv.as_bytes(), "batches.csv", false, OnError::Skip).await;
+    assert!(report.written);
+    assert_eq!((report.count(Action::Create), report.count(Action::Refused)), (good, 1));
+    let problems: Vec<(usize, &str, &str)> =
+        report.problems().map(|(row, p)| (row, p.field.as_str(), p.value.as_str())).collect();
+    assert_eq!(problems, [(good + 2, "parks", "不存在的园区")]);
+    let after = counts(&test.db).await;
+    let added: Vec<u64> = after.iter().zip(&before).map(|(a, b)| a - b).collect();
+    let good = good as u64;
+    // Organizations, locations, designations, incubations, revisions, feed entries.
+    assert_eq!(added, [good, good, 0, 0, 2 * good, 2 * good]);
+
+    let again = import_bytes(&test.db, csv.as_bytes(), "batches.csv", false, OnError::Skip).await;
+    assert_eq!((again.count(Action::Unchanged), again.count(Action::Refused)), (good as usize, 1));
+    assert_eq!(counts(&test.db).await, after, "the same file again changes nothing");
+}
+
 #[tokio::test]
 async fn files_that_are_not_an_import_are_one_clear_error() {
     let test = TestDb::sample().await;

@@ -357,7 +357,87 @@ struct Links {
     incubations: HashSet<(Uuid, Uuid)>,
 }
 
+/// What planning an import looks at, read before the first row is planned: the live
+/// parks and incubators, the organizations the rows may name and their links.
+struct Context {
+    parks: Directory,
+    incubators: Directory,
+    existing: Existing,
+    links: Links,
+    today: chrono::NaiveDate,
+    at: DateTime<Utc>,
+}
+
+/// Plans rows one at a time, in file order, into a report.
+struct Planner {
+    context: Context,
+    /// The first row that claimed a record, or a new record's key, for duplicates.
+    claimed: HashMap<Claim, usize>,
+    report: ImportReport,
+}
+
+impl Planner {
+    fn new(context: Context) -> Self {
+        Self { context, claimed: HashMap::new(), report: ImportReport::default() }
+    }
+
+    /// Plans the row at `index` (its outcome goes to the report) and returns its writes,
+    /// if it has any.
+    fn plan(&mut self, index: usize, row: ImportRow) -> Option<RowWrite> {
+        let Context { parks, incubators, existing, links, today, at } = &self.context;
+        let line = row.line;
+        let name = match &row.fields.name_zh {
+            Patch::Set(name) => name.trim().to_string(),
+            _ => String::new(),
+        };
+        let mut outcome =
+            RowOutcome { line, action: Action::Refused, name, id: None, changes: Vec::new(), problems: Vec::new() };
+        let mut write = None;
+        match plan_row(row, existing, links, parks, incubators, &mut self.claimed, *today, *at) {
+            Ok(planned) => {
+                outcome.action = planned.action;
+                outcome.id = Some(planned.id);
+                outcome.changes = planned.changes;
+                if outcome.name.is_empty() {
+                    outcome.name = planned.name;
+                }
+                if planned.action != Action::Unchanged {
+                    self.report.links_added += planned.write.locations.len()
+                        + planned.write.designations.len()
+                        + planned.write.incubations.len();
+                    write = Some(RowWrite { index, ..planned.write });
+                }
+            }
+            Err(problems) => outcome.problems = problems,
+        }
+        self.report.rows.push(outcome);
+        write
+    }
+}
+
+/// The writes of [`CHUNK_ROWS`] planned rows, passed from the planner to the writer.
+struct Batch {
+    writes: Vec<RowWrite>,
+    /// Rows planned so far, for progress.
+    planned: usize,
+}
+
+/// A failure of the planning thread itself.
+fn planner_failed(error: &tokio::task::JoinError) -> CommandError {
+    CommandError::Store(StoreError::Invalid(format!("the import's planning stopped: {error}")))
+}
+
 impl Registry {
+    /// Reads what planning `rows` needs.
+    async fn context(&self, rows: &[ImportRow]) -> Result<Context, CommandError> {
+        let conn = &self.db;
+        let parks = directory_of::<park::Entity>(conn).await?;
+        let incubators = directory_of::<incubator::Entity>(conn).await?;
+        let existing = Existing::load(conn, rows).await?;
+        let links = existing.links(conn).await?;
+        Ok(Context { parks, incubators, existing, links, today: today(), at: Utc::now() })
+    }
+
     /// Plans an import: looks every row up, validates it and compares it with the
     /// registry. Writes nothing.
     pub async fn plan_import(
@@ -365,18 +445,10 @@ impl Registry {
         rows: Vec<ImportRow>,
         progress: Option<Progress>,
     ) -> Result<ImportPlan, CommandError> {
-        let conn = &self.db;
-        let at = Utc::now();
-        let today = today();
-        let parks = directory_of::<park::Entity>(conn).await?;
-        let incubators = directory_of::<incubator::Entity>(conn).await?;
-        let existing = Existing::load(conn, &rows).await?;
-        let links = existing.links(conn).await?;
-
-        let mut report = ImportReport::default();
+        let context = self.context(&rows).await?;
+        let at = context.at;
+        let mut planner = Planner::new(context);
         let mut writes = Vec::new();
-        // The first row that claimed a record, or a new record's key, for duplicates.
-        let mut claimed: HashMap<Claim, usize> = HashMap::new();
         let total = rows.len();
         for (index, row) in rows.into_iter().enumerate() {
             if let Some(progress) = &progress
@@ -384,33 +456,9 @@ impl Registry {
             {
                 progress(Phase::Plan, index + 1, total);
             }
-            let line = row.line;
-            let name = match &row.fields.name_zh {
-                Patch::Set(name) => name.trim().to_string(),
-                _ => String::new(),
-            };
-            let mut outcome =
-                RowOutcome { line, action: Action::Refused, name, id: None, changes: Vec::new(), problems: Vec::new() };
-            match plan_row(row, &existing, &links, &parks, &incubators, &mut claimed, today, at) {
-                Ok(planned) => {
-                    outcome.action = planned.action;
-                    outcome.id = Some(planned.id);
-                    outcome.changes = planned.changes;
-                    if outcome.name.is_empty() {
-                        outcome.name = planned.name;
-                    }
-                    if planned.action != Action::Unchanged {
-                        report.links_added += planned.write.locations.len()
-                            + planned.write.designations.len()
-                            + planned.write.incubations.len();
-                        writes.push(RowWrite { index, ..planned.write });
-                    }
-                }
-                Err(problems) => outcome.problems = problems,
-            }
-            report.rows.push(outcome);
+            writes.extend(planner.plan(index, row));
         }
-        Ok(ImportPlan { report, writes, at })
+        Ok(ImportPlan { report: planner.report, writes, at })
     }
 
     /// Writes a plan through the write path, as `actor`. With [`OnError::Abort`] nothing
@@ -434,23 +482,16 @@ impl Registry {
             OnError::Skip => CHUNK_ROWS,
         };
         for chunk in writes.chunks(chunk_rows) {
-            match self.write_rows(actor, chunk, at).await {
-                Ok(()) => report.written |= !chunk.is_empty(),
-                Err(error) if on_error == OnError::Abort => return Err(error),
-                Err(CommandError::Store(error)) if !error.is_row_level() => return Err(CommandError::Store(error)),
-                Err(_) => {
-                    // Something changed under the plan: find the rows it concerns, one
-                    // transaction each.
-                    for write in chunk {
-                        match self.write_rows(actor, std::slice::from_ref(write), at).await {
-                            Ok(()) => report.written = true,
-                            Err(CommandError::Store(error)) if !error.is_row_level() => {
-                                return Err(CommandError::Store(error));
-                            }
-                            Err(error) => refuse_after_plan(&mut report, write, &error),
-                        }
-                    }
+            let refused = match on_error {
+                OnError::Abort => {
+                    self.write_rows(actor, chunk, at).await?;
+                    Vec::new()
                 }
+                OnError::Skip => self.write_or_refuse(actor, chunk, at).await?,
+            };
+            report.written |= chunk.len() > refused.len();
+            for (write, error) in refused {
+                refuse_after_plan(&mut report, &write, &error);
             }
             done += chunk.len();
             if let Some(progress) = &progress {
@@ -461,6 +502,13 @@ impl Registry {
     }
 
     /// Plans and, unless `dry_run`, applies an import.
+    ///
+    /// A real run plans and writes at once: the plan runs on a thread of its own and hands
+    /// the writer the writes of every [`CHUNK_ROWS`] rows as it goes, so the two overlap.
+    /// With [`OnError::Abort`] the writer writes into one transaction and rolls it back
+    /// when the plan refuses any row (or a write fails); with [`OnError::Skip`] each batch
+    /// is its own transaction. The report is the same as [`Self::plan_import`] followed by
+    /// [`Self::apply_import`] would give.
     pub async fn import(
         &self,
         actor: &Actor,
@@ -469,32 +517,144 @@ impl Registry {
         on_error: OnError,
         progress: Option<Progress>,
     ) -> Result<ImportReport, CommandError> {
-        let plan = self.plan_import(rows, progress.clone()).await?;
         if dry_run {
-            return Ok(plan.into_dry_run());
+            return Ok(self.plan_import(rows, progress).await?.into_dry_run());
         }
-        self.apply_import(actor, plan, on_error, progress).await
+        let context = self.context(&rows).await?;
+        let at = context.at;
+        let total = rows.len();
+        let abort = on_error == OnError::Abort;
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Batch>(2);
+        let planning = tokio::task::spawn_blocking(move || {
+            let mut planner = Planner::new(context);
+            let mut writes = Vec::new();
+            let mut refused = false;
+            for (index, row) in rows.into_iter().enumerate() {
+                let write = planner.plan(index, row);
+                // With `abort`, one refused row means nothing is written: plan on for the
+                // report, hand over no more writes.
+                refused |= planner.report.rows.last().is_some_and(|r| r.action == Action::Refused);
+                if !(abort && refused) {
+                    writes.extend(write);
+                }
+                if (index + 1) % CHUNK_ROWS == 0 || index + 1 == total {
+                    let batch = Batch { writes: std::mem::take(&mut writes), planned: index + 1 };
+                    if sender.blocking_send(batch).is_err() {
+                        // The writer stopped (a write failed): its error is the outcome.
+                        break;
+                    }
+                }
+            }
+            planner.report
+        });
+
+        let txn = if abort { Some(self.begin().await?) } else { None };
+        let mut written = false;
+        let mut refused_after_plan = Vec::new();
+        while let Some(batch) = receiver.recv().await {
+            if !batch.writes.is_empty() {
+                let refused = match &txn {
+                    Some(txn) => {
+                        if let Err(error) = self.write_rows_in(txn, actor, &batch.writes, at).await {
+                            drop(receiver);
+                            let _ = planning.await;
+                            return Err(error);
+                        }
+                        Vec::new()
+                    }
+                    None => match self.write_or_refuse(actor, &batch.writes, at).await {
+                        Ok(refused) => refused,
+                        Err(error) => {
+                            drop(receiver);
+                            let _ = planning.await;
+                            return Err(error);
+                        }
+                    },
+                };
+                written |= batch.writes.len() > refused.len();
+                refused_after_plan.extend(refused);
+            }
+            if let Some(progress) = &progress {
+                progress(Phase::Write, batch.planned, total);
+            }
+        }
+        let mut report = planning.await.map_err(|e| planner_failed(&e))?;
+        report.dry_run = false;
+        if let Some(txn) = txn {
+            if report.count(Action::Refused) > 0 {
+                txn.rollback().await?;
+                written = false;
+            } else {
+                txn.commit().await?;
+            }
+        }
+        for (write, error) in refused_after_plan {
+            refuse_after_plan(&mut report, &write, &error);
+        }
+        report.written = written;
+        Ok(report)
     }
 
-    /// Writes some rows in one transaction: new organizations, corrections, then links,
-    /// each with revisions and feed entries.
+    /// Writes some rows in one transaction; when the batch fails for a reason a row can
+    /// cause (something changed under the plan), writes its rows one transaction each and
+    /// returns those refused with their errors. Fails when the storage itself fails.
+    async fn write_or_refuse(
+        &self,
+        actor: &Actor,
+        rows: &[RowWrite],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<(RowWrite, CommandError)>, CommandError> {
+        match self.write_rows(actor, rows, at).await {
+            Ok(()) => Ok(Vec::new()),
+            Err(CommandError::Store(error)) if !error.is_row_level() => Err(CommandError::Store(error)),
+            Err(_) => {
+                let mut refused = Vec::new();
+                for write in rows {
+                    match self.write_rows(actor, std::slice::from_ref(write), at).await {
+                        Ok(()) => {}
+                        Err(CommandError::Store(error)) if !error.is_row_level() => {
+                            return Err(CommandError::Store(error));
+                        }
+                        Err(error) => refused.push((write.clone(), error)),
+                    }
+                }
+                Ok(refused)
+            }
+        }
+    }
+
+    /// Writes some rows in a transaction of their own.
     async fn write_rows(&self, actor: &Actor, rows: &[RowWrite], at: DateTime<Utc>) -> Result<(), CommandError> {
         let txn = self.begin().await?;
+        self.write_rows_in(&txn, actor, rows, at).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Writes some rows in `txn`: new organizations, corrections, then links, each with
+    /// revisions and feed entries.
+    async fn write_rows_in(
+        &self,
+        txn: &impl ConnectionTrait,
+        actor: &Actor,
+        rows: &[RowWrite],
+        at: DateTime<Utc>,
+    ) -> Result<(), CommandError> {
         let locations: Vec<_> = rows.iter().flat_map(|r| r.locations.iter().cloned()).collect();
         let designations: Vec<_> = rows.iter().flat_map(|r| r.designations.iter().cloned()).collect();
         let incubations: Vec<_> = rows.iter().flat_map(|r| r.incubations.iter().cloned()).collect();
         // The same locks the single link commands take, in the same order.
         if !incubations.is_empty() {
-            lock::serialize(&txn, lock::INCUBATIONS).await?;
+            lock::serialize(txn, lock::INCUBATIONS).await?;
         }
         if !locations.is_empty() {
-            lock::serialize(&txn, lock::LOCATIONS).await?;
+            lock::serialize(txn, lock::LOCATIONS).await?;
         }
         if !designations.is_empty() {
-            lock::serialize(&txn, lock::DESIGNATIONS).await?;
+            lock::serialize(txn, lock::DESIGNATIONS).await?;
         }
-        ensure_live::<park::Entity, _>(&txn, rows.iter().flat_map(|r| r.parks.iter().copied()), "park").await?;
-        ensure_live::<incubator::Entity, _>(&txn, rows.iter().flat_map(|r| r.incubators.iter().copied()), "incubator")
+        ensure_live::<park::Entity, _>(txn, rows.iter().flat_map(|r| r.parks.iter().copied()), "park").await?;
+        ensure_live::<incubator::Entity, _>(txn, rows.iter().flat_map(|r| r.incubators.iter().copied()), "incubator")
             .await?;
 
         let created: Vec<organization::Model> = rows
@@ -504,14 +664,14 @@ impl Registry {
                 _ => None,
             })
             .collect();
-        write::create_many(&txn, &actor.subject, at, created).await?;
+        write::create_many(txn, &actor.subject, at, created).await?;
 
         let mut updated = Vec::new();
         for row in rows {
             if let OrganizationWrite::Update { id, version, draft, warning } = &row.organization {
-                let before = organization::Entity::find_by_id(*id).one(&txn).await?.ok_or(CommandError::NotFound)?;
+                let before = organization::Entity::find_by_id(*id).one(txn).await?.ok_or(CommandError::NotFound)?;
                 write::update_versioned(
-                    &txn,
+                    txn,
                     EntityType::Organization,
                     *id,
                     *version,
@@ -528,7 +688,7 @@ impl Registry {
             for chunk in ids.chunks(LOOKUP_CHUNK) {
                 for row in organization::Entity::find()
                     .filter(organization::Column::Id.is_in(chunk.iter().copied()))
-                    .all(&txn)
+                    .all(txn)
                     .await?
                 {
                     after.insert(row.id, row);
@@ -548,14 +708,13 @@ impl Registry {
                     after: Some(json(after)?),
                 });
             }
-            write::record_revisions(&txn, &revisions).await?;
+            write::record_revisions(txn, &revisions).await?;
             let changes: Vec<NewChange> = revisions.into_iter().map(NewChange::from_revision).collect();
-            write::append_changes(&txn, &changes).await?;
+            write::append_changes(txn, &changes).await?;
         }
-        write::create_many(&txn, &actor.subject, at, locations).await?;
-        write::create_many(&txn, &actor.subject, at, designations).await?;
-        write::create_many(&txn, &actor.subject, at, incubations).await?;
-        txn.commit().await?;
+        write::create_many(txn, &actor.subject, at, locations).await?;
+        write::create_many(txn, &actor.subject, at, designations).await?;
+        write::create_many(txn, &actor.subject, at, incubations).await?;
         Ok(())
     }
 }
