@@ -7,6 +7,11 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+/// The least SQLite page cache, in MiB, of the bulk commands' connections: a bulk load
+/// changes more pages in a transaction than a server's reader touches, and a cache too
+/// small for them spills them to the write-ahead log and reads them back.
+pub const BULK_SQLITE_CACHE_MIB: u32 = 256;
+
 /// Everything `parkgraph` can be told.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -18,6 +23,11 @@ pub struct Config {
     /// Database connection-pool size (client connections are capped by
     /// `server.max_open_connections`).
     pub max_connections: u32,
+    /// SQLite's page cache per pooled connection, in MiB: the pool's cache is at most
+    /// `max_connections × sqlite_cache_mib`. The bulk commands (`import`, `seed`,
+    /// `reindex`) open their database with at least [`BULK_SQLITE_CACHE_MIB`]. Ignored on
+    /// PostgreSQL.
+    pub sqlite_cache_mib: u32,
     /// Run pending migrations when `serve` starts.
     pub migrate_on_start: bool,
     /// Load the Wuhan sample when the embedded SQLite database starts empty.
@@ -274,6 +284,7 @@ impl Default for Config {
             database_url: "sqlite://parkgraph.db?mode=rwc".into(),
             listen: "127.0.0.1:8080".into(),
             max_connections: 10,
+            sqlite_cache_mib: parkgraph_persistence::DEFAULT_SQLITE_CACHE_MIB,
             migrate_on_start: true,
             seed_sample_if_empty: true,
             cors_origins: Vec::new(),

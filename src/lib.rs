@@ -50,7 +50,17 @@ pub mod anyhow_free {
 
 /// Opens the configured database.
 pub async fn open(config: &Config) -> Result<DatabaseConnection, Failure> {
-    parkgraph_persistence::connect(&config.database_url, config.max_connections)
+    open_with_cache(config, config.sqlite_cache_mib).await
+}
+
+/// Opens the configured database for a bulk command: SQLite's page cache at least
+/// [`config::BULK_SQLITE_CACHE_MIB`] per connection.
+pub async fn open_for_bulk(config: &Config) -> Result<DatabaseConnection, Failure> {
+    open_with_cache(config, config.sqlite_cache_mib.max(config::BULK_SQLITE_CACHE_MIB)).await
+}
+
+async fn open_with_cache(config: &Config, sqlite_cache_mib: u32) -> Result<DatabaseConnection, Failure> {
+    parkgraph_persistence::connect_with_cache(&config.database_url, config.max_connections, sqlite_cache_mib)
         .await
         .map_err(|e| Failure(format!("cannot open the database {}: {e}", redact(&config.database_url))))
 }

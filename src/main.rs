@@ -247,7 +247,7 @@ async fn run(command: Command, mut config: Config) -> Result<(), Failure> {
             Ok(())
         }
         Command::Import { file, dry_run, on_error, actor, details } => {
-            let db = open(&config).await?;
+            let db = parkgraph::open_for_bulk(&config).await?;
             parkgraph_persistence::migrate_up(&db).await?;
             let actor = actor.unwrap_or_else(parkgraph::import::default_actor);
             let options = parkgraph::import::ImportOptions { dry_run, on_error, actor, details };
@@ -275,7 +275,7 @@ async fn run(command: Command, mut config: Config) -> Result<(), Failure> {
             Ok(())
         }
         Command::Reindex => {
-            let db = open(&config).await?;
+            let db = parkgraph::open_for_bulk(&config).await?;
             let started = std::time::Instant::now();
             let (documents, dir) = parkgraph::search::reindex(&config, &db).await?;
             println!("indexed {documents} records into {} in {:.1}s", dir.display(), started.elapsed().as_secs_f64());
@@ -286,7 +286,7 @@ async fn run(command: Command, mut config: Config) -> Result<(), Failure> {
             Ok(())
         }
         Command::Seed { sample, synthetic } => {
-            let db = open(&config).await?;
+            let db = parkgraph::open_for_bulk(&config).await?;
             parkgraph_persistence::migrate_up(&db).await?;
             let started = std::time::Instant::now();
             let report = match (sample, synthetic) {

@@ -42,3 +42,28 @@ async fn migrating_twice_is_a_no_op() {
     parkgraph_persistence::migrate_up(&test.db).await.expect("second up");
     assert_eq!(table_count(&test).await, TABLES);
 }
+
+/// SQLite's page cache per connection: the configured size on the server's pool, at
+/// least the bulk size on a bulk command's.
+#[tokio::test]
+async fn sqlite_connections_get_the_configured_page_cache() {
+    let dir = std::env::temp_dir().join(format!("parkgraph-cache-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    let url = format!("sqlite://{}?mode=rwc", dir.join("cache.db").display());
+    let cache_kib = |db: parkgraph_persistence::sea_orm::DatabaseConnection| async move {
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), "PRAGMA cache_size"))
+            .await
+            .expect("pragma")
+            .expect("one row");
+        row.try_get_by_index::<i64>(0).expect("cache_size")
+    };
+    let config = parkgraph::config::Config { database_url: url, sqlite_cache_mib: 24, ..Default::default() };
+    let served = parkgraph::open(&config).await.expect("open");
+    assert_eq!(cache_kib(served).await, -24 * 1024, "negative: KiB");
+    let bulk = parkgraph::open_for_bulk(&config).await.expect("open for bulk");
+    assert_eq!(cache_kib(bulk).await, -i64::from(parkgraph::config::BULK_SQLITE_CACHE_MIB) * 1024);
+    let large = parkgraph::config::Config { sqlite_cache_mib: 1024, ..config };
+    assert_eq!(cache_kib(parkgraph::open_for_bulk(&large).await.expect("open")).await, -1024 * 1024);
+    let _ = std::fs::remove_dir_all(dir);
+}

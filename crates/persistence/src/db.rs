@@ -47,19 +47,41 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Opens a connection pool. SQLite runs in WAL mode with foreign keys on and creates
-/// the file if missing; both backends log statements only at `TRACE`.
+/// SQLite's page cache per connection when not configured, in MiB (SQLite's own default
+/// is 2 MiB).
+pub const DEFAULT_SQLITE_CACHE_MIB: u32 = 16;
+
+/// Opens a connection pool (SQLite's page cache at [`DEFAULT_SQLITE_CACHE_MIB`] per
+/// connection). See [`connect_with_cache`].
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, StoreError> {
+    connect_with_cache(url, max_connections, DEFAULT_SQLITE_CACHE_MIB).await
+}
+
+/// Opens a connection pool. SQLite runs in WAL mode with foreign keys on, a page cache
+/// of at most `sqlite_cache_mib` MiB per connection (so the pool's cache is bounded by
+/// `max_connections × sqlite_cache_mib`), and creates the file if missing; both backends
+/// log statements only at `TRACE`.
+///
+/// A transaction that changes more pages than its connection's cache holds spills them
+/// to the write-ahead log and reads them back: a bulk load wants a larger cache than a
+/// server's readers do.
+pub async fn connect_with_cache(
+    url: &str,
+    max_connections: u32,
+    sqlite_cache_mib: u32,
+) -> Result<DatabaseConnection, StoreError> {
     let backend = Backend::of_url(url)?;
     let mut options = ConnectOptions::new(url.to_string());
     options.max_connections(max_connections).acquire_timeout(Duration::from_secs(10)).sqlx_logging(false);
     if backend == Backend::Sqlite {
-        options.map_sqlx_sqlite_opts(|o| {
+        options.map_sqlx_sqlite_opts(move |o| {
             o.create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
+                // A negative `cache_size` is in KiB.
+                .pragma("cache_size", format!("-{}", u64::from(sqlite_cache_mib.max(1)) * 1024))
         });
     }
     Ok(Database::connect(options).await?)
