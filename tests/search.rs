@@ -147,6 +147,40 @@ async fn english_names_match_by_word_by_prefix_and_with_a_typo() {
 }
 
 #[tokio::test]
+async fn english_park_names_and_industry_terms_find_the_biotech_firms_of_optics_valley() {
+    let (_test, _index, schema) = sample().await;
+    let sorted = |mut names: Vec<String>| {
+        names.sort();
+        names
+    };
+    let chinese = sorted(names(&search(&schema, "光谷 生物", Value::Null).await));
+    let found = search(&schema, "Optics Valley biotech", Value::Null).await;
+    let english = sorted(names(&found));
+    assert_eq!(english, chinese, "Optics Valley biotech finds what 光谷 生物 finds: {found:#}");
+    for expected in ["光谷生物城", "武汉光谷生物医药孵化器", "安翰光电", "禾元生物"] {
+        assert!(english.contains(&expected.to_string()), "{expected}: {english:?}");
+    }
+    // 莫纳生物科技 is a biotech firm in no Optics Valley park; 斗鱼 is in Optics Valley, not biotech.
+    for absent in ["莫纳生物科技", "斗鱼", "光谷软件园"] {
+        assert!(!english.contains(&absent.to_string()), "{absent}: {english:?}");
+    }
+    // The words may come in any case and order, and the industry term alone finds the
+    // biotech records whatever their English names say (Ankon Technologies sits in the Biolake).
+    let reordered = sorted(names(&search(&schema, "BIOTECH optics VALLEY", Value::Null).await));
+    assert_eq!(reordered, english);
+    let biotech = names(&search(&schema, "biotech", Value::Null).await);
+    for expected in ["莫纳生物科技", "禾元生物", "安翰光电", "光谷生物城"] {
+        assert!(biotech.contains(&expected.to_string()), "biotech finds {expected}: {biotech:?}");
+    }
+    // Other industries of the glossary: the firms of the Software Park by `software`.
+    let software = names(&search(&schema, "Optics Valley software", Value::Null).await);
+    for expected in ["光谷软件园", "斗鱼", "卷皮网"] {
+        assert!(software.contains(&expected.to_string()), "{expected}: {software:?}");
+    }
+    assert!(!software.contains(&"安翰光电".to_string()), "{software:?}");
+}
+
+#[tokio::test]
 async fn suggest_completes_names_pinyin_and_initials_as_typed() {
     let (_test, _index, schema) = sample().await;
     let query = r#"query($p: String!, $types: [SearchType!]) {

@@ -31,7 +31,7 @@ use crate::text::{self, CJK_TOKENIZER, CjkTokenizer, Unit};
 
 /// The version of the index's schema and analysis. An index written with another version
 /// is rebuilt when opened.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Feed entries read per step when catching up.
 const FEED_PAGE: u64 = 500;
@@ -660,6 +660,11 @@ impl SearchIndex {
         }
         for place in &doc.place_names {
             d.add_text(f.context, place);
+        }
+        let described = [Some(&doc.name_zh), doc.legal_name.as_ref(), doc.industry.as_ref()];
+        let described = described.into_iter().flatten().chain(&doc.place_names).map(String::as_str);
+        for terms in text::industry_terms(described) {
+            d.add_text(f.context, terms);
         }
         if let Some(uscc) = &doc.uscc {
             d.add_text(f.uscc, uscc.to_uppercase());
