@@ -147,6 +147,9 @@ struct Park {
     address: Option<String>,
     latitude: Option<f64>,
     longitude: Option<f64>,
+    /// Where the coordinates come from (a key of `sources`); required with coordinates.
+    #[serde(default)]
+    coordinates_source: Option<String>,
     area_km2: Option<f64>,
     established_on: Option<PartialDate>,
     source: String,
@@ -380,6 +383,19 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
     for p in &data.parks {
         let k = &p.key;
         let (source_name, source_url) = r.source(k, &p.source)?;
+        match (p.latitude, p.longitude, &p.coordinates_source) {
+            (None, None, None) => {}
+            (Some(lat), Some(lon), Some(source)) => {
+                r.source(k, source)?;
+                if !((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)) {
+                    return Err(invalid(k, "latitude", format!("({lat}, {lon}) is not a point on the Earth")));
+                }
+            }
+            (Some(_), Some(_), None) => {
+                return Err(invalid(k, "coordinatesSource", "coordinates need the source they come from"));
+            }
+            _ => return Err(invalid(k, "latitude", "give both latitude and longitude (and their source), or neither")),
+        }
         parks.push(park::Model {
             id: r.park(k, "key", k)?,
             parent_id: p.parent.as_deref().map(|parent| r.park(k, "parent", parent)).transpose()?,
