@@ -861,7 +861,9 @@ impl Query {
             Vec<crate::object::network::EdgeType>,
         >,
     ) -> async_graphql::Result<crate::object::network::ShortestPaths> {
-        crate::object::network::connections(ctx, from, to, max_hops.unwrap_or(4), first.unwrap_or(5), types).await
+        use crate::object::network::{DEFAULT_PATH_HOPS, DEFAULT_PATHS};
+        let (max_hops, first) = (max_hops.unwrap_or(DEFAULT_PATH_HOPS), first.unwrap_or(DEFAULT_PATHS));
+        crate::object::network::connections(ctx, from, to, max_hops, first, types).await
     }
 
     /// Parks within `radiusKm` (at most 100) of a point (`latitude` and `longitude`) or of
@@ -880,7 +882,8 @@ impl Query {
         #[graphql(desc = "The most parks, and the most organizations, returned (1 to 100).", default = 20)]
         first: Option<i32>,
     ) -> async_graphql::Result<crate::object::nearby::Nearby> {
-        crate::object::nearby::nearby(ctx, latitude, longitude, park_id, radius_km, first.unwrap_or(20)).await
+        let first = first.unwrap_or(crate::object::nearby::DEFAULT_FIRST);
+        crate::object::nearby::nearby(ctx, latitude, longitude, park_id, radius_km, first).await
     }
 
     // --- Search (parkgraph-search): full-text search with facets, and type-ahead. ---
