@@ -181,6 +181,29 @@ async fn english_park_names_and_industry_terms_find_the_biotech_firms_of_optics_
 }
 
 #[tokio::test]
+async fn designation_words_find_their_holders_in_chinese_and_english() {
+    let (_test, _index, schema) = sample().await;
+    let sorted = |mut names: Vec<String>| {
+        names.sort();
+        names
+    };
+    let zone = search(&schema, "武汉东湖新技术开发区", json!({ "types": ["PARK"] })).await;
+    let zone_id = zone["hits"][0]["id"].clone();
+    let filter = json!({ "types": ["ORGANIZATION"], "designations": ["UNICORN"], "parkIds": [zone_id] });
+    let unicorns = sorted(names(&search(&schema, "", filter).await));
+    assert_eq!(unicorns.len(), 6, "{unicorns:?}");
+    for q in ["光谷 独角兽", "Optics Valley unicorn", "optics valley unicorns"] {
+        let found = sorted(names(&search(&schema, q, Value::Null).await));
+        assert_eq!(found, unicorns, "{q} finds the unicorns of Optics Valley");
+    }
+    let all = search(&schema, "独角兽", json!({ "types": ["ORGANIZATION"] })).await;
+    let held = search(&schema, "", json!({ "types": ["ORGANIZATION"], "designations": ["UNICORN"] })).await;
+    assert_eq!(all["totalCount"], held["totalCount"], "every unicorn, wherever it is");
+    let fortune = names(&search(&schema, "世界500强", Value::Null).await);
+    assert!(fortune.contains(&"小米".to_string()), "{fortune:?}");
+}
+
+#[tokio::test]
 async fn suggest_completes_names_pinyin_and_initials_as_typed() {
     let (_test, _index, schema) = sample().await;
     let query = r#"query($p: String!, $types: [SearchType!]) {

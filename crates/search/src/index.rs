@@ -666,6 +666,9 @@ impl SearchIndex {
         for terms in text::industry_terms(described) {
             d.add_text(f.context, terms);
         }
+        for terms in doc.designations.iter().filter_map(|code| text::designation_terms(code)) {
+            d.add_text(f.context, terms);
+        }
         if let Some(uscc) = &doc.uscc {
             d.add_text(f.uscc, uscc.to_uppercase());
         }

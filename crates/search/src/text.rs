@@ -110,6 +110,20 @@ pub fn industry_terms<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<&'sta
         .collect()
 }
 
+/// The words, Chinese and English, that find the holders of a designation (by its code):
+/// `光谷 独角兽` and `Optics Valley unicorn` find the unicorns of Optics Valley.
+pub fn designation_terms(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "UNICORN" => "独角兽企业 unicorn unicorns",
+        "GAZELLE" => "瞪羚企业 gazelle gazelles",
+        "HIGH_TECH_ENTERPRISE" => "高新技术企业 high-tech enterprise",
+        "FORTUNE_GLOBAL_500" => "世界500强 Fortune Global 500",
+        "CHINA_TOP_500" => "中国500强 China Top 500",
+        "SPECIALIZED_LITTLE_GIANT" => "专精特新 小巨人 little giant",
+        _ => return None,
+    })
+}
+
 /// The pinyin of each character of `text` that has one (first reading, no tone), with the
 /// characters without one (Latin letters, digits) as lowercase words of their own.
 fn syllables(text: &str) -> Vec<String> {
