@@ -31,7 +31,7 @@ use crate::text::{self, CJK_TOKENIZER, CjkTokenizer, Unit};
 
 /// The version of the index's schema and analysis. An index written with another version
 /// is rebuilt when opened.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Feed entries read per step when catching up.
 const FEED_PAGE: u64 = 500;
