@@ -204,6 +204,35 @@ async fn designation_words_find_their_holders_in_chinese_and_english() {
 }
 
 #[tokio::test]
+async fn an_empty_range_or_a_bad_page_is_refused_clearly() {
+    let (_test, _index, schema) = sample().await;
+    for (filter, needle) in [
+        (
+            json!({ "foundedFrom": "2016-01-01", "foundedTo": "2015-12-31" }),
+            "`foundedFrom` (2016-01-01) is above `foundedTo`",
+        ),
+        (json!({ "valuationUsdMin": 5e9, "valuationUsdMax": 1e9 }), "`valuationUsdMin`"),
+        (json!({ "registeredCapitalCnyMin": 10, "registeredCapitalCnyMax": 1 }), "`registeredCapitalCnyMin`"),
+        (json!({ "headcountMin": 100, "headcountMax": 10 }), "`headcountMin` (100) is above `headcountMax` (10)"),
+    ] {
+        let response = run_as(&schema, Caller::anonymous(), SEARCH, json!({ "q": "", "filter": filter })).await;
+        assert_eq!(codes(&response), ["BAD_USER_INPUT"], "{filter}: {response:#}");
+        let message = response["errors"][0]["message"].as_str().unwrap_or("");
+        assert!(message.contains(needle), "{needle}: {message}");
+    }
+    let same = json!({ "q": "", "filter": { "headcountMin": 10, "headcountMax": 10 } });
+    assert!(run_as(&schema, Caller::anonymous(), SEARCH, same).await.get("errors").is_none(), "a one-value range");
+    for (vars, needle) in [
+        (json!({ "q": "x", "first": 101 }), "`first` must be between 0 and 100"),
+        (json!({ "q": "x", "after": "garbage" }), "not a search cursor"),
+    ] {
+        let response = run_as(&schema, Caller::anonymous(), SEARCH, vars.clone()).await;
+        assert_eq!(codes(&response), ["BAD_USER_INPUT"], "{vars}: {response:#}");
+        assert!(response["errors"][0]["message"].as_str().is_some_and(|m| m.contains(needle)), "{response:#}");
+    }
+}
+
+#[tokio::test]
 async fn suggest_completes_names_pinyin_and_initials_as_typed() {
     let (_test, _index, schema) = sample().await;
     let query = r#"query($p: String!, $types: [SearchType!]) {

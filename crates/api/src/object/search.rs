@@ -265,7 +265,21 @@ impl SearchFilter {
             max: amount("registeredCapitalCnyMax", self.registered_capital_cny_max)?,
         };
         filter.headcount = Between { min: self.headcount_min.map(i64::from), max: self.headcount_max.map(i64::from) };
+        ordered("foundedFrom", "foundedTo", filter.founded)?;
+        ordered("valuationUsdMin", "valuationUsdMax", filter.valuation_usd)?;
+        ordered("registeredCapitalCnyMin", "registeredCapitalCnyMax", filter.registered_capital_cny)?;
+        ordered("headcountMin", "headcountMax", filter.headcount)?;
         Ok(filter)
+    }
+}
+
+/// A range whose lower end lies above its upper end matches nothing: it is a mistake, said so.
+fn ordered<T: PartialOrd + std::fmt::Display + Copy>(low: &str, high: &str, range: Between<T>) -> Result<(), ApiError> {
+    match (range.min, range.max) {
+        (Some(min), Some(max)) if min > max => {
+            Err(ApiError::BadUserInput(format!("`{low}` ({min}) is above `{high}` ({max}): the range is empty")))
+        }
+        _ => Ok(()),
     }
 }
 
