@@ -128,6 +128,26 @@ async fn pinyin_in_full_and_by_initials_finds_chinese_names() {
     assert!(all.contains(&"光谷生物城".to_string()) && all.contains(&"光谷软件园".to_string()), "{all:?}");
     let all = names(&search(&schema, "shengwucheng", Value::Null).await);
     assert_eq!(all.first().map(String::as_str), Some("光谷生物城"), "{all:?}");
+
+    // Pinyin finds what the characters find, the firms of a park by its name included
+    // (scored low): guanggu the records of Optics Valley, guanggu shengwu its biotech firms.
+    let sorted = |mut names: Vec<String>| {
+        names.sort();
+        names
+    };
+    let every = |q: &'static str| {
+        let schema = schema.clone();
+        async move { data_as(&schema, Caller::anonymous(), SEARCH, json!({ "q": q, "first": 100 })).await["search"].clone() }
+    };
+    for (pinyin, chinese) in [("guanggu", "光谷"), ("guanggu shengwu", "光谷 生物"), ("wuhan", "武汉")] {
+        let (by_pinyin, by_chinese) = (every(pinyin).await, every(chinese).await);
+        assert!(by_chinese["totalCount"].as_i64() < Some(100), "{by_chinese:#}");
+        assert_eq!(sorted(names(&by_pinyin)), sorted(names(&by_chinese)), "{pinyin} and {chinese}");
+    }
+    let all = names(&every("guanggu").await);
+    assert!(all.contains(&"斗鱼".to_string()) && all.contains(&"安翰光电".to_string()), "{all:?}");
+    let named = all.iter().take_while(|n| n.contains("光谷")).count();
+    assert!(all[named..].iter().all(|n| !n.contains("光谷")), "names first: {all:?}");
 }
 
 #[tokio::test]

@@ -31,7 +31,7 @@ use crate::text::{self, CJK_TOKENIZER, CjkTokenizer, Unit};
 
 /// The version of the index's schema and analysis. An index written with another version
 /// is rebuilt when opened.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Feed entries read per step when catching up.
 const FEED_PAGE: u64 = 500;
@@ -62,6 +62,7 @@ struct Fields {
     name_en: Field,
     legal_name: Field,
     context: Field,
+    context_pinyin: Field,
     pinyin: Field,
     initials: Field,
     exact: Field,
@@ -90,6 +91,7 @@ fn build_schema() -> (Schema, Fields) {
         name_en: b.add_text_field("name_en", cjk(true)),
         legal_name: b.add_text_field("legal_name", cjk(true)),
         context: b.add_text_field("context", cjk(false)),
+        context_pinyin: b.add_text_field("context_pinyin", STRING),
         pinyin: b.add_text_field("pinyin", STRING),
         initials: b.add_text_field("initials", STRING),
         exact: b.add_text_field("exact", STRING),
@@ -655,11 +657,13 @@ impl SearchIndex {
         for key in initials {
             d.add_text(f.initials, key);
         }
-        for context in [&doc.industry, &doc.city, &doc.district].into_iter().flatten() {
+        let mut context_pinyin = HashSet::new();
+        for context in [&doc.industry, &doc.city, &doc.district].into_iter().flatten().chain(&doc.place_names) {
             d.add_text(f.context, context);
+            context_pinyin.extend(text::pinyin_keys(context).0);
         }
-        for place in &doc.place_names {
-            d.add_text(f.context, place);
+        for key in context_pinyin {
+            d.add_text(f.context_pinyin, key);
         }
         let described = [Some(&doc.name_zh), doc.legal_name.as_ref(), doc.industry.as_ref()];
         let described = described.into_iter().flatten().chain(&doc.place_names).map(String::as_str);
@@ -848,6 +852,10 @@ impl SearchIndex {
                     if word.chars().count() >= 2 {
                         should.push(boost(Box::new(FuzzyTermQuery::new_prefix(term(f.name_en, word), 0, false)), 1.2));
                         should.push(boost(Box::new(FuzzyTermQuery::new_prefix(term(f.context, word), 0, false)), 0.3));
+                    }
+                    if word.chars().count() >= 3 {
+                        let pinyin = FuzzyTermQuery::new_prefix(term(f.context_pinyin, word), 0, false);
+                        should.push(boost(Box::new(pinyin), 0.3));
                     }
                     let distance = typo_distance(word);
                     if distance > 0 {
