@@ -1,11 +1,11 @@
 //! [`SearchIndex`]: the tantivy index on disk, its schema, opening (or rebuilding) it,
 //! applying the change feed to it, and the queries it answers.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::{Datelike, NaiveDate};
 use parkgraph_persistence::entity::change;
@@ -310,8 +310,40 @@ pub enum Opened {
     },
 }
 
+/// What a document takes from one of its context texts (a park's name, an industry, a
+/// city): the text's pinyin keys and the industry glossary entries it speaks of.
+#[derive(Debug, Default)]
+struct Derived {
+    pinyin: Vec<String>,
+    industries: u32,
+}
+
+/// [`Derived`] by text. The same park names, cities and industries recur in thousands of
+/// documents, so each is analysed once (the cache is emptied when it grows past a bound).
+#[derive(Debug, Default)]
+struct DerivedCache(Mutex<HashMap<String, Arc<Derived>>>);
+
+impl DerivedCache {
+    const MAX_ENTRIES: usize = 100_000;
+
+    fn of(&self, text: &str) -> Arc<Derived> {
+        let derive = || Arc::new(Derived { pinyin: text::pinyin_keys(text).0, industries: text::industries_of(text) });
+        let Ok(mut cache) = self.0.lock() else { return derive() };
+        if let Some(found) = cache.get(text) {
+            return found.clone();
+        }
+        if cache.len() >= Self::MAX_ENTRIES {
+            cache.clear();
+        }
+        let derived = derive();
+        cache.insert(text.to_string(), derived.clone());
+        derived
+    }
+}
+
 /// The search index: one per server replica, in its own directory, following the feed.
 pub struct SearchIndex {
+    derived: DerivedCache,
     dir: PathBuf,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
@@ -417,6 +449,7 @@ impl SearchIndex {
         let searcher = reader.searcher();
         searcher.search(&AllQuery, &Count)?;
         Ok(Self {
+            derived: DerivedCache::default(),
             dir: dir.to_path_buf(),
             reader,
             writer: Mutex::new(writer),
@@ -658,16 +691,20 @@ impl SearchIndex {
             d.add_text(f.initials, key);
         }
         let mut context_pinyin = HashSet::new();
+        let mut industries = [Some(&doc.name_zh), doc.legal_name.as_ref()]
+            .into_iter()
+            .flatten()
+            .fold(0, |set, name| set | text::industries_of(name));
         for context in [&doc.industry, &doc.city, &doc.district].into_iter().flatten().chain(&doc.place_names) {
             d.add_text(f.context, context);
-            context_pinyin.extend(text::pinyin_keys(context).0);
+            let derived = self.derived.of(context);
+            context_pinyin.extend(derived.pinyin.iter().cloned());
+            industries |= derived.industries;
         }
         for key in context_pinyin {
             d.add_text(f.context_pinyin, key);
         }
-        let described = [Some(&doc.name_zh), doc.legal_name.as_ref(), doc.industry.as_ref()];
-        let described = described.into_iter().flatten().chain(&doc.place_names).map(String::as_str);
-        for terms in text::industry_terms(described) {
+        for terms in text::industry_terms_of(industries) {
             d.add_text(f.context, terms);
         }
         for terms in doc.designations.iter().filter_map(|code| text::designation_terms(code)) {

@@ -99,15 +99,25 @@ pub const INDUSTRY_TERMS: &[(&[&str], &str)] = &[
     (&["直播"], "live streaming"),
 ];
 
+/// The entries of [`INDUSTRY_TERMS`] whose Chinese words `text` holds, as a bit set (bit
+/// `i` for entry `i`).
+pub fn industries_of(text: &str) -> u32 {
+    INDUSTRY_TERMS
+        .iter()
+        .enumerate()
+        .filter(|(_, (words, _))| words.iter().any(|w| text.contains(w)))
+        .fold(0, |set, (i, _)| set | (1 << i))
+}
+
+/// The English terms of the entries in a bit set of [`industries_of`], in the glossary's order.
+pub fn industry_terms_of(set: u32) -> impl Iterator<Item = &'static str> {
+    INDUSTRY_TERMS.iter().enumerate().filter(move |(i, _)| set & (1 << i) != 0).map(|(_, (_, terms))| *terms)
+}
+
 /// The English industry terms (see [`INDUSTRY_TERMS`]) for the Chinese words in `texts`,
 /// each set once, in the glossary's order.
 pub fn industry_terms<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<&'static str> {
-    let texts: Vec<&str> = texts.into_iter().collect();
-    INDUSTRY_TERMS
-        .iter()
-        .filter(|(words, _)| words.iter().any(|w| texts.iter().any(|t| t.contains(w))))
-        .map(|(_, terms)| *terms)
-        .collect()
+    industry_terms_of(texts.into_iter().fold(0, |set, text| set | industries_of(text))).collect()
 }
 
 /// The words, Chinese and English, that find the holders of a designation (by its code):
@@ -307,5 +317,6 @@ mod tests {
         assert!(terms[0].split(' ').any(|t| t == "biotech"), "{terms:?}");
         assert_eq!(industry_terms(["光谷软件园"]), ["software"]);
         assert!(industry_terms(["斗鱼", "光谷中心城"]).is_empty());
+        assert!(INDUSTRY_TERMS.len() <= 32, "the entries fit a bit set");
     }
 }
