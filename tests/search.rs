@@ -269,6 +269,14 @@ async fn suggest_completes_names_pinyin_and_initials_as_typed() {
     let data = data_as(&schema, Caller::anonymous(), query, json!({ "p": "guang", "types": ["PARK"] })).await;
     let hits = data["suggest"].as_array().expect("list");
     assert!(!hits.is_empty() && hits.iter().all(|h| h["type"] == "PARK"), "{data:#}");
+
+    // Names that start with what was typed come first, even when its last word is one letter.
+    for prefix in ["Optics Valley B", "optics valley bio", "Optics Valley Biol"] {
+        let data = data_as(&schema, Caller::anonymous(), query, json!({ "p": prefix })).await;
+        let all: Vec<&str> =
+            data["suggest"].as_array().expect("list").iter().filter_map(|s| s["nameZh"].as_str()).collect();
+        assert_eq!(all.first(), Some(&"光谷生物城"), "{prefix}: {all:?}");
+    }
 }
 
 #[tokio::test]

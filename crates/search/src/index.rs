@@ -760,7 +760,7 @@ impl SearchIndex {
     /// Runs a search (see [`SearchRequest`]).
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
-        let text = self.text_query(&request.query);
+        let text = self.text_query(&request.query, false);
         let query = self.full_query(text.as_deref(), &request.filter, &request.visible, None);
         let (top, total) = searcher.search(
             &query,
@@ -793,16 +793,18 @@ impl SearchIndex {
     }
 
     /// Type-ahead: up to `limit` records whose names (or their pinyin, or initials) start
-    /// with, or contain, what was typed; best first.
+    /// with, or contain, what was typed; best first, names that start with it above the rest.
     pub fn suggest(&self, prefix: &str, visible: &[DocKind], limit: usize) -> Result<Vec<Hit>, SearchError> {
-        let Some(text) = self.text_query(prefix) else { return Ok(Vec::new()) };
+        let Some(text) = self.text_query(prefix, true) else { return Ok(Vec::new()) };
         let exact_prefix = FuzzyTermQuery::new_prefix(
             Term::from_field_text(self.fields.exact, &prefix.trim().to_lowercase()),
             0,
             false,
         );
+        // What was typed matches as a query, or a whole name starts with it (its last word
+        // may be a single letter: "Optics Valley B" completes to Optics Valley Biolake).
         let boosted: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
-            (Occur::Must, text),
+            (Occur::Should, text),
             (Occur::Should, Box::new(BoostQuery::new(Box::new(exact_prefix), 5.0))),
         ]));
         let query = self.full_query(Some(&*boosted), &Filter::default(), visible, None);
@@ -847,8 +849,9 @@ impl SearchIndex {
     }
 
     /// The text part of a query: every unit typed must match somewhere (see the crate
-    /// docs for the fields and boosts). `None` for an empty query.
-    fn text_query(&self, query: &str) -> Option<Box<dyn Query>> {
+    /// docs for the fields and boosts); `typing` (type-ahead) lets the last word match an
+    /// English word by prefix however short it is. `None` for an empty query.
+    fn text_query(&self, query: &str, typing: bool) -> Option<Box<dyn Query>> {
         let f = &self.fields;
         let units = text::units(query);
         if units.is_empty() {
@@ -861,7 +864,7 @@ impl SearchIndex {
         let boost =
             |q: Box<dyn Query>, b: f32| -> (Occur, Box<dyn Query>) { (Occur::Should, Box::new(BoostQuery::new(q, b))) };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for unit in &units {
+        for (i, unit) in units.iter().enumerate() {
             let should: Vec<(Occur, Box<dyn Query>)> = match unit {
                 Unit::Cjk(run) => {
                     let terms = text::cjk_query_terms(run);
@@ -886,6 +889,11 @@ impl SearchIndex {
                         boost(Box::new(FuzzyTermQuery::new_prefix(term(f.initials, word), 0, false)), 1.5),
                         boost(scored(f.uscc, &word.to_uppercase()), 10.0),
                     ];
+                    // Being typed, the last word is a prefix however short ("Optics Valley B").
+                    let typed = typing && i + 1 == units.len();
+                    if typed && word.chars().count() < 2 {
+                        should.push(boost(Box::new(FuzzyTermQuery::new_prefix(term(f.name_en, word), 0, false)), 1.2));
+                    }
                     if word.chars().count() >= 2 {
                         should.push(boost(Box::new(FuzzyTermQuery::new_prefix(term(f.name_en, word), 0, false)), 1.2));
                         should.push(boost(Box::new(FuzzyTermQuery::new_prefix(term(f.context, word), 0, false)), 0.3));
