@@ -270,6 +270,12 @@ async fn suggest_completes_names_pinyin_and_initials_as_typed() {
     let hits = data["suggest"].as_array().expect("list");
     assert!(!hits.is_empty() && hits.iter().all(|h| h["type"] == "PARK"), "{data:#}");
 
+    // Pinyin completes names: the 光谷 parks for `guang`, not the firms inside them.
+    let data = data_as(&schema, Caller::anonymous(), query, json!({ "p": "guang" })).await;
+    let all: Vec<&str> =
+        data["suggest"].as_array().expect("list").iter().filter_map(|s| s["nameZh"].as_str()).collect();
+    assert!(all.len() == 5 && all.iter().all(|n| n.contains("光谷")), "guang: {all:?}");
+
     // Names that start with what was typed come first, even when its last word is one letter.
     for prefix in ["Optics Valley B", "optics valley bio", "Optics Valley Biol"] {
         let data = data_as(&schema, Caller::anonymous(), query, json!({ "p": prefix })).await;

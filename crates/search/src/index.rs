@@ -898,7 +898,9 @@ impl SearchIndex {
                         should.push(boost(Box::new(FuzzyTermQuery::new_prefix(term(f.name_en, word), 0, false)), 1.2));
                         should.push(boost(Box::new(FuzzyTermQuery::new_prefix(term(f.context, word), 0, false)), 0.3));
                     }
-                    if word.chars().count() >= 3 {
+                    // Not in type-ahead, which completes names: a firm in a 光谷 park would
+                    // otherwise outrank the 光谷 parks themselves for `guang`.
+                    if word.chars().count() >= 3 && !typing {
                         let pinyin = FuzzyTermQuery::new_prefix(term(f.context_pinyin, word), 0, false);
                         should.push(boost(Box::new(pinyin), 0.3));
                     }
