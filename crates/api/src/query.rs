@@ -891,8 +891,11 @@ impl Query {
     /// Search organizations, parks, incubators and innovation centers by name in Chinese
     /// (any substring: 光谷, 生物城), pinyin (full or initials, by prefix: xiaomi, xm,
     /// guanggu), English (words, prefixes, typos: douyo finds DouYu) or exact USCC, ranked
-    /// by relevance with highlights, filtered, and counted per facet. An empty query lists
-    /// every record that passes the filter. Only types the caller may read are searched.
+    /// by relevance with highlights, filtered, and counted per facet. Scored lower, a record
+    /// is also found by the names of the parks it is in (Chinese, pinyin, English), the
+    /// English terms of its industry (Optics Valley biotech) and its designations (光谷
+    /// 独角兽, unicorn). An empty query lists every record that passes the filter. Only
+    /// types the caller may read are searched.
     #[graphql(complexity = "crate::connection::complexity(first, None, child_complexity)")]
     async fn search(
         &self,
