@@ -292,7 +292,7 @@ const NEARBY: &str = r#"query($lat: Float, $lon: Float, $park: ID, $r: Float!, $
   }
 }"#;
 
-/// Gives parks of the sample coordinates (the sample records none).
+/// Gives parks coordinates (as an editor would), version 1 being the sample's.
 async fn place(test: &TestDb, schema: &ParkGraphSchema, parks: &[(&str, f64, f64)]) {
     let registry = Registry::new(test.db.clone());
     let actor = Actor::new("editor:test");
@@ -308,71 +308,80 @@ fn names(list: &Value, field: &str) -> Vec<String> {
     list.as_array().expect("list").iter().map(|i| i[field]["nameZh"].as_str().expect("name").to_string()).collect()
 }
 
+fn distances(list: &Value) -> Vec<f64> {
+    list.as_array().expect("list").iter().map(|i| i["distanceKm"].as_f64().expect("km")).collect()
+}
+
+/// The sample's coordinates (`wuhan.json`, source `park-positions`).
+const FUTURE_CITY: (f64, f64) = (30.490, 114.553);
+const BIOLAKE: (f64, f64) = (30.479, 114.497);
+const OPTICS_VALLEY_SQUARE: (f64, f64) = (30.505, 114.399);
+
 #[tokio::test]
-async fn nearby_finds_parks_and_their_firms_by_distance() {
+async fn nearby_finds_the_sample_parks_and_their_firms_by_distance() {
     let test = TestDb::sample().await;
     let schema = test.schema();
-    let (future, biolake, zone, aerospace) =
-        ((30.492, 114.537), (30.477, 114.498), (30.505, 114.403), (30.842, 114.801));
-    place(
-        &test,
-        &schema,
-        &[
-            ("武汉未来科技城", future.0, future.1),
-            ("光谷生物城", biolake.0, biolake.1),
-            ("武汉东湖新技术开发区", zone.0, zone.1),
-            ("武汉国家航天产业基地", aerospace.0, aerospace.1),
-        ],
-    )
-    .await;
     let future_city = id_of(&schema, "parks", "武汉未来科技城").await;
-    let d = data(&schema, NEARBY, json!({ "park": future_city, "r": 10.0 })).await;
+    let d = data(&schema, NEARBY, json!({ "park": future_city, "r": 8.0 })).await;
     let near = &d["nearby"];
-    assert_eq!(
-        names(&near["parks"], "park"),
-        ["武汉未来科技城", "光谷生物城"],
-        "the zone (13 km) and the base are out"
-    );
+    assert_eq!(names(&near["parks"], "park"), ["武汉未来科技城", "光谷生物城"], "the zone's center (15 km) is out");
     assert_eq!(near["parks"][0]["distanceKm"], 0.0, "the park itself first, at distance 0");
-    let to_biolake = parkgraph_persistence::geo::haversine_km(future.0, future.1, biolake.0, biolake.1);
+    let to_biolake = parkgraph_persistence::geo::haversine_km(FUTURE_CITY.0, FUTURE_CITY.1, BIOLAKE.0, BIOLAKE.1);
     let found = near["parks"][1]["distanceKm"].as_f64().expect("distance");
-    assert!((found - to_biolake).abs() < 1e-9 && (3.0..5.0).contains(&found), "{found}");
+    assert!((found - to_biolake).abs() < 1e-9 && (5.0..6.0).contains(&found), "{found}");
     assert_eq!(names(&near["organizations"], "organization"), ["尚赛光电", "安翰光电"]);
     assert_eq!(names(&near["organizations"], "park"), ["武汉未来科技城", "光谷生物城"]);
-    assert_eq!((near["latitude"].as_f64(), near["radiusKm"].as_f64()), (Some(future.0), Some(10.0)));
+    assert_eq!((near["latitude"].as_f64(), near["radiusKm"].as_f64()), (Some(FUTURE_CITY.0), Some(8.0)));
+    assert_eq!((near["hasMoreParks"].as_bool(), near["hasMoreOrganizations"].as_bool()), (Some(false), Some(false)));
 
-    // Around a point: the zone's own firms first, then by their park's distance; `first` bounds each list.
-    let d = data(&schema, NEARBY, json!({ "lat": zone.0, "lon": zone.1, "r": 20.0, "first": 2 })).await;
+    // Around Optics Valley Square (the zone's point): the zone, 光谷软件园 and 光谷金融港 within
+    // 6 km; the zone's own firms first, then those of the Software Park.
+    let (lat, lon) = OPTICS_VALLEY_SQUARE;
+    let d = data(&schema, NEARBY, json!({ "lat": lat, "lon": lon, "r": 6.0 })).await;
     let near = &d["nearby"];
-    assert_eq!(names(&near["parks"], "park"), ["武汉东湖新技术开发区（中国光谷）", "光谷生物城"]);
-    assert_eq!(near["hasMoreParks"], true);
-    assert_eq!(names(&near["organizations"], "park"), ["武汉东湖新技术开发区（中国光谷）"; 2]);
-    assert_eq!(near["hasMoreOrganizations"], true);
-    let d = data(&schema, NEARBY, json!({ "lat": zone.0, "lon": zone.1, "r": 20.0, "first": 100 })).await;
-    let all = names(&d["nearby"]["organizations"], "organization");
-    assert_eq!(all.len(), 6, "four firms in the zone itself, 安翰光电, 尚赛光电: {all:?}");
-    assert_eq!(all[4..], ["安翰光电", "尚赛光电"]);
-    let distances: Vec<f64> = d["nearby"]["organizations"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .map(|o| o["distanceKm"].as_f64().expect("km"))
-        .collect();
-    assert!(distances.windows(2).all(|w| w[0] <= w[1]), "{distances:?}");
+    assert_eq!(names(&near["parks"], "park"), ["武汉东湖新技术开发区（中国光谷）", "光谷软件园", "光谷金融港"]);
+    let firms = names(&near["organizations"], "organization");
+    let mut zone_firms = firms[..4].to_vec();
+    zone_firms.sort();
+    assert_eq!(zone_firms, ["斑马快跑", "直播优选（尚德机构）", "禾元生物", "药帮忙（小药药）"], "{firms:?}");
+    let mut software_park = firms[4..].to_vec();
+    software_park.sort();
+    assert_eq!(software_park, ["卷皮网", "斗鱼"], "{firms:?}");
+    let km = distances(&near["organizations"]);
+    assert!(km.windows(2).all(|w| w[0] <= w[1]) && km[..4].iter().all(|k| *k == 0.0), "{km:?}");
+    assert!((2.0..3.5).contains(&km[4]), "光谷软件园 is about 2.8 km away: {km:?}");
+
+    // `first` bounds each list and says that more lie within the radius.
+    let d = data(&schema, NEARBY, json!({ "lat": lat, "lon": lon, "r": 6.0, "first": 2 })).await;
+    let near = &d["nearby"];
+    assert_eq!(names(&near["parks"], "park"), ["武汉东湖新技术开发区（中国光谷）", "光谷软件园"]);
+    assert_eq!((near["hasMoreParks"].as_bool(), near["hasMoreOrganizations"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(near["organizations"].as_array().map(Vec::len), Some(2));
+
+    // A park without coordinates is not found until an editor records them; then its firms are.
+    let d = data(&schema, NEARBY, json!({ "lat": lat, "lon": lon, "r": 10.0, "first": 100 })).await;
+    assert!(!names(&d["nearby"]["organizations"], "organization").contains(&"小米".to_string()), "{d}");
+    place(&test, &schema, &[("光谷中心城", 30.475, 114.43)]).await;
+    let d = data(&schema, NEARBY, json!({ "lat": lat, "lon": lon, "r": 10.0, "first": 100 })).await;
+    let parks = names(&d["nearby"]["parks"], "park");
+    assert!(parks.contains(&"光谷中心城".to_string()), "{parks:?}");
+    let firms = names(&d["nearby"]["organizations"], "organization");
+    assert!(firms.contains(&"小米".to_string()), "{firms:?}");
+    assert!(distances(&d["nearby"]["organizations"]).windows(2).all(|w| w[0] <= w[1]));
 }
 
 #[tokio::test]
 async fn nearby_refuses_bad_centers_and_radii_clearly() {
     let test = TestDb::sample().await;
     let schema = test.schema();
-    let harbour = id_of(&schema, "parks", "光谷金融港").await;
+    let central_city = id_of(&schema, "parks", "光谷中心城").await;
     for (vars, needle) in [
         (json!({ "lat": 30.5, "lon": 114.4, "r": 101.0 }), "at most 100"),
         (json!({ "lat": 30.5, "lon": 114.4, "r": 0.0 }), "more than 0"),
         (json!({ "lat": 91.0, "lon": 114.4, "r": 5.0 }), "not a point"),
         (json!({ "lat": 30.5, "r": 5.0 }), "either `latitude` and `longitude`, or `parkId`"),
-        (json!({ "lat": 30.5, "lon": 114.4, "park": harbour, "r": 5.0 }), "either"),
-        (json!({ "park": harbour, "r": 5.0 }), "no recorded coordinates"),
+        (json!({ "lat": 30.5, "lon": 114.4, "park": central_city, "r": 5.0 }), "either"),
+        (json!({ "park": central_city, "r": 5.0 }), "no recorded coordinates"),
         (json!({ "lat": 30.5, "lon": 114.4, "r": 5.0, "first": 101 }), "`first` must be between 1 and 100"),
     ] {
         let r = run(&schema, NEARBY, vars.clone()).await;

@@ -128,6 +128,26 @@ async fn pinyin_in_full_and_by_initials_finds_chinese_names() {
     assert!(all.contains(&"光谷生物城".to_string()) && all.contains(&"光谷软件园".to_string()), "{all:?}");
     let all = names(&search(&schema, "shengwucheng", Value::Null).await);
     assert_eq!(all.first().map(String::as_str), Some("光谷生物城"), "{all:?}");
+
+    // Pinyin finds what the characters find, the firms of a park by its name included
+    // (scored low): guanggu the records of Optics Valley, guanggu shengwu its biotech firms.
+    let sorted = |mut names: Vec<String>| {
+        names.sort();
+        names
+    };
+    let every = |q: &'static str| {
+        let schema = schema.clone();
+        async move { data_as(&schema, Caller::anonymous(), SEARCH, json!({ "q": q, "first": 100 })).await["search"].clone() }
+    };
+    for (pinyin, chinese) in [("guanggu", "光谷"), ("guanggu shengwu", "光谷 生物"), ("wuhan", "武汉")] {
+        let (by_pinyin, by_chinese) = (every(pinyin).await, every(chinese).await);
+        assert!(by_chinese["totalCount"].as_i64() < Some(100), "{by_chinese:#}");
+        assert_eq!(sorted(names(&by_pinyin)), sorted(names(&by_chinese)), "{pinyin} and {chinese}");
+    }
+    let all = names(&every("guanggu").await);
+    assert!(all.contains(&"斗鱼".to_string()) && all.contains(&"安翰光电".to_string()), "{all:?}");
+    let named = all.iter().take_while(|n| n.contains("光谷")).count();
+    assert!(all[named..].iter().all(|n| !n.contains("光谷")), "names first: {all:?}");
 }
 
 #[tokio::test]
@@ -147,6 +167,92 @@ async fn english_names_match_by_word_by_prefix_and_with_a_typo() {
 }
 
 #[tokio::test]
+async fn english_park_names_and_industry_terms_find_the_biotech_firms_of_optics_valley() {
+    let (_test, _index, schema) = sample().await;
+    let sorted = |mut names: Vec<String>| {
+        names.sort();
+        names
+    };
+    let chinese = sorted(names(&search(&schema, "光谷 生物", Value::Null).await));
+    let found = search(&schema, "Optics Valley biotech", Value::Null).await;
+    let english = sorted(names(&found));
+    assert_eq!(english, chinese, "Optics Valley biotech finds what 光谷 生物 finds: {found:#}");
+    for expected in ["光谷生物城", "武汉光谷生物医药孵化器", "安翰光电", "禾元生物"] {
+        assert!(english.contains(&expected.to_string()), "{expected}: {english:?}");
+    }
+    // 莫纳生物科技 is a biotech firm in no Optics Valley park; 斗鱼 is in Optics Valley, not biotech.
+    for absent in ["莫纳生物科技", "斗鱼", "光谷软件园"] {
+        assert!(!english.contains(&absent.to_string()), "{absent}: {english:?}");
+    }
+    // The words may come in any case and order, and the industry term alone finds the
+    // biotech records whatever their English names say (Ankon Technologies sits in the Biolake).
+    let reordered = sorted(names(&search(&schema, "BIOTECH optics VALLEY", Value::Null).await));
+    assert_eq!(reordered, english);
+    let biotech = names(&search(&schema, "biotech", Value::Null).await);
+    for expected in ["莫纳生物科技", "禾元生物", "安翰光电", "光谷生物城"] {
+        assert!(biotech.contains(&expected.to_string()), "biotech finds {expected}: {biotech:?}");
+    }
+    // Other industries of the glossary: the firms of the Software Park by `software`.
+    let software = names(&search(&schema, "Optics Valley software", Value::Null).await);
+    for expected in ["光谷软件园", "斗鱼", "卷皮网"] {
+        assert!(software.contains(&expected.to_string()), "{expected}: {software:?}");
+    }
+    assert!(!software.contains(&"安翰光电".to_string()), "{software:?}");
+}
+
+#[tokio::test]
+async fn designation_words_find_their_holders_in_chinese_and_english() {
+    let (_test, _index, schema) = sample().await;
+    let sorted = |mut names: Vec<String>| {
+        names.sort();
+        names
+    };
+    let zone = search(&schema, "武汉东湖新技术开发区", json!({ "types": ["PARK"] })).await;
+    let zone_id = zone["hits"][0]["id"].clone();
+    let filter = json!({ "types": ["ORGANIZATION"], "designations": ["UNICORN"], "parkIds": [zone_id] });
+    let unicorns = sorted(names(&search(&schema, "", filter).await));
+    assert_eq!(unicorns.len(), 6, "{unicorns:?}");
+    for q in ["光谷 独角兽", "Optics Valley unicorn", "optics valley unicorns"] {
+        let found = sorted(names(&search(&schema, q, Value::Null).await));
+        assert_eq!(found, unicorns, "{q} finds the unicorns of Optics Valley");
+    }
+    let all = search(&schema, "独角兽", json!({ "types": ["ORGANIZATION"] })).await;
+    let held = search(&schema, "", json!({ "types": ["ORGANIZATION"], "designations": ["UNICORN"] })).await;
+    assert_eq!(all["totalCount"], held["totalCount"], "every unicorn, wherever it is");
+    let fortune = names(&search(&schema, "世界500强", Value::Null).await);
+    assert!(fortune.contains(&"小米".to_string()), "{fortune:?}");
+}
+
+#[tokio::test]
+async fn an_empty_range_or_a_bad_page_is_refused_clearly() {
+    let (_test, _index, schema) = sample().await;
+    for (filter, needle) in [
+        (
+            json!({ "foundedFrom": "2016-01-01", "foundedTo": "2015-12-31" }),
+            "`foundedFrom` (2016-01-01) is above `foundedTo`",
+        ),
+        (json!({ "valuationUsdMin": 5e9, "valuationUsdMax": 1e9 }), "`valuationUsdMin`"),
+        (json!({ "registeredCapitalCnyMin": 10, "registeredCapitalCnyMax": 1 }), "`registeredCapitalCnyMin`"),
+        (json!({ "headcountMin": 100, "headcountMax": 10 }), "`headcountMin` (100) is above `headcountMax` (10)"),
+    ] {
+        let response = run_as(&schema, Caller::anonymous(), SEARCH, json!({ "q": "", "filter": filter })).await;
+        assert_eq!(codes(&response), ["BAD_USER_INPUT"], "{filter}: {response:#}");
+        let message = response["errors"][0]["message"].as_str().unwrap_or("");
+        assert!(message.contains(needle), "{needle}: {message}");
+    }
+    let same = json!({ "q": "", "filter": { "headcountMin": 10, "headcountMax": 10 } });
+    assert!(run_as(&schema, Caller::anonymous(), SEARCH, same).await.get("errors").is_none(), "a one-value range");
+    for (vars, needle) in [
+        (json!({ "q": "x", "first": 101 }), "`first` must be between 0 and 100"),
+        (json!({ "q": "x", "after": "garbage" }), "not a search cursor"),
+    ] {
+        let response = run_as(&schema, Caller::anonymous(), SEARCH, vars.clone()).await;
+        assert_eq!(codes(&response), ["BAD_USER_INPUT"], "{vars}: {response:#}");
+        assert!(response["errors"][0]["message"].as_str().is_some_and(|m| m.contains(needle)), "{response:#}");
+    }
+}
+
+#[tokio::test]
 async fn suggest_completes_names_pinyin_and_initials_as_typed() {
     let (_test, _index, schema) = sample().await;
     let query = r#"query($p: String!, $types: [SearchType!]) {
@@ -163,6 +269,20 @@ async fn suggest_completes_names_pinyin_and_initials_as_typed() {
     let data = data_as(&schema, Caller::anonymous(), query, json!({ "p": "guang", "types": ["PARK"] })).await;
     let hits = data["suggest"].as_array().expect("list");
     assert!(!hits.is_empty() && hits.iter().all(|h| h["type"] == "PARK"), "{data:#}");
+
+    // Pinyin completes names: the 光谷 parks for `guang`, not the firms inside them.
+    let data = data_as(&schema, Caller::anonymous(), query, json!({ "p": "guang" })).await;
+    let all: Vec<&str> =
+        data["suggest"].as_array().expect("list").iter().filter_map(|s| s["nameZh"].as_str()).collect();
+    assert!(all.len() == 5 && all.iter().all(|n| n.contains("光谷")), "guang: {all:?}");
+
+    // Names that start with what was typed come first, even when its last word is one letter.
+    for prefix in ["Optics Valley B", "optics valley bio", "Optics Valley Biol"] {
+        let data = data_as(&schema, Caller::anonymous(), query, json!({ "p": prefix })).await;
+        let all: Vec<&str> =
+            data["suggest"].as_array().expect("list").iter().filter_map(|s| s["nameZh"].as_str()).collect();
+        assert_eq!(all.first(), Some(&"光谷生物城"), "{prefix}: {all:?}");
+    }
 }
 
 #[tokio::test]

@@ -12,6 +12,14 @@
 //! Both counts follow field *definitions*, never response names: a connection is a field
 //! whose selection reaches `edges` or `nodes` directly or through fragments, and an alias
 //! renames a field without changing what it costs.
+//!
+//! The root fields that answer a bounded list rather than a connection are priced by the
+//! most they may return, from their arguments and defaults ([`bounded_list`]): `search`
+//! its `first` hits plus 50 values per facet counted, `suggest` its `first`,
+//! `neighborhood` the 2,000 records a walk may reach whatever `hops`, `connections`
+//! `first` paths of `maxHops + 1` records, `statistics` and `secondHeadquartersStatistics`
+//! 1,000 groups, `nearby` `first` parks and `first` organizations. What they select
+//! inside is multiplied by that number, like the items of a connection.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -65,6 +73,96 @@ fn bad_string(value: &ConstValue, path: &mut Vec<String>, max_chars: usize) -> O
 }
 
 const MAX_FRAGMENT_DEPTH: usize = 32;
+
+/// An argument of `field`, variables substituted; `None` when absent or null.
+fn argument(field: &async_graphql::parser::types::Field, name: &str, variables: &Variables) -> Option<ConstValue> {
+    let (_, value) = field.arguments.iter().find(|(n, _)| n.node.as_str() == name)?;
+    let value = value
+        .node
+        .clone()
+        .into_const_with(|var: Name| Ok::<_, ()>(variables.get(&var).cloned().unwrap_or(ConstValue::Null)))
+        .ok()?;
+    (value != ConstValue::Null).then_some(value)
+}
+
+/// An integer argument, or its default when absent (a negative number counts 0; the
+/// resolver refuses it).
+fn int_argument(field: &async_graphql::parser::types::Field, name: &str, default: i32, variables: &Variables) -> u64 {
+    match argument(field, name, variables) {
+        Some(ConstValue::Number(n)) => n.as_i64().map_or(u64::MAX, |n| u64::try_from(n).unwrap_or(0)),
+        _ => u64::try_from(default).unwrap_or(0),
+    }
+}
+
+/// True when the selection reaches a field named `name`, directly or through fragments.
+fn selects(doc: &ExecutableDocument, set: &SelectionSet, name: &str, depth: usize) -> bool {
+    if depth > MAX_FRAGMENT_DEPTH {
+        return false;
+    }
+    set.items.iter().any(|item| match &item.node {
+        Selection::Field(f) => f.node.name.node.as_str() == name,
+        Selection::InlineFragment(fragment) => selects(doc, &fragment.node.selection_set.node, name, depth + 1),
+        Selection::FragmentSpread(spread) => doc
+            .fragments
+            .get(&spread.node.fragment_name.node)
+            .is_some_and(|fragment| selects(doc, &fragment.node.selection_set.node, name, depth + 1)),
+    })
+}
+
+/// The most items a root field that answers a bounded list (not a connection) may return,
+/// from its arguments and their defaults, and the fields inside it that make up those
+/// items (priced by that number, not as connections of their own: `connections { paths {
+/// nodes } }` is `first × (maxHops + 1)` records); `None` for every other field.
+pub fn bounded_list(
+    doc: &ExecutableDocument,
+    field: &async_graphql::parser::types::Field,
+    variables: &Variables,
+) -> Option<(u64, &'static [&'static str])> {
+    use crate::object::{nearby, network, search};
+    let int = |name: &str, default: i32| int_argument(field, name, default, variables);
+    let items = match field.name.node.as_str() {
+        "search" => {
+            let hits = int("first", search::DEFAULT_HITS);
+            let facets = if selects(doc, &field.selection_set.node, "facets", 0) {
+                let dimensions = match argument(field, "facets", variables) {
+                    Some(ConstValue::List(dims)) => {
+                        let mut names: Vec<String> = dims.iter().map(ToString::to_string).collect();
+                        names.sort_unstable();
+                        names.dedup();
+                        names.len()
+                    }
+                    _ => search::DEFAULT_FACETS,
+                };
+                (dimensions as u64).saturating_mul(search::FACET_VALUES as u64)
+            } else {
+                0
+            };
+            (hits.saturating_add(facets), &["hits", "facets", "values"][..])
+        }
+        "suggest" => (int("first", search::DEFAULT_SUGGESTIONS), &[][..]),
+        "neighborhood" => (network::MAX_NODES as u64, &["nodes", "edges"][..]),
+        "connections" => {
+            let hops = int("maxHops", network::DEFAULT_PATH_HOPS);
+            (
+                int("first", network::DEFAULT_PATHS).saturating_mul(hops.saturating_add(1)),
+                &["paths", "nodes", "edges"][..],
+            )
+        }
+        "statistics" | "secondHeadquartersStatistics" => (parkgraph_persistence::stats::MAX_GROUPS, &[][..]),
+        "nearby" => (int("first", nearby::DEFAULT_FIRST).saturating_mul(2), &["parks", "organizations"][..]),
+        _ => return None,
+    };
+    Some(items)
+}
+
+/// Where a selection set is, for pricing.
+#[derive(Clone, Copy)]
+enum Place {
+    /// The operation's own selection (where the bounded-list fields live).
+    Root,
+    /// Inside a field; the names are the fields of a bounded list's items, priced with it.
+    Within(&'static [&'static str]),
+}
 
 fn page_size(field: &async_graphql::parser::types::Field, variables: &Variables) -> Option<u64> {
     for (name, value) in &field.arguments {
@@ -126,7 +224,8 @@ impl Walker<'_> {
         }
     }
 
-    fn cost(&mut self, set: &SelectionSet, multiplier: u64, depth: usize) -> u64 {
+    /// The cost of a selection whose items are each `multiplier` times over.
+    fn cost(&mut self, set: &SelectionSet, multiplier: u64, depth: usize, place: Place) -> u64 {
         if depth > MAX_FRAGMENT_DEPTH {
             return 0;
         }
@@ -142,10 +241,24 @@ impl Walker<'_> {
                     if self.bad_argument.is_none() {
                         self.check_arguments(field);
                     }
+                    let bounded = match place {
+                        Place::Root => bounded_list(self.doc, field, self.variables),
+                        Place::Within(_) => None,
+                    };
+                    if let Some((items, parts)) = bounded {
+                        total = total.saturating_add(multiplier.saturating_mul(items));
+                        let inner = multiplier.saturating_mul(items.max(1));
+                        let set = &field.selection_set.node;
+                        total = total.saturating_add(self.cost(set, inner, depth + 1, Place::Within(parts)));
+                        continue;
+                    }
+                    let part = matches!(place, Place::Within(parts) if parts.contains(&field.name.node.as_str()));
                     let explicit = page_size(field, self.variables);
                     let page = match explicit {
                         Some(n) => Some(n),
-                        None if selects_items(self.doc, &field.selection_set.node, 0) => Some(DEFAULT_PAGE_SIZE as u64),
+                        None if !part && selects_items(self.doc, &field.selection_set.node, 0) => {
+                            Some(DEFAULT_PAGE_SIZE as u64)
+                        }
                         None => None,
                     };
                     let inner = match page {
@@ -155,15 +268,17 @@ impl Walker<'_> {
                         }
                         _ => multiplier,
                     };
-                    total = total.saturating_add(self.cost(&field.selection_set.node, inner, depth + 1));
+                    let place = if part { place } else { Place::Within(&[]) };
+                    total = total.saturating_add(self.cost(&field.selection_set.node, inner, depth + 1, place));
                 }
                 Selection::InlineFragment(fragment) => {
-                    total = total.saturating_add(self.cost(&fragment.node.selection_set.node, multiplier, depth + 1));
+                    let inner = self.cost(&fragment.node.selection_set.node, multiplier, depth + 1, place);
+                    total = total.saturating_add(inner);
                 }
                 Selection::FragmentSpread(spread) => {
                     if let Some(fragment) = self.doc.fragments.get(&spread.node.fragment_name.node) {
-                        total =
-                            total.saturating_add(self.cost(&fragment.node.selection_set.node, multiplier, depth + 1));
+                        let inner = self.cost(&fragment.node.selection_set.node, multiplier, depth + 1, place);
+                        total = total.saturating_add(inner);
                     }
                 }
             }
@@ -188,7 +303,11 @@ pub fn analyze(
     };
     let Some(operation) = operation else { return Analysis::default() };
     let mut walker = Walker { doc, variables, fields: 0, max_string, bad_argument: None, introspects: false };
-    let cost = walker.cost(&operation.node.selection_set.node, 1, 0);
+    let place = match operation.node.ty {
+        async_graphql::parser::types::OperationType::Query => Place::Root,
+        _ => Place::Within(&[]),
+    };
+    let cost = walker.cost(&operation.node.selection_set.node, 1, 0, place);
     Analysis {
         requested_cost: 1u64.saturating_add(cost),
         fields: walker.fields,
@@ -296,5 +415,62 @@ mod tests {
         let ids: Vec<String> = (0..100).map(|i| format!("\"id{i}\"")).collect();
         let aliased: String = (0..9).map(|i| format!("n{i}: nodes(ids: [{}]) {{ id }} ", ids.join(","))).collect();
         assert_eq!(cost_of(&format!("{{ {aliased} }}"), serde_json::json!({})).requested_cost, 1 + 900);
+    }
+
+    #[test]
+    fn bounded_lists_are_priced_by_the_most_they_may_return() {
+        let cost = |query: &str| cost_of(query, serde_json::json!({})).requested_cost;
+        // search: `first` hits (default 20), plus 50 values per facet counted when selected.
+        assert_eq!(cost("{ search(query: \"\") { hits { id } } }"), 1 + 20);
+        assert_eq!(cost("{ search(query: \"\", first: 100) { totalCount } }"), 1 + 100);
+        assert_eq!(cost("{ search(query: \"\") { hits { id } facets { field } } }"), 1 + 20 + 7 * 50);
+        assert_eq!(
+            cost("{ search(query: \"\", first: 5, facets: [PARK, PARK, CITY]) { facets { field } } }"),
+            1 + 5 + 2 * 50,
+            "a facet named twice is counted once"
+        );
+        assert_eq!(
+            cost(
+                "{ search(query: \"\", first: 100) { hits { node { ... on Organization { parks(first: 10) { nodes { id } } } } } } }"
+            ),
+            1 + 100 + 100 * 10,
+            "what each hit selects is multiplied by the hits"
+        );
+        assert_eq!(cost("{ suggest(prefix: \"gu\") { id } }"), 1 + 10);
+        assert_eq!(cost("{ suggest(prefix: \"gu\", first: 50) { id } }"), 1 + 50);
+        // neighborhood: the 2,000 records a walk may reach, whatever `hops`.
+        assert_eq!(cost("{ neighborhood(id: \"x\") { truncated } }"), 1 + 2_000);
+        assert_eq!(
+            cost(
+                "{ neighborhood(id: \"x\", hops: 3) { nodes { node { ... on Park { children(first: 10) { nodes { id } } } } } } }"
+            ),
+            1 + 2_000 + 2_000 * 10
+        );
+        // connections: `first` paths (default 5) of `maxHops + 1` records (default 4).
+        assert_eq!(cost("{ connections(from: \"a\", to: \"b\") { truncated } }"), 1 + 5 * 5);
+        assert_eq!(cost("{ connections(from: \"a\", to: \"b\", first: 20, maxHops: 6) { truncated } }"), 1 + 20 * 7);
+        assert_eq!(
+            cost(
+                "{ connections(from: \"a\", to: \"b\") { paths { nodes { node { ... on Park { children(first: 2) { nodes { id } } } } } } } }"
+            ),
+            1 + 25 + 25 * 2,
+            "a path's records are the items priced, not a connection of their own"
+        );
+        assert_eq!(cost("{ statistics(groupBy: [CITY]) { count } }"), 1 + 1_000);
+        assert_eq!(cost("{ secondHeadquartersStatistics(groupBy: [PARK]) { count } }"), 1 + 1_000);
+        // nearby: `first` parks and `first` organizations (default 20).
+        assert_eq!(cost("{ nearby(latitude: 30.5, longitude: 114.4, radiusKm: 5) { hasMoreParks } }"), 1 + 40);
+        let by_variable = cost_of(
+            "query($n: Int) { nearby(latitude: 30.5, longitude: 114.4, radiusKm: 5, first: $n) { hasMoreParks } }",
+            serde_json::json!({ "n": 100 }),
+        );
+        assert_eq!(by_variable.requested_cost, 1 + 200);
+        // Aliases and fragments on the query type pay for each use.
+        assert_eq!(
+            cost(
+                "{ a: neighborhood(id: \"x\") { truncated } ...Q } fragment Q on Query { b: neighborhood(id: \"y\") { truncated } }"
+            ),
+            1 + 2 * 2_000
+        );
     }
 }

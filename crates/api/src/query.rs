@@ -861,7 +861,9 @@ impl Query {
             Vec<crate::object::network::EdgeType>,
         >,
     ) -> async_graphql::Result<crate::object::network::ShortestPaths> {
-        crate::object::network::connections(ctx, from, to, max_hops.unwrap_or(4), first.unwrap_or(5), types).await
+        use crate::object::network::{DEFAULT_PATH_HOPS, DEFAULT_PATHS};
+        let (max_hops, first) = (max_hops.unwrap_or(DEFAULT_PATH_HOPS), first.unwrap_or(DEFAULT_PATHS));
+        crate::object::network::connections(ctx, from, to, max_hops, first, types).await
     }
 
     /// Parks within `radiusKm` (at most 100) of a point (`latitude` and `longitude`) or of
@@ -880,7 +882,8 @@ impl Query {
         #[graphql(desc = "The most parks, and the most organizations, returned (1 to 100).", default = 20)]
         first: Option<i32>,
     ) -> async_graphql::Result<crate::object::nearby::Nearby> {
-        crate::object::nearby::nearby(ctx, latitude, longitude, park_id, radius_km, first.unwrap_or(20)).await
+        let first = first.unwrap_or(crate::object::nearby::DEFAULT_FIRST);
+        crate::object::nearby::nearby(ctx, latitude, longitude, park_id, radius_km, first).await
     }
 
     // --- Search (parkgraph-search): full-text search with facets, and type-ahead. ---
@@ -888,8 +891,11 @@ impl Query {
     /// Search organizations, parks, incubators and innovation centers by name in Chinese
     /// (any substring: 光谷, 生物城), pinyin (full or initials, by prefix: xiaomi, xm,
     /// guanggu), English (words, prefixes, typos: douyo finds DouYu) or exact USCC, ranked
-    /// by relevance with highlights, filtered, and counted per facet. An empty query lists
-    /// every record that passes the filter. Only types the caller may read are searched.
+    /// by relevance with highlights, filtered, and counted per facet. Scored lower, a record
+    /// is also found by the names of the parks it is in (Chinese, pinyin, English), the
+    /// English terms of its industry (Optics Valley biotech) and its designations (光谷
+    /// 独角兽, unicorn). An empty query lists every record that passes the filter. Only
+    /// types the caller may read are searched.
     #[graphql(complexity = "crate::connection::complexity(first, None, child_complexity)")]
     async fn search(
         &self,

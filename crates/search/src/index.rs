@@ -1,11 +1,11 @@
 //! [`SearchIndex`]: the tantivy index on disk, its schema, opening (or rebuilding) it,
 //! applying the change feed to it, and the queries it answers.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::{Datelike, NaiveDate};
 use parkgraph_persistence::entity::change;
@@ -31,7 +31,7 @@ use crate::text::{self, CJK_TOKENIZER, CjkTokenizer, Unit};
 
 /// The version of the index's schema and analysis. An index written with another version
 /// is rebuilt when opened.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Feed entries read per step when catching up.
 const FEED_PAGE: u64 = 500;
@@ -62,6 +62,7 @@ struct Fields {
     name_en: Field,
     legal_name: Field,
     context: Field,
+    context_pinyin: Field,
     pinyin: Field,
     initials: Field,
     exact: Field,
@@ -90,6 +91,7 @@ fn build_schema() -> (Schema, Fields) {
         name_en: b.add_text_field("name_en", cjk(true)),
         legal_name: b.add_text_field("legal_name", cjk(true)),
         context: b.add_text_field("context", cjk(false)),
+        context_pinyin: b.add_text_field("context_pinyin", STRING),
         pinyin: b.add_text_field("pinyin", STRING),
         initials: b.add_text_field("initials", STRING),
         exact: b.add_text_field("exact", STRING),
@@ -308,8 +310,40 @@ pub enum Opened {
     },
 }
 
+/// What a document takes from one of its context texts (a park's name, an industry, a
+/// city): the text's pinyin keys and the industry glossary entries it speaks of.
+#[derive(Debug, Default)]
+struct Derived {
+    pinyin: Vec<String>,
+    industries: u32,
+}
+
+/// [`Derived`] by text. The same park names, cities and industries recur in thousands of
+/// documents, so each is analysed once (the cache is emptied when it grows past a bound).
+#[derive(Debug, Default)]
+struct DerivedCache(Mutex<HashMap<String, Arc<Derived>>>);
+
+impl DerivedCache {
+    const MAX_ENTRIES: usize = 100_000;
+
+    fn of(&self, text: &str) -> Arc<Derived> {
+        let derive = || Arc::new(Derived { pinyin: text::pinyin_keys(text).0, industries: text::industries_of(text) });
+        let Ok(mut cache) = self.0.lock() else { return derive() };
+        if let Some(found) = cache.get(text) {
+            return found.clone();
+        }
+        if cache.len() >= Self::MAX_ENTRIES {
+            cache.clear();
+        }
+        let derived = derive();
+        cache.insert(text.to_string(), derived.clone());
+        derived
+    }
+}
+
 /// The search index: one per server replica, in its own directory, following the feed.
 pub struct SearchIndex {
+    derived: DerivedCache,
     dir: PathBuf,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
@@ -415,6 +449,7 @@ impl SearchIndex {
         let searcher = reader.searcher();
         searcher.search(&AllQuery, &Count)?;
         Ok(Self {
+            derived: DerivedCache::default(),
             dir: dir.to_path_buf(),
             reader,
             writer: Mutex::new(writer),
@@ -655,11 +690,25 @@ impl SearchIndex {
         for key in initials {
             d.add_text(f.initials, key);
         }
-        for context in [&doc.industry, &doc.city, &doc.district].into_iter().flatten() {
+        let mut context_pinyin = HashSet::new();
+        let mut industries = [Some(&doc.name_zh), doc.legal_name.as_ref()]
+            .into_iter()
+            .flatten()
+            .fold(0, |set, name| set | text::industries_of(name));
+        for context in [&doc.industry, &doc.city, &doc.district].into_iter().flatten().chain(&doc.place_names) {
             d.add_text(f.context, context);
+            let derived = self.derived.of(context);
+            context_pinyin.extend(derived.pinyin.iter().cloned());
+            industries |= derived.industries;
         }
-        for place in &doc.place_names {
-            d.add_text(f.context, place);
+        for key in context_pinyin {
+            d.add_text(f.context_pinyin, key);
+        }
+        for terms in text::industry_terms_of(industries) {
+            d.add_text(f.context, terms);
+        }
+        for terms in doc.designations.iter().filter_map(|code| text::designation_terms(code)) {
+            d.add_text(f.context, terms);
         }
         if let Some(uscc) = &doc.uscc {
             d.add_text(f.uscc, uscc.to_uppercase());
@@ -711,7 +760,7 @@ impl SearchIndex {
     /// Runs a search (see [`SearchRequest`]).
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
-        let text = self.text_query(&request.query);
+        let text = self.text_query(&request.query, false);
         let query = self.full_query(text.as_deref(), &request.filter, &request.visible, None);
         let (top, total) = searcher.search(
             &query,
@@ -744,16 +793,18 @@ impl SearchIndex {
     }
 
     /// Type-ahead: up to `limit` records whose names (or their pinyin, or initials) start
-    /// with, or contain, what was typed; best first.
+    /// with, or contain, what was typed; best first, names that start with it above the rest.
     pub fn suggest(&self, prefix: &str, visible: &[DocKind], limit: usize) -> Result<Vec<Hit>, SearchError> {
-        let Some(text) = self.text_query(prefix) else { return Ok(Vec::new()) };
+        let Some(text) = self.text_query(prefix, true) else { return Ok(Vec::new()) };
         let exact_prefix = FuzzyTermQuery::new_prefix(
             Term::from_field_text(self.fields.exact, &prefix.trim().to_lowercase()),
             0,
             false,
         );
+        // What was typed matches as a query, or a whole name starts with it (its last word
+        // may be a single letter: "Optics Valley B" completes to Optics Valley Biolake).
         let boosted: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
-            (Occur::Must, text),
+            (Occur::Should, text),
             (Occur::Should, Box::new(BoostQuery::new(Box::new(exact_prefix), 5.0))),
         ]));
         let query = self.full_query(Some(&*boosted), &Filter::default(), visible, None);
@@ -798,8 +849,9 @@ impl SearchIndex {
     }
 
     /// The text part of a query: every unit typed must match somewhere (see the crate
-    /// docs for the fields and boosts). `None` for an empty query.
-    fn text_query(&self, query: &str) -> Option<Box<dyn Query>> {
+    /// docs for the fields and boosts); `typing` (type-ahead) lets the last word match an
+    /// English word by prefix however short it is. `None` for an empty query.
+    fn text_query(&self, query: &str, typing: bool) -> Option<Box<dyn Query>> {
         let f = &self.fields;
         let units = text::units(query);
         if units.is_empty() {
@@ -812,7 +864,7 @@ impl SearchIndex {
         let boost =
             |q: Box<dyn Query>, b: f32| -> (Occur, Box<dyn Query>) { (Occur::Should, Box::new(BoostQuery::new(q, b))) };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for unit in &units {
+        for (i, unit) in units.iter().enumerate() {
             let should: Vec<(Occur, Box<dyn Query>)> = match unit {
                 Unit::Cjk(run) => {
                     let terms = text::cjk_query_terms(run);
@@ -837,9 +889,20 @@ impl SearchIndex {
                         boost(Box::new(FuzzyTermQuery::new_prefix(term(f.initials, word), 0, false)), 1.5),
                         boost(scored(f.uscc, &word.to_uppercase()), 10.0),
                     ];
+                    // Being typed, the last word is a prefix however short ("Optics Valley B").
+                    let typed = typing && i + 1 == units.len();
+                    if typed && word.chars().count() < 2 {
+                        should.push(boost(Box::new(FuzzyTermQuery::new_prefix(term(f.name_en, word), 0, false)), 1.2));
+                    }
                     if word.chars().count() >= 2 {
                         should.push(boost(Box::new(FuzzyTermQuery::new_prefix(term(f.name_en, word), 0, false)), 1.2));
                         should.push(boost(Box::new(FuzzyTermQuery::new_prefix(term(f.context, word), 0, false)), 0.3));
+                    }
+                    // Not in type-ahead, which completes names: a firm in a 光谷 park would
+                    // otherwise outrank the 光谷 parks themselves for `guang`.
+                    if word.chars().count() >= 3 && !typing {
+                        let pinyin = FuzzyTermQuery::new_prefix(term(f.context_pinyin, word), 0, false);
+                        should.push(boost(Box::new(pinyin), 0.3));
                     }
                     let distance = typo_distance(word);
                     if distance > 0 {

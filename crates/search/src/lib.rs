@@ -16,7 +16,14 @@
 //! A query is cut into units: runs of Chinese characters and Latin words. Every unit must
 //! match somewhere (so `光谷 生物` needs both): a Chinese run as a substring of a name, or
 //! (scored low) of the industry, city, district or the name of a park the record is in
-//! (its consecutive bigrams, as a phrase); a word in the ways listed below. The scores add up (BM25 for terms,
+//! (its consecutive bigrams, as a phrase); a word in the ways listed below, or (scored low)
+//! as a word of those same fields, which include the English names of the parks and the
+//! English terms of the industries their Chinese names speak of ([`text::INDUSTRY_TERMS`]:
+//! 生物 → biotech …), so "Optics Valley biotech" finds what "光谷 生物" finds, and the
+//! words of the record's designations ([`text::designation_terms`]: 独角兽, unicorn …);
+//! and (scored low, words of 3 letters or more, in search but not type-ahead) as a prefix
+//! of the pinyin of those fields, so `guanggu` finds what `光谷` finds, the firms of the 光谷
+//! parks included. The scores add up (BM25 for terms,
 //! constant scores for prefix and typo matches), with boosts so that an exact name (10)
 //! ranks above a Chinese substring (3 in the Chinese name, 2 in the legal name), above
 //! pinyin (2 full, 1.5 initials, both by prefix), above English words (2 exact, 1.2

@@ -75,6 +75,65 @@ pub fn cjk_query_terms(run: &str) -> Vec<String> {
     chars.windows(2).map(|w| w.iter().collect()).collect()
 }
 
+/// English terms for the industries that Chinese names speak of: a record whose name, or
+/// the name of a park it is in, holds one of the Chinese words on the left is also found
+/// by the English words on the right (光谷生物城 and the firms in it by `biotech`, so
+/// "Optics Valley biotech" finds what "光谷 生物" finds). A glossary of industries, not a
+/// translation of names: names keep their own English (`nameEn`).
+pub const INDUSTRY_TERMS: &[(&[&str], &str)] = &[
+    (
+        &["生物", "医药", "制药", "生命科学", "基因", "医疗器械"],
+        "biotech biotechnology bioscience biomedicine biomedical pharmaceutical pharma life sciences",
+    ),
+    (&["光电", "光通信", "光纤", "光器件", "激光"], "optoelectronics optoelectronic photonics optical laser"),
+    (&["集成电路", "芯片", "半导体", "存储器"], "semiconductor semiconductors chip chips integrated circuits"),
+    (&["软件"], "software"),
+    (&["人工智能"], "artificial intelligence ai"),
+    (&["网络安全", "网安"], "cybersecurity"),
+    (&["航天", "航空", "火箭"], "aerospace space"),
+    (&["汽车", "车谷", "新能源车", "智能网联"], "automotive auto vehicle vehicles"),
+    (&["智能制造", "装备", "机器人"], "manufacturing robotics"),
+    (&["金融", "资本"], "finance financial"),
+    (&["电商", "电子商务"], "e-commerce ecommerce"),
+    (&["教育"], "education"),
+    (&["直播"], "live streaming"),
+];
+
+/// The entries of [`INDUSTRY_TERMS`] whose Chinese words `text` holds, as a bit set (bit
+/// `i` for entry `i`).
+pub fn industries_of(text: &str) -> u32 {
+    INDUSTRY_TERMS
+        .iter()
+        .enumerate()
+        .filter(|(_, (words, _))| words.iter().any(|w| text.contains(w)))
+        .fold(0, |set, (i, _)| set | (1 << i))
+}
+
+/// The English terms of the entries in a bit set of [`industries_of`], in the glossary's order.
+pub fn industry_terms_of(set: u32) -> impl Iterator<Item = &'static str> {
+    INDUSTRY_TERMS.iter().enumerate().filter(move |(i, _)| set & (1 << i) != 0).map(|(_, (_, terms))| *terms)
+}
+
+/// The English industry terms (see [`INDUSTRY_TERMS`]) for the Chinese words in `texts`,
+/// each set once, in the glossary's order.
+pub fn industry_terms<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<&'static str> {
+    industry_terms_of(texts.into_iter().fold(0, |set, text| set | industries_of(text))).collect()
+}
+
+/// The words, Chinese and English, that find the holders of a designation (by its code):
+/// `光谷 独角兽` and `Optics Valley unicorn` find the unicorns of Optics Valley.
+pub fn designation_terms(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "UNICORN" => "独角兽企业 unicorn unicorns",
+        "GAZELLE" => "瞪羚企业 gazelle gazelles",
+        "HIGH_TECH_ENTERPRISE" => "高新技术企业 high-tech enterprise",
+        "FORTUNE_GLOBAL_500" => "世界500强 Fortune Global 500",
+        "CHINA_TOP_500" => "中国500强 China Top 500",
+        "SPECIALIZED_LITTLE_GIANT" => "专精特新 小巨人 little giant",
+        _ => return None,
+    })
+}
+
 /// The pinyin of each character of `text` that has one (first reading, no tone), with the
 /// characters without one (Latin letters, digits) as lowercase words of their own.
 fn syllables(text: &str) -> Vec<String> {
@@ -249,5 +308,15 @@ mod tests {
         assert_eq!(initials[0], "ggswc");
         assert_eq!(pinyin_full("小米"), "xiaomi");
         assert_eq!(pinyin_keys("Douyu"), (Vec::new(), Vec::new()));
+    }
+
+    #[test]
+    fn chinese_industry_words_bring_their_english_terms() {
+        let terms = industry_terms(["光谷生物城", "武汉东湖新技术开发区（中国光谷）"]);
+        assert_eq!(terms.len(), 1);
+        assert!(terms[0].split(' ').any(|t| t == "biotech"), "{terms:?}");
+        assert_eq!(industry_terms(["光谷软件园"]), ["software"]);
+        assert!(industry_terms(["斗鱼", "光谷中心城"]).is_empty());
+        assert!(INDUSTRY_TERMS.len() <= 32, "the entries fit a bit set");
     }
 }

@@ -11,6 +11,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::id::{NodeType, decode_as};
 use crate::loader::{each, one};
 
+/// Parks, and organizations, `nearby` returns when `first` is not given.
+pub const DEFAULT_FIRST: i32 = 20;
+
 /// A park within the radius.
 #[derive(SimpleObject)]
 pub struct NearbyPark {

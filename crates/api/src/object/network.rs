@@ -23,6 +23,10 @@ pub const MAX_HOPS: i32 = 3;
 pub const MAX_PATH_HOPS: i32 = 6;
 /// The most paths `connections` returns.
 pub const MAX_PATHS: i32 = 20;
+/// Paths `connections` returns when `first` is not given.
+pub const DEFAULT_PATHS: i32 = 5;
+/// The most hops of a path when `maxHops` is not given.
+pub const DEFAULT_PATH_HOPS: i32 = 4;
 /// The most nodes one walk reaches (and the most rows one edge statement reads).
 pub const MAX_NODES: usize = 2_000;
 

@@ -22,8 +22,14 @@ use crate::object::vocabulary::{DesignationKind, OrganizationStatus};
 use crate::object::{Incubator, InnovationCenter, Node, Organization, Park, loaders};
 
 /// Hits per page by default, and at most.
-const DEFAULT_HITS: i32 = 20;
+pub const DEFAULT_HITS: i32 = 20;
 const MAX_HITS: i32 = 100;
+/// The most values one facet lists (the most frequent).
+pub const FACET_VALUES: usize = 50;
+/// How many facets are counted when `facets` is not given.
+pub const DEFAULT_FACETS: usize = SearchFacetField::DEFAULT.len();
+/// Suggestions by default (`suggest`'s `first`).
+pub const DEFAULT_SUGGESTIONS: i32 = 10;
 
 /// A type of record that search finds.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -153,7 +159,7 @@ impl SearchFacetField {
         }
     }
 
-    const DEFAULT: [Self; 7] =
+    pub(crate) const DEFAULT: [Self; 7] =
         [Self::Type, Self::Industry, Self::Designation, Self::Park, Self::FoundedYear, Self::City, Self::Status];
 }
 
@@ -259,7 +265,21 @@ impl SearchFilter {
             max: amount("registeredCapitalCnyMax", self.registered_capital_cny_max)?,
         };
         filter.headcount = Between { min: self.headcount_min.map(i64::from), max: self.headcount_max.map(i64::from) };
+        ordered("foundedFrom", "foundedTo", filter.founded)?;
+        ordered("valuationUsdMin", "valuationUsdMax", filter.valuation_usd)?;
+        ordered("registeredCapitalCnyMin", "registeredCapitalCnyMax", filter.registered_capital_cny)?;
+        ordered("headcountMin", "headcountMax", filter.headcount)?;
         Ok(filter)
+    }
+}
+
+/// A range whose lower end lies above its upper end matches nothing: it is a mistake, said so.
+fn ordered<T: PartialOrd + std::fmt::Display + Copy>(low: &str, high: &str, range: Between<T>) -> Result<(), ApiError> {
+    match (range.min, range.max) {
+        (Some(min), Some(max)) if min > max => {
+            Err(ApiError::BadUserInput(format!("`{low}` ({min}) is above `{high}` ({max}): the range is empty")))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -511,7 +531,13 @@ pub async fn search(
         return Err(ApiError::BadUserInput("search pages end at 10,000 hits; narrow the query".into()).into_error());
     }
     let filter = filter.unwrap_or_default().to_filter().map_err(ApiError::into_error)?;
-    let dims: Vec<SearchFacetField> = facets.unwrap_or_else(|| SearchFacetField::DEFAULT.to_vec());
+    let mut dims: Vec<SearchFacetField> = Vec::new();
+    // Each dimension is counted once, however often it is named.
+    for dim in facets.unwrap_or_else(|| SearchFacetField::DEFAULT.to_vec()) {
+        if !dims.contains(&dim) {
+            dims.push(dim);
+        }
+    }
     let request = SearchRequest {
         query,
         filter,
@@ -521,7 +547,8 @@ pub async fn search(
         facets: dims.iter().map(|d| d.dim()).collect(),
     };
     let results = index.search(&request).map_err(internal)?;
-    crate::cost::CostMeter::charge(ctx, results.hits.len());
+    let facet_values: usize = results.facets.iter().map(|f| f.values.len().min(FACET_VALUES)).sum();
+    crate::cost::CostMeter::charge(ctx, results.hits.len() + facet_values);
     let shown = offset + results.hits.len();
     let has_next_page = shown < results.total;
     let end_cursor = (!results.hits.is_empty()).then(|| URL_SAFE_NO_PAD.encode(format!("search:{}", shown - 1)));
@@ -540,7 +567,7 @@ pub async fn search(
                     values: f
                         .values
                         .into_iter()
-                        .take(50)
+                        .take(FACET_VALUES)
                         .map(|(value, count)| FacetValue { field, value, count })
                         .collect(),
                 }

@@ -147,12 +147,38 @@ struct Park {
     address: Option<String>,
     latitude: Option<f64>,
     longitude: Option<f64>,
+    /// Where the coordinates come from (a key of `sources`); required with coordinates.
+    #[serde(default)]
+    coordinates_source: Option<String>,
     area_km2: Option<f64>,
     established_on: Option<PartialDate>,
     source: String,
     as_of: Option<PartialDate>,
     #[serde(default)]
     designations: Vec<ParkDesignation>,
+}
+
+impl Park {
+    /// Coordinates come as a pair on the Earth, with the source they are taken from; or
+    /// not at all.
+    fn check_coordinates(&self, r: &Resolver<'_>) -> Result<(), StoreError> {
+        let k = &self.key;
+        match (self.latitude, self.longitude, &self.coordinates_source) {
+            (None, None, None) => Ok(()),
+            (Some(lat), Some(lon), Some(source)) => {
+                r.source(k, source)?;
+                if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) {
+                    Ok(())
+                } else {
+                    Err(invalid(k, "latitude", format!("({lat}, {lon}) is not a point on the Earth")))
+                }
+            }
+            (Some(_), Some(_), None) => {
+                Err(invalid(k, "coordinatesSource", "coordinates need the source they come from"))
+            }
+            _ => Err(invalid(k, "latitude", "give both latitude and longitude (and their source), or neither")),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -380,6 +406,7 @@ async fn write(db: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) ->
     for p in &data.parks {
         let k = &p.key;
         let (source_name, source_url) = r.source(k, &p.source)?;
+        p.check_coordinates(&r)?;
         parks.push(park::Model {
             id: r.park(k, "key", k)?,
             parent_id: p.parent.as_deref().map(|parent| r.park(k, "parent", parent)).transpose()?,
@@ -758,5 +785,30 @@ mod tests {
         let mut with_url = print;
         with_url["url"] = "https://example.org/a".into();
         assert!(source(with_url).check("print").is_err(), "a source with an address is a web source");
+    }
+
+    #[test]
+    fn coordinates_come_in_pairs_on_the_earth_with_their_source() {
+        let sources = HashMap::from([(
+            "map".to_string(),
+            source(serde_json::json!({ "title": "t", "publisher": "p", "date": null, "url": "https://example.org/" })),
+        )]);
+        let r = Resolver { sources: &sources, parks: HashMap::new(), organizations: HashMap::new() };
+        let park = |lat: serde_json::Value, lon: serde_json::Value, src: serde_json::Value| -> Park {
+            serde_json::from_value(serde_json::json!({
+                "key": "p", "parent": null, "nameZh": "园", "nameEn": null, "kind": "OTHER", "city": null,
+                "district": null, "address": null, "latitude": lat, "longitude": lon, "coordinatesSource": src,
+                "areaKm2": null, "establishedOn": null, "source": "map", "asOf": null
+            }))
+            .expect("a park")
+        };
+        use serde_json::Value::Null;
+        let message = |p: Park| p.check_coordinates(&r).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(park(Null, Null, Null).check_coordinates(&r).is_ok());
+        assert!(park(30.5.into(), 114.4.into(), "map".into()).check_coordinates(&r).is_ok());
+        assert!(message(park(30.5.into(), 114.4.into(), Null)).contains("need the source"));
+        assert!(message(park(30.5.into(), Null, "map".into())).contains("both latitude and longitude"));
+        assert!(message(park(30.5.into(), 214.4.into(), "map".into())).contains("not a point on the Earth"));
+        assert!(message(park(30.5.into(), 114.4.into(), "atlas".into())).contains("no source with key"));
     }
 }
