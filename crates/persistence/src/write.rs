@@ -657,11 +657,11 @@ pub async fn append_changes(conn: &impl ConnectionTrait, changes: &[NewChange]) 
 ///
 /// Each record is serialized to JSON once, as text, for both its revision and its feed
 /// entry.
-pub async fn create_many<R: VersionedRow>(
+pub async fn create_many<R: VersionedRow, B: std::borrow::Borrow<R> + Sync>(
     conn: &impl ConnectionTrait,
     actor: &str,
     at: DateTime<Utc>,
-    rows: Vec<R>,
+    rows: &[B],
 ) -> Result<usize, StoreError>
 where
     <R::Entity as EntityTrait>::ActiveModel: Send,
@@ -674,7 +674,7 @@ where
     for chunk in rows.chunks(BATCH_ROWS) {
         let mut values = Vec::with_capacity(chunk.len() * columns.len());
         let mut documents = Vec::with_capacity(chunk.len());
-        for row in chunk {
+        for row in chunk.iter().map(B::borrow) {
             if row.version() != 1 {
                 return Err(StoreError::Invalid(format!(
                     "{table} {} is created at version 1, not {}",
@@ -691,7 +691,7 @@ where
         insert_rows(conn, table, &names, &[], chunk.len(), values).await?;
 
         let mut revisions = Vec::with_capacity(chunk.len() * REVISION_COLUMNS.len());
-        for (row, document) in chunk.iter().zip(&documents) {
+        for (row, document) in chunk.iter().map(B::borrow).zip(&documents) {
             revisions.extend([
                 Value::from(Uuid::now_v7()),
                 Value::from(table),
@@ -708,7 +708,7 @@ where
 
         let first = take_seqs(conn, chunk.len()).await?;
         let mut changes = Vec::with_capacity(chunk.len() * CHANGE_COLUMNS.len());
-        for ((seq, row), document) in (first..).zip(chunk).zip(documents) {
+        for ((seq, row), document) in (first..).zip(chunk.iter().map(B::borrow)).zip(documents) {
             change_values(&mut changes, seq, R::ENTITY, row.id(), 1, operation, at, actor, Some(document));
         }
         insert_rows(conn, "change", &CHANGE_COLUMNS, &[7], chunk.len(), changes).await?;

@@ -640,9 +640,9 @@ impl Registry {
         rows: &[RowWrite],
         at: DateTime<Utc>,
     ) -> Result<(), CommandError> {
-        let locations: Vec<_> = rows.iter().flat_map(|r| r.locations.iter().cloned()).collect();
-        let designations: Vec<_> = rows.iter().flat_map(|r| r.designations.iter().cloned()).collect();
-        let incubations: Vec<_> = rows.iter().flat_map(|r| r.incubations.iter().cloned()).collect();
+        let locations: Vec<&enterprise_location::Model> = rows.iter().flat_map(|r| &r.locations).collect();
+        let designations: Vec<&designation::Model> = rows.iter().flat_map(|r| &r.designations).collect();
+        let incubations: Vec<&incubation::Model> = rows.iter().flat_map(|r| &r.incubations).collect();
         // The same locks the single link commands take, in the same order.
         if !incubations.is_empty() {
             lock::serialize(txn, lock::INCUBATIONS).await?;
@@ -657,14 +657,14 @@ impl Registry {
         ensure_live::<incubator::Entity, _>(txn, rows.iter().flat_map(|r| r.incubators.iter().copied()), "incubator")
             .await?;
 
-        let created: Vec<organization::Model> = rows
+        let created: Vec<&organization::Model> = rows
             .iter()
             .filter_map(|r| match &r.organization {
-                OrganizationWrite::Create(model) => Some((**model).clone()),
+                OrganizationWrite::Create(model) => Some(&**model),
                 _ => None,
             })
             .collect();
-        write::create_many(txn, &actor.subject, at, created).await?;
+        write::create_many::<organization::Model, _>(txn, &actor.subject, at, &created).await?;
 
         let mut updated = Vec::new();
         for row in rows {
@@ -712,9 +712,9 @@ impl Registry {
             let changes: Vec<NewChange> = revisions.into_iter().map(NewChange::from_revision).collect();
             write::append_changes(txn, &changes).await?;
         }
-        write::create_many(txn, &actor.subject, at, locations).await?;
-        write::create_many(txn, &actor.subject, at, designations).await?;
-        write::create_many(txn, &actor.subject, at, incubations).await?;
+        write::create_many::<enterprise_location::Model, _>(txn, &actor.subject, at, &locations).await?;
+        write::create_many::<designation::Model, _>(txn, &actor.subject, at, &designations).await?;
+        write::create_many::<incubation::Model, _>(txn, &actor.subject, at, &incubations).await?;
         Ok(())
     }
 }

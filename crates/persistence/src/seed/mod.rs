@@ -133,7 +133,7 @@ pub async fn create<R: VersionedRow>(
 where
     <R::Entity as EntityTrait>::ActiveModel: Send,
 {
-    write::create_many(db, SEED_ACTOR, at, rows).await
+    write::create_many::<R, R>(db, SEED_ACTOR, at, &rows).await
 }
 
 /// Refreshes the planner's statistics after a bulk load, so the first queries on the
