@@ -709,14 +709,29 @@ impl SearchIndex {
     }
 
     /// Runs a search (see [`SearchRequest`]).
+    ///
+    /// The hits, the total and the counts of every dimension the filter does not select
+    /// on are collected in one pass over the matching documents; a dimension the filter
+    /// selects on is counted without its own selection, in a pass of its own.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
         let text = self.text_query(&request.query);
         let query = self.full_query(text.as_deref(), &request.filter, &request.visible, None);
-        let (top, total) = searcher.search(
-            &query,
-            &(TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset).order_by_score(), Count),
-        )?;
+        let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset).order_by_score();
+        let root = |dim: Dim| tantivy::schema::Facet::from_path([dim.code()]);
+        let shared: Vec<Dim> =
+            request.facets.iter().copied().filter(|dim| !request.filter.values.contains_key(dim)).collect();
+        let (top, total, shared_counts) = if shared.is_empty() {
+            let (top, total) = searcher.search(&query, &(top, Count))?;
+            (top, total, None)
+        } else {
+            let mut collector = FacetCollector::for_field("facets");
+            for dim in &shared {
+                collector.add_facet(root(*dim));
+            }
+            let (top, total, counts) = searcher.search(&query, &(top, Count, collector))?;
+            (top, total, Some(counts))
+        };
         let top = if request.limit == 0 { Vec::new() } else { top };
         let units = text::units(&request.query);
         let hits = top
@@ -726,18 +741,25 @@ impl SearchIndex {
             .into_iter()
             .flatten()
             .collect();
-        let mut facets = Vec::new();
-        for dim in &request.facets {
-            let query = self.full_query(text.as_deref(), &request.filter, &request.visible, Some(*dim));
-            let root = tantivy::schema::Facet::from_path([dim.code()]);
-            let mut collector = FacetCollector::for_field("facets");
-            collector.add_facet(root.clone());
-            let counts = searcher.search(&query, &collector)?;
+        let values_of = |counts: &tantivy::collector::FacetCounts, dim: Dim| {
             let mut values: Vec<(String, u64)> = counts
-                .get(root)
+                .get(root(dim))
                 .filter_map(|(facet, count)| facet.to_path().last().map(|v| ((*v).to_string(), count)))
                 .collect();
             values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            values
+        };
+        let mut facets = Vec::new();
+        for dim in &request.facets {
+            let values = match &shared_counts {
+                Some(counts) if shared.contains(dim) => values_of(counts, *dim),
+                _ => {
+                    let query = self.full_query(text.as_deref(), &request.filter, &request.visible, Some(*dim));
+                    let mut collector = FacetCollector::for_field("facets");
+                    collector.add_facet(root(*dim));
+                    values_of(&searcher.search(&query, &collector)?, *dim)
+                }
+            };
             facets.push(FacetCounts { dim: *dim, values });
         }
         Ok(SearchResults { total, hits, facets })

@@ -511,7 +511,12 @@ pub async fn search(
         return Err(ApiError::BadUserInput("search pages end at 10,000 hits; narrow the query".into()).into_error());
     }
     let filter = filter.unwrap_or_default().to_filter().map_err(ApiError::into_error)?;
-    let dims: Vec<SearchFacetField> = facets.unwrap_or_else(|| SearchFacetField::DEFAULT.to_vec());
+    // Facets are counted only when the selection asks for them.
+    let dims: Vec<SearchFacetField> = if ctx.look_ahead().field("facets").exists() {
+        facets.unwrap_or_else(|| SearchFacetField::DEFAULT.to_vec())
+    } else {
+        Vec::new()
+    };
     let request = SearchRequest {
         query,
         filter,
