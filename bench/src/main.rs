@@ -48,9 +48,12 @@ struct Args {
     /// Backends to measure: sqlite, postgres.
     #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
     backends: Vec<String>,
-    /// PostgreSQL server URL; a database `parkgraph_bench` is (re)created there.
+    /// PostgreSQL server URL; the database `--pg-database` is (re)created there.
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
     pg_url: String,
+    /// The PostgreSQL database the benchmark (re)creates and drops (one per concurrent run).
+    #[arg(long, default_value = "parkgraph_bench")]
+    pg_database: String,
     /// The parkgraph binary (default: the one beside this program, that is, built in the
     /// same target directory).
     #[arg(long = "binary")]
@@ -224,10 +227,15 @@ async fn bench_backend(args: &Args, backend: &str) {
             format!("sqlite://{}?mode=rwc", dir.join("bench.db").display())
         }
         "postgres" => {
-            run(Command::new("psql").args([&args.pg_url, "-q", "-c", "DROP DATABASE IF EXISTS parkgraph_bench"]));
-            run(Command::new("psql").args([&args.pg_url, "-q", "-c", "CREATE DATABASE parkgraph_bench"]));
+            drop_pg_database(args);
+            run(Command::new("psql").args([
+                &args.pg_url,
+                "-q",
+                "-c",
+                &format!("CREATE DATABASE \"{}\"", args.pg_database),
+            ]));
             let base = args.pg_url.rsplit_once('/').map_or(args.pg_url.as_str(), |(b, _)| b);
-            format!("{base}/parkgraph_bench")
+            format!("{base}/{}", args.pg_database)
         }
         other => fail(format!("unknown backend {other:?}")),
     };
@@ -270,7 +278,7 @@ async fn bench_backend(args: &Args, backend: &str) {
     }
     if args.suites.iter().all(|s| s == "search") {
         if backend == "postgres" {
-            run(Command::new("psql").args([&args.pg_url, "-q", "-c", "DROP DATABASE IF EXISTS parkgraph_bench"]));
+            drop_pg_database(args);
         }
         return;
     }
@@ -307,8 +315,17 @@ async fn bench_backend(args: &Args, backend: &str) {
     }
     if backend == "postgres" {
         drop(server);
-        run(Command::new("psql").args([&args.pg_url, "-q", "-c", "DROP DATABASE IF EXISTS parkgraph_bench"]));
+        drop_pg_database(args);
     }
+}
+
+fn drop_pg_database(args: &Args) {
+    run(Command::new("psql").args([
+        &args.pg_url,
+        "-q",
+        "-c",
+        &format!("DROP DATABASE IF EXISTS \"{}\"", args.pg_database),
+    ]));
 }
 
 /// Issues a token with `parkgraph token issue` and the given arguments.
