@@ -54,6 +54,13 @@ struct Args {
     /// The PostgreSQL database the benchmark (re)creates and drops (one per concurrent run).
     #[arg(long, default_value = "parkgraph_bench")]
     pg_database: String,
+    /// Keep the PostgreSQL database at the end (the SQLite file is always kept).
+    #[arg(long)]
+    keep_database: bool,
+    /// Measure the database an earlier run kept instead of seeding a new one (the search
+    /// suite does not change it); implies `--keep-database`.
+    #[arg(long)]
+    reuse_database: bool,
     /// The parkgraph binary (default: the one beside this program, that is, built in the
     /// same target directory).
     #[arg(long = "binary")]
@@ -222,18 +229,27 @@ async fn bench_backend(args: &Args, backend: &str) {
     let database_url = match backend {
         "sqlite" => {
             let dir = std::env::temp_dir().join("parkgraph-bench");
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).unwrap_or_else(|e| fail(e));
+            if !args.reuse_database {
+                let _ = std::fs::remove_dir_all(&dir);
+                std::fs::create_dir_all(&dir).unwrap_or_else(|e| fail(e));
+            }
             format!("sqlite://{}?mode=rwc", dir.join("bench.db").display())
         }
         "postgres" => {
-            drop_pg_database(args);
-            run(Command::new("psql").args([
-                &args.pg_url,
-                "-q",
-                "-c",
-                &format!("CREATE DATABASE \"{}\"", args.pg_database),
-            ]));
+            if !args.reuse_database {
+                run(Command::new("psql").args([
+                    &args.pg_url,
+                    "-q",
+                    "-c",
+                    &format!("DROP DATABASE IF EXISTS \"{}\"", args.pg_database),
+                ]));
+                run(Command::new("psql").args([
+                    &args.pg_url,
+                    "-q",
+                    "-c",
+                    &format!("CREATE DATABASE \"{}\"", args.pg_database),
+                ]));
+            }
             let base = args.pg_url.rsplit_once('/').map_or(args.pg_url.as_str(), |(b, _)| b);
             format!("{base}/{}", args.pg_database)
         }
@@ -252,18 +268,21 @@ async fn bench_backend(args: &Args, backend: &str) {
     .unwrap_or_else(|e| fail(e));
     let config_arg = config_path.display().to_string();
     let seeded = Instant::now();
-    run(Command::new(&args.binary)
-        .args([
-            "--config",
-            &config_arg,
-            "--database-url",
-            &database_url,
-            "seed",
-            "--synthetic",
-            &args.enterprises.to_string(),
-        ])
-        .env("PARKGRAPH_LOG", "warn")
-        .stdout(Stdio::null()));
+    let mut seed = Command::new(&args.binary);
+    seed.args([
+        "--config",
+        &config_arg,
+        "--database-url",
+        &database_url,
+        "seed",
+        "--synthetic",
+        &args.enterprises.to_string(),
+    ])
+    .env("PARKGRAPH_LOG", "warn")
+    .stdout(Stdio::null());
+    if !args.reuse_database {
+        run(&mut seed);
+    }
     let seed_seconds = seeded.elapsed().as_secs_f64();
 
     let listen = format!("127.0.0.1:{}", args.port);
@@ -320,6 +339,9 @@ async fn bench_backend(args: &Args, backend: &str) {
 }
 
 fn drop_pg_database(args: &Args) {
+    if args.keep_database || args.reuse_database {
+        return;
+    }
     run(Command::new("psql").args([
         &args.pg_url,
         "-q",

@@ -345,6 +345,7 @@ pub async fn search_suite(args: &Args, backend: &str, config: &str, database_url
         }
         per_kind.entry(case.kind).or_default().extend(&latencies);
         let f = summarize(latencies, 0, started.elapsed().as_secs_f64());
+        eprintln!("  search {} `{}`: p50 {:.2} ms, p99 {:.2} ms", case.kind, case.label, ms(f.p50), ms(f.p99));
         per_case.push((case, total.unwrap_or(0), f.p50, f.p99));
     }
     let rss_after = current_rss_kib(pid).unwrap_or(0);
@@ -362,7 +363,9 @@ pub async fn search_suite(args: &Args, backend: &str, config: &str, database_url
             runs.push(run_sql(&db, &case.sql).await);
         }
         sql_per_kind.entry(case.kind).or_default().extend(&runs);
-        sql_per_case.push(summarize(runs, 0, 1.0).p50);
+        let p50 = summarize(runs, 0, 1.0).p50;
+        eprintln!("  SQL {} `{}`: p50 {:.1} ms", case.kind, case.label, ms(p50));
+        sql_per_case.push(p50);
     }
     db.close().await.unwrap_or_else(|e| fail(e));
 
