@@ -291,7 +291,12 @@ async fn bench_backend(args: &Args, backend: &str) {
         issue_token(args, &config_arg, &database_url, &["--role", "editor", "--subject", "editor:bench"]);
     let snapshot_token =
         issue_token(args, &config_arg, &database_url, &["--role", "partner", "--partner", "bench-snapshot"]);
-    println!("\n### {backend} — {} synthetic enterprises (seeded in {seed_seconds:.1} s)", args.enterprises);
+    let seeded = if args.reuse_database {
+        "the database of an earlier run".to_string()
+    } else {
+        format!("seeded in {seed_seconds:.1} s")
+    };
+    println!("\n### {backend} — {} synthetic enterprises ({seeded})", args.enterprises);
     if args.suites.iter().any(|s| s == "search") {
         search::search_suite(args, backend, &config_arg, &database_url, &token).await;
     }
