@@ -60,7 +60,8 @@ sdl-check:
 
 # Load 100k synthetic enterprises (timing the seed) and measure the HTTP server on SQLite
 # and PostgreSQL: queries and token overhead, then mutations by concurrent editors and
-# the change feed's read rate (HTTP and the CLI).
+# the change feed's read rate (HTTP and the CLI), bulk rates, and search (index build,
+# query latency against naive SQL).
 bench enterprises="100000" seconds="10" concurrency="32":
     cargo build --release -p parkgraph -p parkgraph-bench
     target/release/parkgraph-bench --enterprises {{enterprises}} --seconds {{seconds}} --concurrency {{concurrency}} --pg-url "{{pg_url}}"
@@ -74,6 +75,14 @@ bench-bulk enterprises="100000":
 bench-snapshot enterprises="1000000" backends="postgres":
     cargo build --release -p parkgraph -p parkgraph-bench
     target/release/parkgraph-bench --suites snapshot --enterprises {{enterprises}} --backends {{backends}} --pg-url "{{pg_url}}"
+
+# Only the search suite of `just bench`, on 1,000,000 enterprises by default: the index's
+# build rate and memory, then Chinese, pinyin, English, type-ahead and faceted queries over
+# HTTP against the same questions as naive SQL (LIKE and GROUP BY) on the same database.
+# The bench runs the parkgraph binary of its own target directory (CARGO_TARGET_DIR works).
+bench-search enterprises="1000000" backends="sqlite,postgres":
+    cargo build --release -p parkgraph -p parkgraph-bench
+    cargo run --release -q -p parkgraph-bench -- --suites search --enterprises {{enterprises}} --backends {{backends}} --pg-url "{{pg_url}}"
 
 # Only the write suite of `just bench`: mutations under concurrent writers, and the feed.
 bench-write enterprises="100000" seconds="10" concurrency="32":

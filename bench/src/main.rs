@@ -11,6 +11,10 @@
 //!   change feed's read rate, paging `changes(after:, first: 100)` over HTTP and through
 //!   `parkgraph changes` (NDJSON).
 //!
+//! - **search** (see [`search`]): the search index's build rate and memory, then a fixed
+//!   mix of Chinese, pinyin, English, type-ahead and faceted queries over HTTP against the
+//!   same questions as naive SQL on the same database.
+//!
 //! It prints requests (or changes) per second, p50 and p99 latency, and the server's peak
 //! resident memory. It is a program that reports numbers, not a test: nothing here
 //! passes or fails on speed.
@@ -23,11 +27,17 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use serde_json::{Value, json};
 
+mod search;
+
 #[derive(Parser)]
 #[command(about = "Benchmark ParkGraph's HTTP server on SQLite and PostgreSQL")]
 struct Args {
-    /// Synthetic enterprises to load.
-    #[arg(long, default_value_t = 100_000)]
+    /// Synthetic enterprises to load (default: 1,000,000 when the only suite is search,
+    /// else 100,000).
+    #[arg(long = "enterprises")]
+    enterprises_arg: Option<usize>,
+    /// The enterprises loaded (resolved from `--enterprises`).
+    #[arg(skip)]
     enterprises: usize,
     /// Seconds of measurement per query.
     #[arg(long, default_value_t = 10)]
@@ -38,20 +48,41 @@ struct Args {
     /// Backends to measure: sqlite, postgres.
     #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
     backends: Vec<String>,
-    /// PostgreSQL server URL; a database `parkgraph_bench` is (re)created there.
+    /// PostgreSQL server URL; the database `--pg-database` is (re)created there.
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
     pg_url: String,
-    /// The parkgraph binary.
-    #[arg(long, default_value = "target/release/parkgraph")]
+    /// The PostgreSQL database the benchmark (re)creates and drops (one per concurrent run).
+    #[arg(long, default_value = "parkgraph_bench")]
+    pg_database: String,
+    /// Keep the PostgreSQL database at the end (the SQLite file is always kept).
+    #[arg(long)]
+    keep_database: bool,
+    /// Measure the database an earlier run kept instead of seeding a new one (the search
+    /// suite does not change it); implies `--keep-database`.
+    #[arg(long)]
+    reuse_database: bool,
+    /// The parkgraph binary (default: the one beside this program, that is, built in the
+    /// same target directory).
+    #[arg(long = "binary")]
+    binary_arg: Option<PathBuf>,
+    /// The parkgraph binary run (resolved from `--binary`).
+    #[arg(skip)]
     binary: PathBuf,
     /// Port for the server under test.
     #[arg(long, default_value_t = 18080)]
     port: u16,
     /// Suites to run: read (queries and token overhead), write (mutations and the
     /// change feed), bulk (import, export and snapshot rates), snapshot (the server's
-    /// memory while it streams a snapshot of every organization).
-    #[arg(long, value_delimiter = ',', default_value = "read,write,bulk")]
+    /// memory while it streams a snapshot of every organization), search (index build,
+    /// search and type-ahead latency against naive SQL).
+    #[arg(long, value_delimiter = ',', default_value = "read,write,bulk,search")]
     suites: Vec<String>,
+    /// Times the search suite sends each of its queries.
+    #[arg(long, default_value_t = 200)]
+    search_runs: usize,
+    /// Times the search suite runs each query's naive SQL.
+    #[arg(long, default_value_t = 3)]
+    sql_runs: usize,
     /// Rows of the bulk suite's import file.
     #[arg(long, default_value_t = 100_000)]
     import_rows: usize,
@@ -179,7 +210,8 @@ async fn drive(
 
 async fn wait_ready(base: &str, server: &mut Server) {
     let client = reqwest::Client::new();
-    for _ in 0..600 {
+    // Long enough for a server to open (and check) a large search index.
+    for _ in 0..3000 {
         if let Ok(Some(status)) = server.child.try_wait() {
             fail(format!("the server exited early with {status}"));
         }
@@ -190,22 +222,36 @@ async fn wait_ready(base: &str, server: &mut Server) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    fail("the server did not become ready in 60 s");
+    fail("the server did not become ready in 300 s");
 }
 
 async fn bench_backend(args: &Args, backend: &str) {
     let database_url = match backend {
         "sqlite" => {
             let dir = std::env::temp_dir().join("parkgraph-bench");
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).unwrap_or_else(|e| fail(e));
+            if !args.reuse_database {
+                let _ = std::fs::remove_dir_all(&dir);
+                std::fs::create_dir_all(&dir).unwrap_or_else(|e| fail(e));
+            }
             format!("sqlite://{}?mode=rwc", dir.join("bench.db").display())
         }
         "postgres" => {
-            run(Command::new("psql").args([&args.pg_url, "-q", "-c", "DROP DATABASE IF EXISTS parkgraph_bench"]));
-            run(Command::new("psql").args([&args.pg_url, "-q", "-c", "CREATE DATABASE parkgraph_bench"]));
+            if !args.reuse_database {
+                run(Command::new("psql").args([
+                    &args.pg_url,
+                    "-q",
+                    "-c",
+                    &format!("DROP DATABASE IF EXISTS \"{}\"", args.pg_database),
+                ]));
+                run(Command::new("psql").args([
+                    &args.pg_url,
+                    "-q",
+                    "-c",
+                    &format!("CREATE DATABASE \"{}\"", args.pg_database),
+                ]));
+            }
             let base = args.pg_url.rsplit_once('/').map_or(args.pg_url.as_str(), |(b, _)| b);
-            format!("{base}/parkgraph_bench")
+            format!("{base}/{}", args.pg_database)
         }
         other => fail(format!("unknown backend {other:?}")),
     };
@@ -222,18 +268,21 @@ async fn bench_backend(args: &Args, backend: &str) {
     .unwrap_or_else(|e| fail(e));
     let config_arg = config_path.display().to_string();
     let seeded = Instant::now();
-    run(Command::new(&args.binary)
-        .args([
-            "--config",
-            &config_arg,
-            "--database-url",
-            &database_url,
-            "seed",
-            "--synthetic",
-            &args.enterprises.to_string(),
-        ])
-        .env("PARKGRAPH_LOG", "warn")
-        .stdout(Stdio::null()));
+    let mut seed = Command::new(&args.binary);
+    seed.args([
+        "--config",
+        &config_arg,
+        "--database-url",
+        &database_url,
+        "seed",
+        "--synthetic",
+        &args.enterprises.to_string(),
+    ])
+    .env("PARKGRAPH_LOG", "warn")
+    .stdout(Stdio::null());
+    if !args.reuse_database {
+        run(&mut seed);
+    }
     let seed_seconds = seeded.elapsed().as_secs_f64();
 
     let listen = format!("127.0.0.1:{}", args.port);
@@ -242,6 +291,21 @@ async fn bench_backend(args: &Args, backend: &str) {
         issue_token(args, &config_arg, &database_url, &["--role", "editor", "--subject", "editor:bench"]);
     let snapshot_token =
         issue_token(args, &config_arg, &database_url, &["--role", "partner", "--partner", "bench-snapshot"]);
+    let seeded = if args.reuse_database {
+        "the database of an earlier run".to_string()
+    } else {
+        format!("seeded in {seed_seconds:.1} s")
+    };
+    println!("\n### {backend} — {} synthetic enterprises ({seeded})", args.enterprises);
+    if args.suites.iter().any(|s| s == "search") {
+        search::search_suite(args, backend, &config_arg, &database_url, &token).await;
+    }
+    if args.suites.iter().all(|s| s == "search") {
+        if backend == "postgres" {
+            drop_pg_database(args);
+        }
+        return;
+    }
     let child = Command::new(&args.binary)
         .args(["--config", &config_arg, "--database-url", &database_url, "serve", "--listen", &listen, "--no-seed"])
         .env("PARKGRAPH_LOG", "warn")
@@ -257,7 +321,6 @@ async fn bench_backend(args: &Args, backend: &str) {
     wait_ready(&base, &mut server).await;
     let url = format!("{base}/graphql");
 
-    println!("\n### {backend} — {} synthetic enterprises (seeded in {seed_seconds:.1} s)", args.enterprises);
     if args.suites.iter().any(|s| s == "read") {
         read_suite(args, &url, token).await;
     }
@@ -276,8 +339,20 @@ async fn bench_backend(args: &Args, backend: &str) {
     }
     if backend == "postgres" {
         drop(server);
-        run(Command::new("psql").args([&args.pg_url, "-q", "-c", "DROP DATABASE IF EXISTS parkgraph_bench"]));
+        drop_pg_database(args);
     }
+}
+
+fn drop_pg_database(args: &Args) {
+    if args.keep_database || args.reuse_database {
+        return;
+    }
+    run(Command::new("psql").args([
+        &args.pg_url,
+        "-q",
+        "-c",
+        &format!("DROP DATABASE IF EXISTS \"{}\"", args.pg_database),
+    ]));
 }
 
 /// Issues a token with `parkgraph token issue` and the given arguments.
@@ -604,9 +679,20 @@ async fn write_suite(args: &Args, url: &str, token: &str, config: &str, database
 
 #[tokio::main]
 async fn main() {
-    let args = Args::parse();
+    let mut args = Args::parse();
+    args.enterprises = args.enterprises_arg.unwrap_or(if args.suites == ["search"] { 1_000_000 } else { 100_000 });
+    args.binary = match args.binary_arg.clone() {
+        Some(binary) => binary,
+        None => std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|dir| dir.join("parkgraph")))
+            .unwrap_or_else(|| PathBuf::from("target/release/parkgraph")),
+    };
     if !args.binary.exists() {
-        fail(format!("{} not found: build it with `cargo build --release`", args.binary.display()));
+        fail(format!(
+            "{} not found: build it in the same target directory (`cargo build --release -p parkgraph -p parkgraph-bench`)",
+            args.binary.display()
+        ));
     }
     println!(
         "ParkGraph benchmark: {} concurrent clients, {} s per query, {} cores",

@@ -31,7 +31,17 @@ use crate::text::{self, CJK_TOKENIZER, CjkTokenizer, Unit};
 
 /// The version of the index's schema and analysis. An index written with another version
 /// is rebuilt when opened.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
+
+/// Pinyin prefixes up to this many letters are indexed as terms of their own
+/// (`pinyin_prefix`), so a pinyin word of up to this length is one term look-up rather
+/// than an expansion over every key that starts with it; longer words expand over the
+/// full keys (and match few).
+const PINYIN_PREFIX_LETTERS: usize = 8;
+
+/// Name prefixes up to this many characters are indexed as terms (`starts`), for the
+/// type-ahead bonus of a name that starts with what was typed.
+const NAME_PREFIX_CHARS: usize = 12;
 
 /// Feed entries read per step when catching up.
 const FEED_PAGE: u64 = 500;
@@ -64,8 +74,10 @@ struct Fields {
     context: Field,
     context_pinyin: Field,
     pinyin: Field,
+    pinyin_prefix: Field,
     initials: Field,
     exact: Field,
+    starts: Field,
     uscc: Field,
     facets: Field,
     founded: Field,
@@ -93,8 +105,10 @@ fn build_schema() -> (Schema, Fields) {
         context: b.add_text_field("context", cjk(false)),
         context_pinyin: b.add_text_field("context_pinyin", STRING),
         pinyin: b.add_text_field("pinyin", STRING),
+        pinyin_prefix: b.add_text_field("pinyin_prefix", STRING),
         initials: b.add_text_field("initials", STRING),
         exact: b.add_text_field("exact", STRING),
+        starts: b.add_text_field("starts", STRING),
         uscc: b.add_text_field("uscc", STRING | STORED),
         facets: b.add_facet_field("facets", FacetOptions::default().set_stored()),
         founded: b.add_i64_field("founded", number.clone()),
@@ -499,6 +513,8 @@ impl SearchIndex {
         {
             let writer = self.lock_writer()?;
             writer.delete_all_documents()?;
+            // Segments are merged into one at the end, not while the rebuild writes them.
+            writer.set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
         }
         source::load_all(conn, REBUILD_PAGE, |docs| {
             let writer = self.lock_writer().map_err(|e| parkgraph_persistence::StoreError::Invalid(e.to_string()))?;
@@ -513,7 +529,26 @@ impl SearchIndex {
         })
         .await?;
         self.commit(last)?;
+        self.merge_all()?;
         Ok(written)
+    }
+
+    /// Merges every segment into one (a rebuild writes dozens, and each query pays for
+    /// each segment: term look-ups, prefix expansions, facet set-up), then restores the
+    /// default merge policy for the follower's small commits.
+    fn merge_all(&self) -> Result<(), SearchError> {
+        let ids: Vec<tantivy::index::SegmentId> =
+            self.reader.searcher().segment_readers().iter().map(|s| s.segment_id()).collect();
+        {
+            let mut writer = self.lock_writer()?;
+            if ids.len() > 1 {
+                writer.merge(&ids).wait()?;
+                writer.garbage_collect_files().wait()?;
+            }
+            writer.set_merge_policy(Box::new(tantivy::merge_policy::LogMergePolicy::default()));
+        }
+        self.reader.reload()?;
+        Ok(())
     }
 
     fn lock_writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>, SearchError> {
@@ -674,8 +709,16 @@ impl SearchIndex {
             d.add_text(f.legal_name, legal);
             names.push(legal);
         }
+        let mut starts = HashSet::new();
         for name in &names {
-            d.add_text(f.exact, name.to_lowercase());
+            let lower = name.to_lowercase();
+            for (at, c) in lower.char_indices().take(NAME_PREFIX_CHARS) {
+                starts.insert(lower[..at + c.len_utf8()].to_string());
+            }
+            d.add_text(f.exact, lower);
+        }
+        for prefix in starts {
+            d.add_text(f.starts, prefix);
         }
         let mut pinyin = HashSet::new();
         let mut initials = HashSet::new();
@@ -684,8 +727,17 @@ impl SearchIndex {
             pinyin.extend(full);
             initials.extend(first);
         }
+        let mut prefixes = HashSet::new();
+        for key in &pinyin {
+            for (at, c) in key.char_indices().take(PINYIN_PREFIX_LETTERS) {
+                prefixes.insert(key[..at + c.len_utf8()].to_string());
+            }
+        }
         for key in pinyin {
             d.add_text(f.pinyin, key);
+        }
+        for prefix in prefixes {
+            d.add_text(f.pinyin_prefix, prefix);
         }
         for key in initials {
             d.add_text(f.initials, key);
@@ -758,14 +810,29 @@ impl SearchIndex {
     }
 
     /// Runs a search (see [`SearchRequest`]).
+    ///
+    /// The hits, the total and the counts of every dimension the filter does not select
+    /// on are collected in one pass over the matching documents; a dimension the filter
+    /// selects on is counted without its own selection, in a pass of its own.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
         let text = self.text_query(&request.query, false);
         let query = self.full_query(text.as_deref(), &request.filter, &request.visible, None);
-        let (top, total) = searcher.search(
-            &query,
-            &(TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset).order_by_score(), Count),
-        )?;
+        let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset).order_by_score();
+        let root = |dim: Dim| tantivy::schema::Facet::from_path([dim.code()]);
+        let shared: Vec<Dim> =
+            request.facets.iter().copied().filter(|dim| !request.filter.values.contains_key(dim)).collect();
+        let (top, total, shared_counts) = if shared.is_empty() {
+            let (top, total) = searcher.search(&query, &(top, Count))?;
+            (top, total, None)
+        } else {
+            let mut collector = FacetCollector::for_field("facets");
+            for dim in &shared {
+                collector.add_facet(root(*dim));
+            }
+            let (top, total, counts) = searcher.search(&query, &(top, Count, collector))?;
+            (top, total, Some(counts))
+        };
         let top = if request.limit == 0 { Vec::new() } else { top };
         let units = text::units(&request.query);
         let hits = top
@@ -775,18 +842,25 @@ impl SearchIndex {
             .into_iter()
             .flatten()
             .collect();
-        let mut facets = Vec::new();
-        for dim in &request.facets {
-            let query = self.full_query(text.as_deref(), &request.filter, &request.visible, Some(*dim));
-            let root = tantivy::schema::Facet::from_path([dim.code()]);
-            let mut collector = FacetCollector::for_field("facets");
-            collector.add_facet(root.clone());
-            let counts = searcher.search(&query, &collector)?;
+        let values_of = |counts: &tantivy::collector::FacetCounts, dim: Dim| {
             let mut values: Vec<(String, u64)> = counts
-                .get(root)
+                .get(root(dim))
                 .filter_map(|(facet, count)| facet.to_path().last().map(|v| ((*v).to_string(), count)))
                 .collect();
             values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            values
+        };
+        let mut facets = Vec::new();
+        for dim in &request.facets {
+            let values = match &shared_counts {
+                Some(counts) if shared.contains(dim) => values_of(counts, *dim),
+                _ => {
+                    let query = self.full_query(text.as_deref(), &request.filter, &request.visible, Some(*dim));
+                    let mut collector = FacetCollector::for_field("facets");
+                    collector.add_facet(root(*dim));
+                    values_of(&searcher.search(&query, &collector)?, *dim)
+                }
+            };
             facets.push(FacetCounts { dim: *dim, values });
         }
         Ok(SearchResults { total, hits, facets })
@@ -796,16 +870,13 @@ impl SearchIndex {
     /// with, or contain, what was typed; best first, names that start with it above the rest.
     pub fn suggest(&self, prefix: &str, visible: &[DocKind], limit: usize) -> Result<Vec<Hit>, SearchError> {
         let Some(text) = self.text_query(prefix, true) else { return Ok(Vec::new()) };
-        let exact_prefix = FuzzyTermQuery::new_prefix(
-            Term::from_field_text(self.fields.exact, &prefix.trim().to_lowercase()),
-            0,
-            false,
-        );
+        let typed = prefix.trim().to_lowercase();
+        let exact_prefix = starts_with(self.fields.starts, self.fields.exact, &typed, NAME_PREFIX_CHARS);
         // What was typed matches as a query, or a whole name starts with it (its last word
         // may be a single letter: "Optics Valley B" completes to Optics Valley Biolake).
         let boosted: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
             (Occur::Should, text),
-            (Occur::Should, Box::new(BoostQuery::new(Box::new(exact_prefix), 5.0))),
+            (Occur::Should, Box::new(BoostQuery::new(exact_prefix, 5.0))),
         ]));
         let query = self.full_query(Some(&*boosted), &Filter::default(), visible, None);
         let searcher = self.reader.searcher();
@@ -885,7 +956,7 @@ impl SearchIndex {
                         boost(scored(f.name_zh, word), 2.0),
                         boost(scored(f.legal_name, word), 1.5),
                         boost(scored(f.context, word), 0.5),
-                        boost(Box::new(FuzzyTermQuery::new_prefix(term(f.pinyin, word), 0, false)), 2.0),
+                        boost(starts_with(f.pinyin_prefix, f.pinyin, word, PINYIN_PREFIX_LETTERS), 2.0),
                         boost(Box::new(FuzzyTermQuery::new_prefix(term(f.initials, word), 0, false)), 1.5),
                         boost(scored(f.uscc, &word.to_uppercase()), 10.0),
                     ];
@@ -969,6 +1040,18 @@ impl SearchIndex {
         range(f.capital, filter.registered_capital_cny);
         range(f.headcount, filter.headcount);
         Box::new(BooleanQuery::new(clauses))
+    }
+}
+
+/// Values of `full` that start with `text`, each scoring 1: one term of `prefixes` (where
+/// the first `indexed` characters of every value are terms) when `text` is that short,
+/// else an expansion over `full`'s terms.
+fn starts_with(prefixes: Field, full: Field, text: &str, indexed: usize) -> Box<dyn Query> {
+    if text.chars().count() <= indexed {
+        let term = TermQuery::new(Term::from_field_text(prefixes, text), IndexRecordOption::Basic);
+        Box::new(ConstScoreQuery::new(Box::new(term), 1.0))
+    } else {
+        Box::new(FuzzyTermQuery::new_prefix(Term::from_field_text(full, text), 0, false))
     }
 }
 

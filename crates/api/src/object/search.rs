@@ -531,11 +531,14 @@ pub async fn search(
         return Err(ApiError::BadUserInput("search pages end at 10,000 hits; narrow the query".into()).into_error());
     }
     let filter = filter.unwrap_or_default().to_filter().map_err(ApiError::into_error)?;
+    // Facets are counted only when the selection asks for them, each dimension once
+    // however often it is named.
     let mut dims: Vec<SearchFacetField> = Vec::new();
-    // Each dimension is counted once, however often it is named.
-    for dim in facets.unwrap_or_else(|| SearchFacetField::DEFAULT.to_vec()) {
-        if !dims.contains(&dim) {
-            dims.push(dim);
+    if ctx.look_ahead().field("facets").exists() {
+        for dim in facets.unwrap_or_else(|| SearchFacetField::DEFAULT.to_vec()) {
+            if !dims.contains(&dim) {
+                dims.push(dim);
+            }
         }
     }
     let request = SearchRequest {

@@ -1,6 +1,14 @@
 //! A deterministic synthetic registry for benchmarks: `N` enterprises with proportionate
 //! parks, incubators, innovation centers, designations and links. Every name says
-//! "synthetic"; USCCs have valid checksums but are generated, not real.
+//! "synthetic" (合成 in Chinese); USCCs have valid checksums but are generated, not real.
+//!
+//! Names are varied enough for search to be measured on them: an enterprise is named like
+//! a Wuhan firm, `{place}{brand}{field}{suffix}（合成{n}）` (武汉华芯光电科技有限公司（合成0000042）),
+//! its field word following its industry (生物 for biomedicine, 芯片 for integrated
+//! circuits …), and in English `Synthetic {Brand} {Field} {n}` (Synthetic Huaxin Photonics
+//! 0000042); zones are named after Wuhan's development areas (光谷合成园区0000). The name
+//! parts come from a generator of their own, keyed by the enterprise's number, so the
+//! other columns (ids included) are what they were before names were varied.
 //!
 //! The same `N` gives the same rows, ids included, on every run and backend.
 
@@ -38,6 +46,94 @@ const INDUSTRIES: &[&str] = &[
 ];
 
 const DISTRICTS: &[&str] = &["东湖高新区", "洪山区", "江夏区", "经开区", "青山区", "武昌区"];
+
+/// Places that name zones (in turn): Wuhan's development areas.
+const ZONE_PLACES: &[&str] = &["光谷", "车谷", "东湖", "临空港", "长江新区", "汉阳", "江夏", "黄陂", "新洲", "蔡甸"];
+
+/// Characters of brand names, with their pinyin for the English names. 生 and 物 are left
+/// out so that 生物 in a name means the firm's field.
+const BRAND: &[(&str, &str)] = &[
+    ("华", "Hua"),
+    ("鑫", "Xin"),
+    ("天", "Tian"),
+    ("宇", "Yu"),
+    ("睿", "Rui"),
+    ("博", "Bo"),
+    ("恒", "Heng"),
+    ("泰", "Tai"),
+    ("瑞", "Rui"),
+    ("安", "An"),
+    ("康", "Kang"),
+    ("达", "Da"),
+    ("信", "Xin"),
+    ("诚", "Cheng"),
+    ("联", "Lian"),
+    ("创", "Chuang"),
+    ("芯", "Xin"),
+    ("源", "Yuan"),
+    ("晟", "Sheng"),
+    ("明", "Ming"),
+    ("盛", "Sheng"),
+    ("嘉", "Jia"),
+    ("兴", "Xing"),
+    ("汇", "Hui"),
+    ("通", "Tong"),
+    ("航", "Hang"),
+    ("海", "Hai"),
+    ("云", "Yun"),
+    ("微", "Wei"),
+    ("远", "Yuan"),
+    ("和", "He"),
+    ("正", "Zheng"),
+    ("德", "De"),
+    ("中", "Zhong"),
+    ("益", "Yi"),
+    ("楚", "Chu"),
+    ("江", "Jiang"),
+    ("凯", "Kai"),
+    ("迈", "Mai"),
+    ("禾", "He"),
+];
+
+/// The field words of each industry (same order as [`INDUSTRIES`]): Chinese, English.
+const FIELDS: &[&[(&str, &str)]] = &[
+    &[("光电", "Photonics"), ("激光", "Laser"), ("光通信", "Optical Communications")],
+    &[("芯片", "Chip"), ("半导体", "Semiconductor"), ("集成电路", "Microelectronics")],
+    &[("生物", "Biotech"), ("医药", "Pharmaceutical"), ("生物医药", "Biopharma")],
+    &[("软件", "Software"), ("信息", "Information"), ("数据", "Data")],
+    &[("智能", "Intelligence"), ("人工智能", "Artificial Intelligence"), ("视觉", "Vision")],
+    &[("新能源", "New Energy"), ("汽车", "Automotive"), ("动力电池", "Battery")],
+    &[("航天", "Aerospace"), ("卫星", "Satellite"), ("航空", "Aviation")],
+    &[("网络安全", "Cybersecurity"), ("信息安全", "Infosec"), ("安全", "Security")],
+    &[("医疗器械", "Medical Devices"), ("医疗", "Medical"), ("生物医疗", "Biomedical")],
+    &[("电子商务", "E-Commerce"), ("电商", "Online Retail"), ("网络", "Network")],
+    &[("智能制造", "Smart Manufacturing"), ("机器人", "Robotics"), ("装备", "Equipment")],
+    &[("新材料", "Advanced Materials"), ("材料", "Materials"), ("化工", "Chemicals")],
+];
+
+/// Company-form suffixes.
+const SUFFIXES: &[&str] = &["科技有限公司", "技术有限公司", "股份有限公司", "科技股份有限公司", "有限责任公司"];
+
+/// The Chinese and English names of synthetic enterprise `i` in `industry` (see the module
+/// docs), drawn from a generator keyed by `i` alone.
+fn enterprise_names(i: usize, industry: &str) -> (String, String) {
+    let mut rng = Rng(0x6e61_6d65_0000_0000 ^ (i as u64).wrapping_mul(0x2545_f491_4f6c_dd1d));
+    let place = match rng.below(100) {
+        0..=69 => "武汉",
+        70..=84 => "湖北",
+        85..=89 => "光谷",
+        _ => "",
+    };
+    let (a, a_en) = *rng.pick(BRAND);
+    let (b, b_en) = *rng.pick(BRAND);
+    let fields = INDUSTRIES.iter().position(|&x| x == industry).map_or(FIELDS[0], |k| FIELDS[k]);
+    let (field, field_en) = *rng.pick(fields);
+    let suffix = *rng.pick(SUFFIXES);
+    (
+        format!("{place}{a}{b}{field}{suffix}（合成{i:07}）"),
+        format!("Synthetic {a_en}{} {field_en} {i:07}", b_en.to_lowercase()),
+    )
+}
 
 /// splitmix64: small, fast and fully deterministic.
 struct Rng(u64);
@@ -125,22 +221,26 @@ fn enterprise(
     kind: OrganizationKind,
     now: DateTime<Utc>,
 ) -> Result<organization::Model, StoreError> {
+    // Drawn in the order the fields were always drawn, so ids and values stay as they were.
+    let id = rng.uuid();
+    let founded_on = rng.date(1985, 2024);
+    let industry = *rng.pick(INDUSTRIES);
     let (zh, en) = match kind {
-        OrganizationKind::Enterprise => (format!("合成企业{i:07}"), format!("Synthetic Enterprise {i:07}")),
+        OrganizationKind::Enterprise => enterprise_names(i, industry),
         OrganizationKind::University => (format!("合成大学{i:05}"), format!("Synthetic University {i:05}")),
         _ => (format!("合成研究院{i:05}"), format!("Synthetic Research Institute {i:05}")),
     };
     Ok(organization::Model {
-        id: rng.uuid(),
+        id,
         kind: kind.code().into(),
         name_zh: zh,
         name_en: Some(en),
         legal_name: None,
         uscc: Some(uscc_for(i)?.to_string()),
         uscc_warning: None,
-        founded_on: rng.date(1985, 2024),
+        founded_on,
         founded_on_precision: None,
-        industry: Some((*rng.pick(INDUSTRIES)).into()),
+        industry: Some(industry.into()),
         registered_capital_cny: Some(1_000_000 * (1 + rng.below(500) as i64)),
         headcount: Some(5 + rng.below(5000) as i32),
         website: None,
@@ -190,7 +290,7 @@ async fn write(db: &impl ConnectionTrait, n: usize) -> Result<SeedReport, StoreE
         parks.push(park::Model {
             id,
             parent_id: None,
-            name_zh: format!("合成园区{z:04}"),
+            name_zh: format!("{}合成园区{z:04}", ZONE_PLACES[z % ZONE_PLACES.len()]),
             name_en: Some(format!("Synthetic Zone {z:04}")),
             kind: if z % 2 == 0 { ParkKind::NationalHighTechZone } else { ParkKind::EconomicDevelopmentZone }
                 .code()
@@ -517,6 +617,18 @@ mod tests {
         let b = uscc_for(2).expect("valid");
         assert_ne!(a, b);
         assert_eq!(Uscc::parse(a.as_str()).ok(), Some(a));
+    }
+
+    #[test]
+    fn enterprise_names_follow_the_industry_and_say_synthetic() {
+        let (zh, en) = enterprise_names(42, "biomedicine");
+        assert!(zh.ends_with("（合成0000042）"), "{zh}");
+        assert!(["生物", "医药"].iter().any(|w| zh.contains(w)), "{zh}");
+        assert!(en.starts_with("Synthetic ") && en.ends_with(" 0000042"), "{en}");
+        assert_eq!(enterprise_names(42, "biomedicine"), (zh, en));
+        let distinct: std::collections::HashSet<String> =
+            (0..1000).map(|i| enterprise_names(i, "software").0.replace(&format!("{i:07}"), "")).collect();
+        assert!(distinct.len() > 500, "{} distinct names of 1000", distinct.len());
     }
 
     #[test]
