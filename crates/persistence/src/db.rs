@@ -49,7 +49,7 @@ pub fn redact(url: &str) -> String {
 
 /// SQLite's page cache per connection when not configured, in MiB (SQLite's own default
 /// is 2 MiB).
-pub const DEFAULT_SQLITE_CACHE_MIB: u32 = 16;
+pub const DEFAULT_SQLITE_CACHE_MIB: u32 = 8;
 
 /// Opens a connection pool (SQLite's page cache at [`DEFAULT_SQLITE_CACHE_MIB`] per
 /// connection). See [`connect_with_cache`].
