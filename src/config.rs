@@ -65,6 +65,31 @@ pub struct Config {
     pub server: ServerConfig,
     /// The search index.
     pub search: SearchConfig,
+    /// The response cache.
+    pub cache: CacheConfig,
+}
+
+/// The response cache: answers to queries, per replica, dropped whenever the change feed
+/// moves (see the README's "Response cache").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Cache answers to queries.
+    pub enabled: bool,
+    /// Most memory the cached answers and their keys take, in MiB.
+    pub max_mib: u64,
+    /// How often the feed's head is read for changes made on other replicas or by the
+    /// CLI, in milliseconds: the most time such a change stays masked by a cached answer.
+    pub follow_ms: u64,
+    /// `Cache-Control: public, max-age=…` on anonymous GET answers, in seconds; 0 sends
+    /// `public, no-cache` (shared caches keep the answer and revalidate it by ETag).
+    pub public_max_age_seconds: u32,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self { enabled: true, max_mib: 16, follow_ms: 100, public_max_age_seconds: 0 }
+    }
 }
 
 /// The search index (`search` and `suggest`): each replica keeps its own, in its own
@@ -302,6 +327,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             server: ServerConfig::default(),
             search: SearchConfig::default(),
+            cache: CacheConfig::default(),
         }
     }
 }

@@ -130,6 +130,20 @@ pub fn request_limits(config: &Config) -> Result<RequestLimits, Failure> {
         max_string_chars: l.max_string_chars,
         introspection: l.introspection.parse().map_err(|e| Failure(format!("limits.introspection: {e}")))?,
         export: export_limits(l)?,
+        cache: cache_config(&config.cache)?,
+    })
+}
+
+/// The response cache's settings: fails on a follow interval of zero.
+fn cache_config(c: &config::CacheConfig) -> Result<parkgraph_api::cache::CacheConfig, Failure> {
+    if c.follow_ms == 0 {
+        return Err(Failure("cache.follow_ms must be above zero".into()));
+    }
+    Ok(parkgraph_api::cache::CacheConfig {
+        enabled: c.enabled && c.max_mib > 0,
+        max_bytes: c.max_mib.saturating_mul(1 << 20),
+        follow_interval: Duration::from_millis(c.follow_ms),
+        public_max_age_seconds: c.public_max_age_seconds,
     })
 }
 

@@ -124,3 +124,39 @@ impl Counted {
         self.count.load(Ordering::SeqCst) - before
     }
 }
+
+/// A configuration over `test`'s database that signs and verifies tokens with one HMAC
+/// key (no development keys), and a token for each `(role, subject)`, valid for an hour.
+pub async fn config_with_tokens(
+    test: &TestDb,
+    who: &[(parkgraph_domain::Role, &str)],
+) -> (parkgraph::Config, Vec<String>) {
+    use parkgraph::config::{KeyConfig, Secret};
+    use parkgraph_registry::token::{IssueRequest, issue};
+    let mut config = parkgraph::Config { database_url: test.url.clone(), ..parkgraph::Config::default() };
+    config.auth.keys = vec![KeyConfig {
+        kid: "k1".into(),
+        algorithm: "HS256".into(),
+        secret: Some(Secret("test-secret-of-at-least-thirty-two-bytes".into())),
+        secret_file: None,
+        private_key_file: None,
+        public_key_file: None,
+    }];
+    config.auth.signing_kid = Some("k1".into());
+    config.auth.dev_keys = false;
+    let keys = parkgraph::keys::key_set(&config.auth, &config.database_url).expect("keys");
+    let mut tokens = Vec::new();
+    for (role, subject) in who {
+        let request = IssueRequest {
+            partner: None,
+            role: *role,
+            scopes: None,
+            ttl: std::time::Duration::from_secs(3600),
+            subject: Some((*subject).into()),
+            description: None,
+            issued_by: None,
+        };
+        tokens.push(issue(&test.db, &keys, request).await.expect("a token").0);
+    }
+    (config, tokens)
+}

@@ -42,6 +42,19 @@ pub struct Analysis {
     pub bad_argument: Option<String>,
     /// The operation asks for `__schema` or `__type` (introspection).
     pub introspects: bool,
+    /// The operation is a query.
+    pub query: bool,
+    /// The operation selects a root field whose answer the response cache must not keep
+    /// (see [`crate::cache::UNCACHED_ROOTS`]).
+    pub uncached_root: bool,
+}
+
+impl Analysis {
+    /// True when the response cache may keep the operation's answer: a query, no
+    /// introspection, no root field of [`crate::cache::UNCACHED_ROOTS`].
+    pub fn cacheable(&self) -> bool {
+        self.query && !self.introspects && !self.uncached_root
+    }
 }
 
 /// Finds a string in an argument value (variables substituted) that is longer than
@@ -206,6 +219,7 @@ struct Walker<'a> {
     max_string: usize,
     bad_argument: Option<String>,
     introspects: bool,
+    uncached_root: bool,
 }
 
 impl Walker<'_> {
@@ -237,6 +251,10 @@ impl Walker<'_> {
                     let field = &field.node;
                     if matches!(field.name.node.as_str(), "__schema" | "__type") {
                         self.introspects = true;
+                    }
+                    if matches!(place, Place::Root) && crate::cache::UNCACHED_ROOTS.contains(&field.name.node.as_str())
+                    {
+                        self.uncached_root = true;
                     }
                     if self.bad_argument.is_none() {
                         self.check_arguments(field);
@@ -302,7 +320,8 @@ pub fn analyze(
         _ => None,
     };
     let Some(operation) = operation else { return Analysis::default() };
-    let mut walker = Walker { doc, variables, fields: 0, max_string, bad_argument: None, introspects: false };
+    let mut walker =
+        Walker { doc, variables, fields: 0, max_string, bad_argument: None, introspects: false, uncached_root: false };
     let place = match operation.node.ty {
         async_graphql::parser::types::OperationType::Query => Place::Root,
         _ => Place::Within(&[]),
@@ -313,6 +332,8 @@ pub fn analyze(
         fields: walker.fields,
         bad_argument: walker.bad_argument,
         introspects: walker.introspects,
+        query: operation.node.ty == async_graphql::parser::types::OperationType::Query,
+        uncached_root: walker.uncached_root,
     }
 }
 

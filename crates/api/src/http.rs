@@ -37,6 +37,7 @@ use uuid::Uuid;
 
 use crate::ParkGraphSchema;
 use crate::auth::{AuthFailure, Authenticator, Caller};
+use crate::cache::ResponseCache;
 use crate::client_address::TrustedProxies;
 use crate::cost::{CostMeter, analyze};
 use crate::error;
@@ -100,6 +101,8 @@ pub struct RequestLimits {
     pub introspection: Introspection,
     /// Partner snapshots: each token's row allowance, page size, how many at once.
     pub export: crate::bulk::ExportLimits,
+    /// The response cache's size and how it follows the feed.
+    pub cache: crate::cache::CacheConfig,
 }
 
 /// Who may run introspection queries (`__schema`, `__type`).
@@ -152,6 +155,7 @@ impl Default for RequestLimits {
             max_string_chars: 1_000,
             introspection: Introspection::All,
             export: crate::bulk::ExportLimits::default(),
+            cache: crate::cache::CacheConfig::default(),
         }
     }
 }
@@ -178,6 +182,8 @@ pub struct AppState {
     /// Places for partner snapshots streamed at once (`limits.export.concurrent`): each
     /// holds a database connection while it streams.
     pub snapshots: Arc<tokio::sync::Semaphore>,
+    /// Answers to queries, kept exact by the change feed (none when turned off).
+    pub cache: Option<Arc<ResponseCache>>,
 }
 
 impl AppState {
@@ -193,7 +199,13 @@ impl AppState {
         let store = store.into();
         let metrics = Arc::new(Metrics::new()?);
         let audit = AuditSink::start(store.clone(), metrics.audit_dropped());
+        let cache = limits.cache.enabled.then(|| {
+            let cache = Arc::new(ResponseCache::new(limits.cache.clone(), metrics.cache_counters()));
+            cache.follow(store.clone());
+            cache
+        });
         Ok(Self {
+            cache,
             schema: schemas.authenticated,
             anonymous_schema: schemas.anonymous,
             store,
@@ -424,6 +436,63 @@ fn answer(media: MediaType, status: StatusCode, body: &serde_json::Value) -> Res
     response
 }
 
+/// An answer without errors from its serialized `data` and the request's cost report:
+/// `{"data": …, "extensions": {"cost": …}}`, as async-graphql writes a response.
+fn answer_data(media: MediaType, data: &[u8], cost: &serde_json::Value) -> Response {
+    let cost = serde_json::to_vec(cost).unwrap_or_default();
+    let mut body = Vec::with_capacity(data.len() + cost.len() + 32);
+    body.extend_from_slice(b"{\"data\":");
+    body.extend_from_slice(data);
+    body.extend_from_slice(b",\"extensions\":{\"cost\":");
+    body.extend_from_slice(&cost);
+    body.extend_from_slice(b"}}");
+    let mut response = (StatusCode::OK, body).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, media.content_type());
+    response
+}
+
+/// HTTP caching of a GET answer without errors: its ETag, `304 Not Modified` when the
+/// client's `If-None-Match` holds it, and `Cache-Control`: `public` (with the configured
+/// `max-age`, else `no-cache`) for what an anonymous caller may cache anywhere, `private,
+/// no-cache` for a token's answers and for root fields the response cache does not keep.
+fn http_caching(
+    mut response: Response,
+    etag: &str,
+    if_none_match: Option<&str>,
+    caller: &Caller,
+    cacheable: bool,
+    state: &AppState,
+) -> Response {
+    let max_age = state.limits.cache.public_max_age_seconds;
+    let control = if cacheable && caller.jti.is_none() {
+        if max_age > 0 { format!("public, max-age={max_age}") } else { "public, no-cache".to_owned() }
+    } else {
+        "private, no-cache".to_owned()
+    };
+    let matches = if_none_match.is_some_and(|tags| {
+        tags.split(',').map(|tag| tag.trim().trim_start_matches("W/")).any(|tag| tag == "*" || tag == etag)
+    });
+    if matches {
+        // No body; the rate-limit headers still tell the client what it was charged.
+        let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
+        for (name, value) in response.headers() {
+            if name.as_str().starts_with("x-ratelimit") {
+                not_modified.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+        response = not_modified;
+    }
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        headers.insert(header::ETAG, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&control) {
+        headers.insert(header::CACHE_CONTROL, value);
+    }
+    headers.insert(header::VARY, HeaderValue::from_static("Accept, Authorization"));
+    response
+}
+
 /// What one GraphQL request did, for the metrics: its operation's name and its outcome
 /// (`OK` or the code of its first error).
 struct Report<'a> {
@@ -616,6 +685,7 @@ async fn run(
 ) -> Response {
     let state = report.state;
     let address = client_address(&request, &state.limits.trusted_proxies);
+    let if_none_match = request.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let ip = address.map(|address| address.to_string());
     if transport == Transport::Post
         && let Some(refusal) = csrf_refusal(request.headers())
@@ -682,6 +752,11 @@ async fn run(
 
     // Cost and size of every operation, before anything runs.
     let mut requested = 0u64;
+    // The response cache serves single operations; a batch runs every operation.
+    let single = requests.len() == 1;
+    let mut cacheable = false;
+    let mut key: Option<String> = None;
+    let mut mutates = false;
     for request in &mut requests {
         let Ok(doc) = async_graphql::parser::parse_query(&request.query) else { continue };
         if report.operation.is_none()
@@ -758,6 +833,18 @@ async fn run(
             return rejected(report, refusal);
         }
         requested = requested.saturating_add(analysis.requested_cost);
+        mutates |= ty == Some(async_graphql::parser::types::OperationType::Mutation);
+        if single && analysis.cacheable() {
+            cacheable = true;
+            if state.cache.is_some() {
+                key = Some(crate::cache::key(
+                    &request.query,
+                    request.operation_name.as_deref(),
+                    &request.variables,
+                    &caller,
+                ));
+            }
+        }
         // Execution reuses this parse instead of parsing the document again.
         request.set_parsed_query(doc);
     }
@@ -790,7 +877,18 @@ async fn run(
     let mut responses = Vec::with_capacity(requests.len());
     let mut actual = 0u64;
     let mut timed_out = false;
+    // A current answer from the cache, or the key and generation to store a new one under.
+    let mut cached: Option<Arc<crate::cache::Entry>> = None;
+    let mut to_store: Option<(String, u64)> = None;
     for request in requests {
+        if let (Some(cache), Some(key)) = (&state.cache, key.take()) {
+            if let Some(entry) = cache.get(&key) {
+                actual = actual.saturating_add(entry.cost);
+                cached = Some(entry);
+                continue;
+            }
+            to_store = Some((key, cache.generation()));
+        }
         let meter = CostMeter::new();
         let began = crate::Began::default();
         let mut request = request.data(caller.clone()).data(meter.clone()).data(began.clone());
@@ -816,6 +914,11 @@ async fn run(
             }
         }
     }
+    // A mutation may have changed what any cached answer shows: drop them all before the
+    // mutation's own answer goes out, so its client never reads the old state back.
+    if mutates && let Some(cache) = &state.cache {
+        cache.invalidate();
+    }
     let status = state.limiter.refund(bucket_key, requested.saturating_sub(actual), bucket).await;
     let cost = serde_json::json!({
         "requestedQueryCost": requested,
@@ -830,6 +933,37 @@ async fn run(
     } else {
         first_code(responses.iter().map(|(r, _)| r)).unwrap_or(metrics::OK)
     };
+    // One answer without errors: its `data` is serialized once, to bytes, and shared by
+    // the body, the cache and the ETag.
+    let data: Option<Arc<[u8]>> = match (&cached, responses.as_slice()) {
+        (Some(entry), _) => Some(entry.data.clone()),
+        (None, [(response, true)]) if response.errors.is_empty() && response.extensions.is_empty() => {
+            serde_json::to_vec(&response.data).ok().map(Arc::from)
+        }
+        _ => None,
+    };
+    if let Some(data) = data {
+        let entry = match (to_store, &state.cache) {
+            (Some((key, generation)), Some(cache)) if cached.is_none() => {
+                Some(cache.insert(key, generation, data.clone(), actual.min(requested)))
+            }
+            _ => cached,
+        };
+        let mut response = answer_data(report.media, &data, &cost);
+        rate_headers(response.headers_mut(), &status, actual.min(requested));
+        if transport == Transport::Get {
+            let etag = match &entry {
+                Some(entry) => entry.etag().to_owned(),
+                None => crate::cache::etag_of(&data),
+            };
+            response = http_caching(response, &etag, if_none_match.as_deref(), &caller, cacheable, state);
+        }
+        audit(
+            &state.audit,
+            Audit { caller, operation_name, cost: actual.min(requested), status: "OK", started, client_ip: ip },
+        );
+        return response;
+    }
     let failed = responses.iter().any(|(r, _)| !r.errors.is_empty());
     let any_began = responses.iter().any(|(_, began)| *began);
     let mut bodies: Vec<serde_json::Value> = responses
@@ -850,6 +984,9 @@ async fn run(
     let http_status = if any_began { StatusCode::OK } else { report.media.before_execution(error::code::VALIDATION) };
     let mut response = answer(report.media, http_status, &body);
     rate_headers(response.headers_mut(), &status, actual.min(requested));
+    if transport == Transport::Get {
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     let outcome = if timed_out {
         error::code::TIMEOUT
     } else if failed {
@@ -908,6 +1045,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
         audit_capacity: AuditSink::CAPACITY,
         buckets: state.limiter.local_buckets(),
         store,
+        cache: state.cache.as_ref().map(|cache| cache.stats()),
     };
     match state.metrics.render(now) {
         Ok(text) => ([(header::CONTENT_TYPE, HeaderValue::from_static(prometheus::TEXT_FORMAT))], text).into_response(),

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod bulk;
+pub mod cache;
 pub mod client_address;
 pub mod command;
 pub mod connection;

@@ -17,6 +17,12 @@
 //! | `parkgraph_rate_limit_store` | gauge | `store` (`local`, `shared`, `shared_unreachable`) | 1 for where buckets are kept now, 0 for the others |
 //! | `parkgraph_snapshot_rows_total` | counter | `kind` | rows sent by partner snapshots (`/bulk/{kind}.ndjson`) |
 //! | `parkgraph_snapshots_total` | counter | `kind`, `outcome` (`complete`, `failed`, `dropped`) | partner snapshots streamed: to their last line, broken by an error, or left by the client |
+//! | `parkgraph_response_cache_lookups_total` | counter | `result` (`hit`, `miss`) | cacheable queries answered from the response cache, or executed |
+//! | `parkgraph_response_cache_hit_ratio` | gauge | | hits ÷ lookups since start (0 before the first) |
+//! | `parkgraph_response_cache_evictions_total` | counter | | answers dropped to stay within the cache's byte bound |
+//! | `parkgraph_response_cache_invalidations_total` | counter | | times every cached answer was dropped because the registry changed |
+//! | `parkgraph_response_cache_entries` | gauge | | answers held |
+//! | `parkgraph_response_cache_bytes` | gauge | `of` (`held`, `capacity`) | bytes held (keys and answers) and the bound |
 //!
 //! Operation names come from clients, so the `operation` label is bounded: a name is
 //! used as is only when it matches `[A-Za-z_][A-Za-z0-9_]{0,63}` and is one of the first
@@ -124,6 +130,10 @@ pub struct Metrics {
     store: IntGaugeVec,
     snapshot_rows: IntCounterVec,
     snapshots: IntCounterVec,
+    cache: crate::cache::CacheCounters,
+    cache_ratio: prometheus::Gauge,
+    cache_entries: IntGauge,
+    cache_bytes: IntGaugeVec,
     operations: Mutex<HashSet<String>>,
 }
 
@@ -232,6 +242,57 @@ impl Metrics {
                     &["kind", "outcome"],
                 ),
             )?,
+            cache: {
+                let lookups = register(
+                    &r,
+                    IntCounterVec::new(
+                        Opts::new(
+                            "parkgraph_response_cache_lookups_total",
+                            "Cacheable queries answered from the response cache (hit) or executed (miss).",
+                        ),
+                        &["result"],
+                    ),
+                )?;
+                crate::cache::CacheCounters {
+                    hits: lookups.with_label_values(&["hit"]),
+                    misses: lookups.with_label_values(&["miss"]),
+                    evictions: register(
+                        &r,
+                        IntCounter::new(
+                            "parkgraph_response_cache_evictions_total",
+                            "Answers dropped to stay within the response cache's byte bound.",
+                        ),
+                    )?,
+                    invalidations: register(
+                        &r,
+                        IntCounter::new(
+                            "parkgraph_response_cache_invalidations_total",
+                            "Times every cached answer was dropped because the registry changed.",
+                        ),
+                    )?,
+                }
+            },
+            cache_ratio: register(
+                &r,
+                prometheus::Gauge::new(
+                    "parkgraph_response_cache_hit_ratio",
+                    "Response cache hits divided by lookups since start (0 before the first).",
+                ),
+            )?,
+            cache_entries: register(
+                &r,
+                IntGauge::new("parkgraph_response_cache_entries", "Answers the response cache holds."),
+            )?,
+            cache_bytes: register(
+                &r,
+                IntGaugeVec::new(
+                    Opts::new(
+                        "parkgraph_response_cache_bytes",
+                        "Bytes the response cache holds (keys and answers), and its bound.",
+                    ),
+                    &["of"],
+                ),
+            )?,
             operations: Mutex::new(HashSet::new()),
             registry: r,
         })
@@ -287,6 +348,11 @@ impl Metrics {
     }
 
     /// The counter the audit queue adds its dropped events to.
+    /// The counters the response cache moves.
+    pub fn cache_counters(&self) -> crate::cache::CacheCounters {
+        self.cache.clone()
+    }
+
     pub fn audit_dropped(&self) -> IntCounter {
         self.audit_dropped.clone()
     }
@@ -310,6 +376,13 @@ impl Metrics {
         ] {
             self.store.with_label_values(&[label]).set(i64::from(now.store == store));
         }
+        let (hits, misses) = (self.cache.hits.get(), self.cache.misses.get());
+        self.cache_ratio.set(if hits + misses == 0 { 0.0 } else { hits as f64 / (hits + misses) as f64 });
+        if let Some(cache) = now.cache {
+            self.cache_entries.set(i64::try_from(cache.entries).unwrap_or(i64::MAX));
+            self.cache_bytes.with_label_values(&["held"]).set(i64::try_from(cache.bytes).unwrap_or(i64::MAX));
+            self.cache_bytes.with_label_values(&["capacity"]).set(i64::try_from(cache.capacity).unwrap_or(i64::MAX));
+        }
         prometheus::TextEncoder::new().encode_to_string(&self.registry.gather())
     }
 }
@@ -327,6 +400,8 @@ pub struct Snapshot {
     pub buckets: usize,
     /// Where buckets are kept now.
     pub store: StoreStatus,
+    /// The response cache's sizes, when it is on.
+    pub cache: Option<crate::cache::CacheStats>,
 }
 
 #[cfg(test)]
@@ -355,7 +430,14 @@ mod tests {
         let metrics = Metrics::new().expect("metrics register");
         metrics.observe(Some("Q"), "SOMETHING_NEW", Duration::from_millis(3));
         let text = metrics
-            .render(Snapshot { pool: None, audit_depth: 0, audit_capacity: 1, buckets: 0, store: StoreStatus::Local })
+            .render(Snapshot {
+                pool: None,
+                audit_depth: 0,
+                audit_capacity: 1,
+                buckets: 0,
+                store: StoreStatus::Local,
+                cache: None,
+            })
             .expect("render");
         assert!(text.contains(r#"parkgraph_graphql_requests_total{operation="Q",outcome="INTERNAL"} 1"#), "{text}");
     }

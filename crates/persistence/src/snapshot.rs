@@ -28,7 +28,6 @@
 //! snapshot of the largest table takes seconds to a few minutes, which both tolerate;
 //! the API bounds how many run at once.
 
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     AccessMode, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, IsolationLevel,
     QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
@@ -78,13 +77,7 @@ impl Snapshot {
             // and no read-only mode: a deferred transaction that only reads is both.
             _ => db.begin().await?,
         };
-        let counter =
-            Query::select().column("value").from("change_counter").and_where(Expr::col("id").eq(1)).to_owned();
-        let feed_position: i64 = txn
-            .query_one(&counter)
-            .await?
-            .ok_or_else(|| StoreError::Invalid("the change_counter row is missing: run the migrations".into()))?
-            .try_get("", "value")?;
+        let feed_position = crate::write::feed_head(&txn).await?;
         Ok(Self { txn, feed_position })
     }
 

@@ -92,6 +92,13 @@ impl Store {
         crate::access::token(&self.db, jti).await
     }
 
+    /// The feed's head: the `seq` of the last committed feed entry (0 for an empty feed).
+    /// One read of a one-row table, for followers that only need to know whether the
+    /// registry changed.
+    pub async fn feed_head(&self) -> Result<i64, StoreError> {
+        write::feed_head(&self.db).await
+    }
+
     /// Tokens, newest first, optionally of one partner.
     pub async fn tokens(&self, partner: Option<Uuid>, limit: u64) -> Result<Vec<api_token::Model>, StoreError> {
         crate::access::tokens(&self.db, partner, limit).await

@@ -393,6 +393,17 @@ pub async fn append_change(conn: &impl ConnectionTrait, change: &NewChange) -> R
     Ok(seq)
 }
 
+/// The `seq` of the last committed feed entry (0 for an empty feed): the counter's value,
+/// which a writer's uncommitted increment does not change for other connections.
+pub async fn feed_head(conn: &impl ConnectionTrait) -> Result<i64, StoreError> {
+    let counter = Query::select().column("value").from("change_counter").and_where(Expr::col("id").eq(1)).to_owned();
+    Ok(conn
+        .query_one(&counter)
+        .await?
+        .ok_or_else(|| StoreError::Invalid("the change_counter row is missing: run the migrations".into()))?
+        .try_get("", "value")?)
+}
+
 /// The usual tail of a command: writes the revision, then appends its feed entry (last).
 /// Returns the entry's `seq`.
 pub async fn record(conn: &impl ConnectionTrait, revision: &Revision) -> Result<i64, StoreError> {
