@@ -64,6 +64,67 @@ fn decode_cursor(name: &str, cursor: &str) -> Result<u64, ApiError> {
         .ok_or_else(|| ApiError::BadUserInput(format!("`{name}` is not a cursor of this list: {cursor:?}")))
 }
 
+/// The opaque cursor of the link with this id, in a list paged by keyset.
+pub fn encode_key(id: uuid::Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(format!("key:{id}"))
+}
+
+fn decode_key(name: &str, cursor: &str) -> Result<uuid::Uuid, ApiError> {
+    let text = URL_SAFE_NO_PAD.decode(cursor.trim()).ok().and_then(|b| String::from_utf8(b).ok());
+    match text.as_deref() {
+        Some(text) if text.starts_with("cursor:") => Err(ApiError::BadUserInput(format!(
+            "`{name}` is a position cursor, which this list no longer takes: it is paged by key now, so pages \
+             do not shift when links are added; read it again from the first page"
+        ))),
+        Some(text) => text
+            .strip_prefix("key:")
+            .and_then(|id| id.parse().ok())
+            .ok_or_else(|| ApiError::BadUserInput(format!("`{name}` is not a cursor of this list: {cursor:?}"))),
+        None => Err(ApiError::BadUserInput(format!("`{name}` is not a cursor of this list: {cursor:?}"))),
+    }
+}
+
+/// A page of a list read by keyset (rows in id order): the bounds and size the
+/// arguments ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keyset {
+    /// Rows after this id.
+    pub after: Option<uuid::Uuid>,
+    /// Rows before this id.
+    pub before: Option<uuid::Uuid>,
+    /// Rows on the page at most.
+    pub limit: u64,
+    /// Taken from the end (`last`).
+    pub backward: bool,
+}
+
+impl Keyset {
+    /// Validates the arguments (sizes as [`plan`] does; cursors must be key cursors).
+    pub fn of(args: &PageArgs) -> async_graphql::Result<Self> {
+        let first = size("first", args.first).map_err(ApiError::into_error)?;
+        let last = size("last", args.last).map_err(ApiError::into_error)?;
+        if first.is_some() && last.is_some() {
+            return Err(ApiError::BadUserInput("pass either `first` or `last`, not both".into()).into_error());
+        }
+        let after = args.after.as_deref().map(|c| decode_key("after", c)).transpose().map_err(ApiError::into_error)?;
+        let before =
+            args.before.as_deref().map(|c| decode_key("before", c)).transpose().map_err(ApiError::into_error)?;
+        Ok(Self { after, before, limit: last.or(first).unwrap_or(DEFAULT_PAGE_SIZE as u64), backward: last.is_some() })
+    }
+
+    /// The rows of the page in the list's order, from the rows read (one more than the
+    /// page when the list goes on, nearest to `before` first when backward), and whether
+    /// the list goes on in the reading direction.
+    pub fn trim<R>(&self, mut rows: Vec<R>) -> (Vec<R>, bool) {
+        let more = rows.len() as u64 > self.limit;
+        rows.truncate(self.limit as usize);
+        if self.backward {
+            rows.reverse();
+        }
+        (rows, more)
+    }
+}
+
 fn size(name: &str, value: Option<i32>) -> Result<Option<u64>, ApiError> {
     match value {
         None => Ok(None),
@@ -145,7 +206,12 @@ pub enum Total {
     Known(u64),
     /// Counted by a query, run only when `totalCount` is asked for.
     Query(Arc<dyn Fn() -> CountFuture + Send + Sync>),
+    /// Counted by one of the request's batch loaders, only when `totalCount` is asked
+    /// for: the counts of every list on a level of the response in one statement.
+    Batched(Box<dyn for<'a> Fn(&'a crate::loader::Loaders) -> BatchedCount<'a> + Send + Sync>),
 }
+
+type BatchedCount<'a> = Pin<Box<dyn Future<Output = async_graphql::Result<u64>> + Send + 'a>>;
 
 /// An edge type: its node, and the names of its edge and connection types.
 pub trait EdgeType: OutputType {
@@ -179,6 +245,31 @@ impl<E> Connection<E> {
 }
 
 impl<E: EdgeType> Connection<E> {
+    /// Builds a page read by keyset from its rows in the list's order (see
+    /// [`Keyset::trim`]; `more`: the list goes on in the reading direction); each edge's
+    /// cursor is its row's id.
+    pub fn keyset<R>(
+        keyset: Keyset,
+        rows: Vec<R>,
+        more: bool,
+        id_of: impl Fn(&R) -> uuid::Uuid,
+        total: Total,
+        edge: impl Fn(String, R) -> E,
+    ) -> Self {
+        let start_cursor = rows.first().map(|row| encode_key(id_of(row)));
+        let end_cursor = rows.last().map(|row| encode_key(id_of(row)));
+        // Rows exist at `after` and `before` (unless they were removed since), so the
+        // list goes on past a cursor given.
+        let page_info = PageInfo {
+            has_previous_page: keyset.after.is_some() || (keyset.backward && more),
+            has_next_page: keyset.before.is_some() || (!keyset.backward && more),
+            start_cursor,
+            end_cursor,
+        };
+        let edges = rows.into_iter().map(|row| edge(encode_key(id_of(&row)), row)).collect();
+        Self { edges, page_info, total, charged: AtomicBool::new(false) }
+    }
+
     /// Builds a page from the rows of `plan`'s window (`has_more`: the query found a row
     /// after them), turning each row and its cursor into an edge.
     pub fn build<R>(plan: Plan, rows: Vec<R>, has_more: bool, total: Total, edge: impl Fn(String, R) -> E) -> Self {
@@ -261,10 +352,11 @@ impl<E: EdgeType> Connection<E> {
     }
 
     /// Number of items in the whole list, across all pages.
-    async fn total_count(&self) -> async_graphql::Result<u64> {
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
         match &self.total {
             Total::Known(n) => Ok(*n),
             Total::Query(count) => count().await.api(),
+            Total::Batched(count) => count(crate::object::loaders(ctx)?).await,
         }
     }
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use parkgraph_persistence::batch::{Batch, By, Histories, HistoryKey};
+use parkgraph_persistence::batch::{Batch, By, CountKey, Counted, Histories, HistoryKey, PageKey, Paged};
 use parkgraph_persistence::entity::{
     designation, enterprise_location, figure, incubation, incubator, innovation_center, innovation_center_membership,
     organization, park, park_designation, second_headquarters,
@@ -54,6 +54,41 @@ impl Loader<()> for TreeLoader {
 /// A loader of records of kind `E` by a key.
 pub type ByKey<E> = DataLoader<Batched<By<E>>>;
 
+/// A list of links read a page at a time in SQL (by keyset) and counted on demand: the
+/// pages and counts of every parent a level of the response asks for, batched.
+pub struct LinkList<P, C> {
+    /// Pages of links by parent (see [`PageKey`]).
+    pub pages: DataLoader<Batched<P>>,
+    /// Counts of links by parent (see [`CountKey`]).
+    pub counts: DataLoader<Batched<C>>,
+}
+
+/// The link list of records of kind `E` by a parent column.
+pub type LinkListOf<E> = LinkList<Paged<E>, Counted<E>>;
+
+impl<P, C> LinkList<P, C>
+where
+    P: Batch<Key = PageKey>,
+    C: Batch<Key = CountKey, Record = u64>,
+{
+    fn new(pages: P, counts: C, delay: Duration) -> Self {
+        Self {
+            pages: DataLoader::new(Batched(pages), tokio::spawn).delay(delay),
+            counts: DataLoader::new(Batched(counts), tokio::spawn).delay(delay),
+        }
+    }
+
+    /// The rows of one page (one more than its size when the list goes on).
+    pub async fn page(&self, key: PageKey) -> async_graphql::Result<Vec<P::Record>> {
+        Ok(self.pages.load_one(key).await.api()?.unwrap_or_default())
+    }
+
+    /// The length of one list.
+    pub async fn count(&self, key: CountKey) -> async_graphql::Result<u64> {
+        Ok(self.counts.load_one(key).await.api()?.and_then(|n| n.first().copied()).unwrap_or(0))
+    }
+}
+
 /// One loader per (table, key column) the schema traverses, as one audience sees the
 /// registry.
 pub struct Loaders {
@@ -71,20 +106,12 @@ pub struct Loaders {
     pub designation: ByKey<designation::Entity>,
     /// Designations by organization.
     pub designations_of: ByKey<designation::Entity>,
-    /// Locations by organization.
-    pub locations_of: ByKey<enterprise_location::Entity>,
-    /// Locations by park.
-    pub locations_in: ByKey<enterprise_location::Entity>,
     /// Incubators by id.
     pub incubator: ByKey<incubator::Entity>,
     /// Incubators by park.
     pub incubators_in: ByKey<incubator::Entity>,
     /// Incubators by operator.
     pub incubators_operated_by: ByKey<incubator::Entity>,
-    /// Incubations by enterprise.
-    pub incubations_of: ByKey<incubation::Entity>,
-    /// Incubations by incubator.
-    pub incubations_at: ByKey<incubation::Entity>,
     /// Second headquarters by id.
     pub second_hq: ByKey<second_headquarters::Entity>,
     /// Second headquarters by parent group.
@@ -97,16 +124,24 @@ pub struct Loaders {
     pub center: ByKey<innovation_center::Entity>,
     /// Innovation centers by host park.
     pub centers_in: ByKey<innovation_center::Entity>,
-    /// Memberships by center.
-    pub members_of: ByKey<innovation_center_membership::Entity>,
-    /// Memberships by organization.
-    pub memberships_of: ByKey<innovation_center_membership::Entity>,
     /// Figures by park.
     pub figures_of: ByKey<figure::Entity>,
     /// Figures by the organization they are about.
     pub figures_about: ByKey<figure::Entity>,
     /// Pages of records' history (read by staff only).
     pub history: DataLoader<Batched<Histories>>,
+    /// Locations by park, paged in SQL.
+    pub locations_in_pages: LinkListOf<enterprise_location::Entity>,
+    /// Locations by organization, paged in SQL.
+    pub locations_of_pages: LinkListOf<enterprise_location::Entity>,
+    /// Incubations by enterprise, paged in SQL.
+    pub incubations_of_pages: LinkListOf<incubation::Entity>,
+    /// Incubations by incubator, paged in SQL.
+    pub incubations_at_pages: LinkListOf<incubation::Entity>,
+    /// Memberships by center, paged in SQL.
+    pub members_of_pages: LinkListOf<innovation_center_membership::Entity>,
+    /// Memberships by organization, paged in SQL.
+    pub memberships_of_pages: LinkListOf<innovation_center_membership::Entity>,
     /// What this set sees.
     pub visibility: Visibility,
 }
@@ -119,6 +154,7 @@ impl Loaders {
             DataLoader::new(Batched(batch), tokio::spawn).delay(delay)
         }
         let l = store.lookups(visibility);
+        let (pages, counts) = (store.link_pages(visibility), store.link_counts(visibility));
         Self {
             park: by(l.park, delay),
             park_children: by(l.park_children, delay),
@@ -127,24 +163,24 @@ impl Loaders {
             organization: by(l.organization, delay),
             designation: by(l.designation, delay),
             designations_of: by(l.designations_of, delay),
-            locations_of: by(l.locations_of, delay),
-            locations_in: by(l.locations_in, delay),
             incubator: by(l.incubator, delay),
             incubators_in: by(l.incubators_in, delay),
             incubators_operated_by: by(l.incubators_operated_by, delay),
-            incubations_of: by(l.incubations_of, delay),
-            incubations_at: by(l.incubations_at, delay),
             second_hq: by(l.second_hq, delay),
             second_hqs_of: by(l.second_hqs_of, delay),
             second_hqs_local: by(l.second_hqs_local, delay),
             second_hqs_in: by(l.second_hqs_in, delay),
             center: by(l.center, delay),
             centers_in: by(l.centers_in, delay),
-            members_of: by(l.members_of, delay),
-            memberships_of: by(l.memberships_of, delay),
             figures_of: by(l.figures_of, delay),
             figures_about: by(l.figures_about, delay),
             history: by(store.histories(), delay),
+            locations_in_pages: LinkList::new(pages.locations_in, counts.locations_in, delay),
+            locations_of_pages: LinkList::new(pages.locations_of, counts.locations_of, delay),
+            incubations_of_pages: LinkList::new(pages.incubations_of, counts.incubations_of, delay),
+            incubations_at_pages: LinkList::new(pages.incubations_at, counts.incubations_at, delay),
+            members_of_pages: LinkList::new(pages.members_of, counts.members_of, delay),
+            memberships_of_pages: LinkList::new(pages.memberships_of, counts.memberships_of, delay),
             visibility,
         }
     }

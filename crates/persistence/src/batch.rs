@@ -12,7 +12,9 @@ use std::future::Future;
 use std::hash::Hash;
 
 use sea_orm::sea_query::ValueType;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 use crate::entity::{
@@ -93,20 +95,12 @@ pub struct Lookups {
     pub designation: By<designation::Entity>,
     /// Designations by organization.
     pub designations_of: By<designation::Entity>,
-    /// Locations by organization.
-    pub locations_of: By<enterprise_location::Entity>,
-    /// Locations by park.
-    pub locations_in: By<enterprise_location::Entity>,
     /// Incubators by id.
     pub incubator: By<incubator::Entity>,
     /// Incubators by park.
     pub incubators_in: By<incubator::Entity>,
     /// Incubators by operator.
     pub incubators_operated_by: By<incubator::Entity>,
-    /// Incubations by enterprise.
-    pub incubations_of: By<incubation::Entity>,
-    /// Incubations by incubator.
-    pub incubations_at: By<incubation::Entity>,
     /// Second headquarters by id.
     pub second_hq: By<second_headquarters::Entity>,
     /// Second headquarters by parent group.
@@ -119,10 +113,6 @@ pub struct Lookups {
     pub center: By<innovation_center::Entity>,
     /// Innovation centers by host park.
     pub centers_in: By<innovation_center::Entity>,
-    /// Memberships by center.
-    pub members_of: By<innovation_center_membership::Entity>,
-    /// Memberships by organization.
-    pub memberships_of: By<innovation_center_membership::Entity>,
     /// Figures by park.
     pub figures_of: By<figure::Entity>,
     /// Figures by the organization they are about.
@@ -140,21 +130,15 @@ impl Store {
             organization: By::new(self, organization::Column::Id, v),
             designation: By::new(self, designation::Column::Id, v),
             designations_of: By::new(self, designation::Column::OrganizationId, v),
-            locations_of: By::new(self, enterprise_location::Column::OrganizationId, v),
-            locations_in: By::new(self, enterprise_location::Column::ParkId, v),
             incubator: By::new(self, incubator::Column::Id, v),
             incubators_in: By::new(self, incubator::Column::ParkId, v),
             incubators_operated_by: By::new(self, incubator::Column::OperatorId, v),
-            incubations_of: By::new(self, incubation::Column::OrganizationId, v),
-            incubations_at: By::new(self, incubation::Column::IncubatorId, v),
             second_hq: By::new(self, second_headquarters::Column::Id, v),
             second_hqs_of: By::new(self, second_headquarters::Column::ParentId, v),
             second_hqs_local: By::new(self, second_headquarters::Column::LocalEntityId, v),
             second_hqs_in: By::new(self, second_headquarters::Column::ParkId, v),
             center: By::new(self, innovation_center::Column::Id, v),
             centers_in: By::new(self, innovation_center::Column::HostParkId, v),
-            members_of: By::new(self, innovation_center_membership::Column::InnovationCenterId, v),
-            memberships_of: By::new(self, innovation_center_membership::Column::OrganizationId, v),
             figures_of: By::new(self, figure::Column::ParkId, v),
             figures_about: By::new(self, figure::Column::OrganizationId, v),
         }
@@ -204,5 +188,278 @@ impl Batch for Histories {
             }
         }
         Ok(out)
+    }
+}
+
+/// One page of the records of kind `E` under one parent (or under several parents at
+/// once, for a park with its sub-parks), in the order they were recorded (primary-key
+/// order: ids are UUID v7), read by keyset: the rows after `after` and before `before`,
+/// `limit` of them from the start (or from the end when `backward`), plus one more
+/// when it exists, so the caller knows whether the list goes on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PageKey {
+    /// The parent, or the parents whose records are read as one list.
+    pub parents: Vec<Uuid>,
+    /// Only records whose filter column (see [`Paged`]) holds this value.
+    pub filter: Option<String>,
+    /// Records after this id.
+    pub after: Option<Uuid>,
+    /// Records before this id.
+    pub before: Option<Uuid>,
+    /// Records returned at most (one more is read).
+    pub limit: u64,
+    /// Read from the end of the list (`last`), nearest to `before` first.
+    pub backward: bool,
+}
+
+/// The records of one list counted: its parents and filter.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CountKey {
+    /// The parent, or the parents whose records are counted as one list.
+    pub parents: Vec<Uuid>,
+    /// Only records whose filter column holds this value.
+    pub filter: Option<String>,
+}
+
+/// Pages of the records of kind `E` by their parent column: every key with one parent
+/// and the same page shape (filter, cursors, size) in one statement, the rows numbered
+/// per parent by a window function (`ROW_NUMBER() OVER (PARTITION BY parent ORDER BY
+/// id)`) and cut at the page size, so a parent with 100,000 records costs what one with
+/// 100 does. A key with several parents (sub-parks) is a statement of its own.
+pub struct Paged<E: EntityTrait> {
+    store: Store,
+    parent: E::Column,
+    filter: Option<E::Column>,
+    visible: Condition,
+}
+
+/// Counts of the records of kind `E` by their parent column: keys with one parent and
+/// the same filter in one `GROUP BY` statement.
+pub struct Counted<E: EntityTrait> {
+    store: Store,
+    parent: E::Column,
+    filter: Option<E::Column>,
+    visible: Condition,
+}
+
+impl<E: Live> Paged<E> {
+    fn new(store: &Store, parent: E::Column, filter: Option<E::Column>, visibility: Visibility) -> Self {
+        Self { store: store.clone(), parent, filter, visible: visible::<E>(visibility) }
+    }
+}
+
+impl<E: Live> Counted<E> {
+    fn new(store: &Store, parent: E::Column, filter: Option<E::Column>, visibility: Visibility) -> Self {
+        Self { store: store.clone(), parent, filter, visible: visible::<E>(visibility) }
+    }
+}
+
+fn primary_column<E: EntityTrait>() -> E::Column {
+    E::PrimaryKey::iter().next().map(PrimaryKeyToColumn::into_column).expect("every entity has a primary key")
+}
+
+impl<E> Paged<E>
+where
+    E: EntityTrait + Sync,
+    E::Model: sea_orm::FromQueryResult + Clone + Send + Sync + 'static,
+    E::Column: Send + Sync,
+{
+    /// The condition every row of a page meets, beside its parents.
+    fn bounds(&self, key: &PageKey) -> Condition {
+        let id = primary_column::<E>();
+        let mut condition = self.visible.clone();
+        if let Some(after) = key.after {
+            condition = condition.add(id.gt(after));
+        }
+        if let Some(before) = key.before {
+            condition = condition.add(id.lt(before));
+        }
+        if let (Some(column), Some(value)) = (self.filter, &key.filter) {
+            condition = condition.add(column.eq(value.clone()));
+        }
+        condition
+    }
+
+    async fn numbered(&self, parents: &[Uuid], shape: &PageKey) -> Result<Vec<E::Model>, StoreError> {
+        use sea_orm::sea_query::{Alias, ExprTrait, OverStatement, Query, WindowStatement};
+        use sea_orm::{ConnectionTrait, FromQueryResult, Order};
+        let id = primary_column::<E>();
+        let order = if shape.backward { Order::Desc } else { Order::Asc };
+        let mut window = WindowStatement::new();
+        window.partition_by(self.parent).order_by(id, order.clone());
+        let mut numbered = Query::select();
+        numbered
+            .columns(E::Column::iter())
+            .expr_window_as(sea_orm::sea_query::Expr::cust("ROW_NUMBER()"), window, Alias::new("rn"))
+            .from(E::default())
+            .cond_where(self.bounds(shape).add(self.parent.is_in(parents.iter().copied())));
+        let select = Query::select()
+            .columns(E::Column::iter())
+            .from_subquery(numbered.to_owned(), Alias::new("numbered"))
+            .and_where(sea_orm::sea_query::Expr::col(Alias::new("rn")).lte(shape.limit + 1))
+            .order_by(self.parent, Order::Asc)
+            .order_by(id, order)
+            .to_owned();
+        let rows = self.store.conn().query_all(&select).await?;
+        rows.iter().map(|row| Ok(E::Model::from_query_result(row, "")?)).collect()
+    }
+}
+
+impl<E> Batch for Paged<E>
+where
+    E: EntityTrait + Sync,
+    E::Model: sea_orm::FromQueryResult + Clone + Send + Sync + 'static,
+    E::Column: Send + Sync,
+{
+    type Key = PageKey;
+    type Record = E::Model;
+
+    async fn load(&self, keys: &[PageKey]) -> Result<HashMap<PageKey, Vec<E::Model>>, StoreError> {
+        let mut out: HashMap<PageKey, Vec<E::Model>> = HashMap::new();
+        // Keys of one parent, by page shape (the key with its parent cleared).
+        let mut shapes: HashMap<PageKey, Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            if let [parent] = key.parents.as_slice() {
+                shapes.entry(PageKey { parents: Vec::new(), ..key.clone() }).or_default().push(*parent);
+            } else if !key.parents.is_empty() {
+                let id = primary_column::<E>();
+                let order = if key.backward { sea_orm::Order::Desc } else { sea_orm::Order::Asc };
+                let rows = E::find()
+                    .filter(self.bounds(key).add(self.parent.is_in(key.parents.iter().copied())))
+                    .order_by(id, order)
+                    .limit(Some(key.limit + 1))
+                    .all(self.store.conn())
+                    .await?;
+                out.insert(key.clone(), rows);
+            }
+        }
+        for (shape, mut parents) in shapes {
+            parents.sort_unstable();
+            parents.dedup();
+            for row in self.numbered(&parents, &shape).await? {
+                if let Ok(parent) = <Uuid as ValueType>::try_from(row.get(self.parent)) {
+                    out.entry(PageKey { parents: vec![parent], ..shape.clone() }).or_default().push(row);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl<E> Batch for Counted<E>
+where
+    E: EntityTrait + Sync,
+    E::Model: Clone + Send + Sync + 'static,
+    E::Column: Send + Sync,
+{
+    type Key = CountKey;
+    type Record = u64;
+
+    async fn load(&self, keys: &[CountKey]) -> Result<HashMap<CountKey, Vec<u64>>, StoreError> {
+        use sea_orm::sea_query::{Alias, Expr, Query};
+        use sea_orm::{ConnectionTrait, Order, PaginatorTrait};
+        let mut out: HashMap<CountKey, Vec<u64>> = HashMap::new();
+        let condition = |key: &CountKey| {
+            let mut condition = self.visible.clone();
+            if let (Some(column), Some(value)) = (self.filter, &key.filter) {
+                condition = condition.add(column.eq(value.clone()));
+            }
+            condition
+        };
+        let mut by_filter: HashMap<Option<String>, Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            if let [parent] = key.parents.as_slice() {
+                by_filter.entry(key.filter.clone()).or_default().push(*parent);
+            } else {
+                let count = E::find()
+                    .filter(condition(key).add(self.parent.is_in(key.parents.iter().copied())))
+                    .count(self.store.conn())
+                    .await?;
+                out.insert(key.clone(), vec![count]);
+            }
+        }
+        for (filter, mut parents) in by_filter {
+            parents.sort_unstable();
+            parents.dedup();
+            let shape = CountKey { parents: Vec::new(), filter };
+            let select = Query::select()
+                .column(self.parent)
+                .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+                .from(E::default())
+                .cond_where(condition(&shape).add(self.parent.is_in(parents.iter().copied())))
+                .group_by_col(self.parent)
+                .order_by(self.parent, Order::Asc)
+                .to_owned();
+            for row in self.store.conn().query_all(&select).await? {
+                let parent: Uuid = row.try_get_by_index(0)?;
+                let n: i64 = row.try_get_by_index(1)?;
+                out.insert(CountKey { parents: vec![parent], filter: shape.filter.clone() }, vec![n.max(0) as u64]);
+            }
+            // Parents with no records count zero.
+            for parent in parents {
+                out.entry(CountKey { parents: vec![parent], filter: shape.filter.clone() }).or_insert_with(|| vec![0]);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The links read by keyset page, and counted, by either end.
+pub struct LinkPages {
+    /// Locations by park, filtered by role.
+    pub locations_in: Paged<enterprise_location::Entity>,
+    /// Locations by organization, filtered by role.
+    pub locations_of: Paged<enterprise_location::Entity>,
+    /// Incubations by enterprise, filtered by status.
+    pub incubations_of: Paged<incubation::Entity>,
+    /// Incubations by incubator, filtered by status.
+    pub incubations_at: Paged<incubation::Entity>,
+    /// Memberships by center, filtered by role.
+    pub members_of: Paged<innovation_center_membership::Entity>,
+    /// Memberships by organization, filtered by role.
+    pub memberships_of: Paged<innovation_center_membership::Entity>,
+}
+
+/// The counts of the lists of [`LinkPages`].
+pub struct LinkCounts {
+    /// Locations by park, filtered by role.
+    pub locations_in: Counted<enterprise_location::Entity>,
+    /// Locations by organization, filtered by role.
+    pub locations_of: Counted<enterprise_location::Entity>,
+    /// Incubations by enterprise, filtered by status.
+    pub incubations_of: Counted<incubation::Entity>,
+    /// Incubations by incubator, filtered by status.
+    pub incubations_at: Counted<incubation::Entity>,
+    /// Memberships by center, filtered by role.
+    pub members_of: Counted<innovation_center_membership::Entity>,
+    /// Memberships by organization, filtered by role.
+    pub memberships_of: Counted<innovation_center_membership::Entity>,
+}
+
+macro_rules! link_lists {
+    ($list:ident, $each:ident, $store:expr, $v:expr) => {{
+        use enterprise_location::Column as L;
+        use incubation::Column as I;
+        use innovation_center_membership::Column as M;
+        $list {
+            locations_in: $each::new($store, L::ParkId, Some(L::Role), $v),
+            locations_of: $each::new($store, L::OrganizationId, Some(L::Role), $v),
+            incubations_of: $each::new($store, I::OrganizationId, Some(I::Status), $v),
+            incubations_at: $each::new($store, I::IncubatorId, Some(I::Status), $v),
+            members_of: $each::new($store, M::InnovationCenterId, Some(M::Role), $v),
+            memberships_of: $each::new($store, M::OrganizationId, Some(M::Role), $v),
+        }
+    }};
+}
+
+impl Store {
+    /// The keyset pages of every link list, as `visibility` sees the registry.
+    pub fn link_pages(&self, visibility: Visibility) -> LinkPages {
+        link_lists!(LinkPages, Paged, self, visibility)
+    }
+
+    /// The counts of every link list, as `visibility` sees the registry.
+    pub fn link_counts(&self, visibility: Visibility) -> LinkCounts {
+        link_lists!(LinkCounts, Counted, self, visibility)
     }
 }

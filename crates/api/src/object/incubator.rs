@@ -8,11 +8,11 @@ use uuid::Uuid;
 
 use super::link::LinkEdge;
 use super::vocabulary::{IncubationStatus, IncubatorKind, IncubatorLevel};
-use super::{Organization, Park, PartialDate, Provenance, link_page, loaders};
+use super::{Organization, Park, PartialDate, Provenance, keyset_link_page, loaders};
 use crate::connection::{Connection, Listed, PageArgs};
 use crate::error::stored;
 use crate::id::{NodeType, encode};
-use crate::loader::{many, one};
+use crate::loader::one;
 
 /// An incubator (孵化器), makerspace (众创空间) or accelerator (加速器).
 #[derive(Clone)]
@@ -105,17 +105,15 @@ impl Incubator {
         #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<LinkEdge<incubation::Model, Organization>>> {
-        let l = loaders(ctx)?;
-        let status = status.map(|s| domain::IncubationStatus::from(s).code());
-        let links: Vec<_> = many(&l.incubations_at, self.0.id)
-            .await?
-            .into_iter()
-            .filter(|link| status.is_none_or(|s| link.status == s))
-            .collect();
-        link_page(
+        let status = status.map(|s| domain::IncubationStatus::from(s).code().to_owned());
+        keyset_link_page(
+            ctx,
             &PageArgs::new(first, after, last, before),
-            links,
-            &l.organization,
+            |l| &l.incubations_at_pages,
+            vec![self.0.id],
+            status,
+            &loaders(ctx)?.organization,
+            |link| link.id,
             |link| link.organization_id,
             Organization,
             "organization",

@@ -8,11 +8,11 @@ use uuid::Uuid;
 
 use super::link::LinkEdge;
 use super::vocabulary::{InnovationCenterKind, MembershipRole};
-use super::{Organization, Park, PartialDate, Provenance, link_page, loaders};
+use super::{Organization, Park, PartialDate, Provenance, keyset_link_page, loaders};
 use crate::connection::{Connection, Listed, PageArgs};
 use crate::error::stored;
 use crate::id::{NodeType, encode};
-use crate::loader::{many, one};
+use crate::loader::one;
 
 /// A national innovation center (国家制造业创新中心, 国家技术创新中心, 国家产业创新中心).
 #[derive(Clone)]
@@ -103,17 +103,15 @@ impl InnovationCenter {
         #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<LinkEdge<innovation_center_membership::Model, Organization>>> {
-        let l = loaders(ctx)?;
-        let role = role.map(|r| domain::MembershipRole::from(r).code());
-        let links: Vec<_> = many(&l.members_of, self.0.id)
-            .await?
-            .into_iter()
-            .filter(|link| role.is_none_or(|r| link.role == r))
-            .collect();
-        link_page(
+        let role = role.map(|r| domain::MembershipRole::from(r).code().to_owned());
+        keyset_link_page(
+            ctx,
             &PageArgs::new(first, after, last, before),
-            links,
-            &l.organization,
+            |l| &l.members_of_pages,
+            vec![self.0.id],
+            role,
+            &loaders(ctx)?.organization,
+            |link| link.id,
             |link| link.organization_id,
             Organization,
             "organization",

@@ -191,23 +191,55 @@ where
     rows.into_iter().zip(ids).map(|(row, id)| row.map(&wrap).ok_or_else(|| dangling(what, id))).collect()
 }
 
-/// One page of links as a connection whose edges carry each link and the node it leads
-/// to (nodes loaded in one batch for the page).
-pub async fn link_page<L, B, N>(
+/// One page of a link list read in SQL by keyset (see [`crate::loader::LinkList`]): the
+/// links of `parents` (one parent, or a park with its sub-parks) whose filter column
+/// holds `filter`, in the order recorded, with the nodes they lead to loaded in one batch
+/// for the page, and `totalCount` counted in one batch for the level when asked.
+#[allow(clippy::too_many_arguments)]
+pub async fn keyset_link_page<P, C, B, N>(
+    ctx: &Context<'_>,
     args: &crate::connection::PageArgs,
-    links: Vec<L>,
-    loader: &async_graphql::dataloader::DataLoader<crate::loader::Batched<B>>,
-    target: impl Fn(&L) -> Uuid,
+    list: fn(&crate::loader::Loaders) -> &crate::loader::LinkList<P, C>,
+    parents: Vec<Uuid>,
+    filter: Option<String>,
+    nodes: &async_graphql::dataloader::DataLoader<crate::loader::Batched<B>>,
+    id_of: fn(&P::Record) -> Uuid,
+    target: impl Fn(&P::Record) -> Uuid,
     wrap: impl Fn(B::Record) -> N,
     what: &str,
-) -> async_graphql::Result<crate::connection::Connection<link::LinkEdge<L, N>>>
+) -> async_graphql::Result<crate::connection::Connection<link::LinkEdge<P::Record, N>>>
 where
+    P: Batch<Key = parkgraph_persistence::batch::PageKey>,
+    C: Batch<Key = parkgraph_persistence::batch::CountKey, Record = u64>,
     B: Batch<Key = Uuid>,
-    link::LinkEdge<L, N>: crate::connection::EdgeType,
+    link::LinkEdge<P::Record, N>: crate::connection::EdgeType,
 {
-    let page = crate::connection::slice(args, links).await?;
-    let nodes = resolve_nodes(loader, &page.rows, target, wrap, what).await?;
-    Ok(page.zip(nodes).into_connection(|cursor, (link, node)| link::LinkEdge::new(cursor, link, node)))
+    use parkgraph_persistence::batch::{CountKey, PageKey};
+    let keyset = crate::connection::Keyset::of(args)?;
+    let key = PageKey {
+        parents: parents.clone(),
+        filter: filter.clone(),
+        after: keyset.after,
+        before: keyset.before,
+        limit: keyset.limit,
+        backward: keyset.backward,
+    };
+    let (links, more) = keyset.trim(list(loaders(ctx)?).page(key).await?);
+    let targets = resolve_nodes(nodes, &links, &target, &wrap, what).await?;
+    let count = CountKey { parents, filter };
+    let total = crate::connection::Total::Batched(Box::new(move |loaders| {
+        let count = count.clone();
+        Box::pin(async move { list(loaders).count(count).await })
+    }));
+    let rows: Vec<(P::Record, N)> = links.into_iter().zip(targets).collect();
+    Ok(crate::connection::Connection::keyset(
+        keyset,
+        rows,
+        more,
+        |(link, _)| id_of(link),
+        total,
+        |cursor, (link, node)| link::LinkEdge::new(cursor, link, node),
+    ))
 }
 
 /// One page of rows held in memory as a plain connection.

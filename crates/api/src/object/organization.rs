@@ -11,8 +11,8 @@ use super::vocabulary::{
     DesignationKind, IncubationStatus, LocationRole, MembershipRole, OrganizationKind, OrganizationStatus,
 };
 use super::{
-    Designation, Figure, Incubator, InnovationCenter, Park, PartialDate, Provenance, SecondHeadquarters, link_page,
-    loaders, plain_page,
+    Designation, Figure, Incubator, InnovationCenter, Park, PartialDate, Provenance, SecondHeadquarters,
+    keyset_link_page, loaders, plain_page,
 };
 use crate::connection::{Connection, Edge, Listed, PageArgs};
 use crate::error::stored;
@@ -154,14 +154,20 @@ impl Organization {
         #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<LinkEdge<enterprise_location::Model, Park>>> {
-        let l = loaders(ctx)?;
-        let role = role.map(|r| domain::LocationRole::from(r).code());
-        let links: Vec<_> = many(&l.locations_of, self.0.id)
-            .await?
-            .into_iter()
-            .filter(|link| role.is_none_or(|r| link.role == r))
-            .collect();
-        link_page(&PageArgs::new(first, after, last, before), links, &l.park, |link| link.park_id, Park, "park").await
+        let role = role.map(|r| domain::LocationRole::from(r).code().to_owned());
+        keyset_link_page(
+            ctx,
+            &PageArgs::new(first, after, last, before),
+            |l| &l.locations_of_pages,
+            vec![self.0.id],
+            role,
+            &loaders(ctx)?.park,
+            |link| link.id,
+            |link| link.park_id,
+            Park,
+            "park",
+        )
+        .await
     }
 
     /// Incubators that incubated the organization, with dates and status.
@@ -181,17 +187,15 @@ impl Organization {
         #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<LinkEdge<incubation::Model, Incubator>>> {
-        let l = loaders(ctx)?;
-        let status = status.map(|s| domain::IncubationStatus::from(s).code());
-        let links: Vec<_> = many(&l.incubations_of, self.0.id)
-            .await?
-            .into_iter()
-            .filter(|link| status.is_none_or(|s| link.status == s))
-            .collect();
-        link_page(
+        let status = status.map(|s| domain::IncubationStatus::from(s).code().to_owned());
+        keyset_link_page(
+            ctx,
             &PageArgs::new(first, after, last, before),
-            links,
-            &l.incubator,
+            |l| &l.incubations_of_pages,
+            vec![self.0.id],
+            status,
+            &loaders(ctx)?.incubator,
+            |link| link.id,
             |link| link.incubator_id,
             Incubator,
             "incubator",
@@ -216,17 +220,15 @@ impl Organization {
         #[graphql(desc = "The last N items before `before` (at most 100).")] last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<LinkEdge<innovation_center_membership::Model, InnovationCenter>>> {
-        let l = loaders(ctx)?;
-        let role = role.map(|r| domain::MembershipRole::from(r).code());
-        let links: Vec<_> = many(&l.memberships_of, self.0.id)
-            .await?
-            .into_iter()
-            .filter(|link| role.is_none_or(|r| link.role == r))
-            .collect();
-        link_page(
+        let role = role.map(|r| domain::MembershipRole::from(r).code().to_owned());
+        keyset_link_page(
+            ctx,
             &PageArgs::new(first, after, last, before),
-            links,
-            &l.center,
+            |l| &l.memberships_of_pages,
+            vec![self.0.id],
+            role,
+            &loaders(ctx)?.center,
+            |link| link.id,
             |link| link.innovation_center_id,
             InnovationCenter,
             "innovation center",

@@ -9,8 +9,8 @@ use uuid::Uuid;
 use super::link::LinkEdge;
 use super::vocabulary::{LocationRole, ParkKind};
 use super::{
-    Figure, Incubator, InnovationCenter, Organization, PartialDate, Provenance, SecondHeadquarters, link_page, loaders,
-    plain_page,
+    Figure, Incubator, InnovationCenter, Organization, PartialDate, Provenance, SecondHeadquarters, keyset_link_page,
+    loaders, plain_page,
 };
 use crate::connection::{Connection, Edge, Listed, PageArgs};
 use crate::error::stored;
@@ -238,18 +238,16 @@ impl Park {
     ) -> async_graphql::Result<
         Connection<LinkEdge<parkgraph_persistence::entity::enterprise_location::Model, Organization>>,
     > {
-        let l = loaders(ctx)?;
         let scope = self.scope(ctx, include_sub_parks).await?;
-        let role = role.map(|r| domain::LocationRole::from(r).code());
-        let links: Vec<_> = many_of(&l.locations_in, &scope)
-            .await?
-            .into_iter()
-            .filter(|link| role.is_none_or(|r| link.role == r))
-            .collect();
-        link_page(
+        let role = role.map(|r| domain::LocationRole::from(r).code().to_owned());
+        keyset_link_page(
+            ctx,
             &PageArgs::new(first, after, last, before),
-            links,
-            &l.organization,
+            |l| &l.locations_in_pages,
+            scope,
+            role,
+            &loaders(ctx)?.organization,
+            |link| link.id,
             |link| link.organization_id,
             Organization,
             "organization",
