@@ -384,3 +384,81 @@ async fn industry_matches_exactly_or_by_substring() {
     .await;
     assert_eq!(none["enterprises"]["totalCount"], 0, "industry is an exact match");
 }
+
+/// Every page of `field` (a root list, with `args` such as an order) read `size` at a
+/// time from the front, then from the back; both must equal the whole list read at once.
+async fn walk(schema: &parkgraph_api::ParkGraphSchema, field: &str, args: &str, size: i32) -> (Vec<Value>, Vec<Value>) {
+    let q = format!(
+        "query($after: String, $before: String, $first: Int, $last: Int) {{ {field}({args} first: $first, after: $after, \
+         last: $last, before: $before) {{ pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} nodes {{ databaseId }} }} }}"
+    );
+    let (mut forward, mut after) = (Vec::new(), Value::Null);
+    loop {
+        let d = data(schema, &q, json!({ "after": after, "first": size })).await;
+        let page = &d[field];
+        forward.extend(page["nodes"].as_array().expect("list").iter().cloned());
+        if page["pageInfo"]["hasNextPage"] != json!(true) {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    let (mut backward, mut before) = (Vec::new(), Value::Null);
+    loop {
+        let d = data(schema, &q, json!({ "before": before, "last": size })).await;
+        let page = &d[field];
+        let mut nodes = page["nodes"].as_array().expect("list").clone();
+        nodes.extend(backward);
+        backward = nodes;
+        if page["pageInfo"]["hasPreviousPage"] != json!(true) {
+            break;
+        }
+        before = page["pageInfo"]["startCursor"].clone();
+    }
+    (forward, backward)
+}
+
+#[tokio::test]
+async fn root_lists_page_by_key_in_every_order_and_refuse_cursors_of_another_order_or_position() {
+    let test = TestDb::sample().await;
+    let schema = test.schema();
+    for (field, args) in [
+        ("organizations", ""),
+        ("organizations", "orderBy: { field: DATE, direction: DESC },"),
+        ("organizations", "orderBy: { field: DATE },"),
+        ("organizations", "orderBy: { field: CREATED_AT, direction: DESC },"),
+        ("parks", "orderBy: { field: DATE },"),
+        ("figures", ""),
+        ("designations", ""),
+    ] {
+        let whole = data(
+            &schema,
+            &format!("{{ {field}({args} first: 100) {{ totalCount nodes {{ databaseId }} }} }}"),
+            json!({}),
+        )
+        .await;
+        let all = whole[field]["nodes"].as_array().expect("list").clone();
+        assert!(all.len() > 5 && whole[field]["totalCount"] == json!(all.len()), "{field} {args}: {whole:#}");
+        let (forward, backward) = walk(&schema, field, args, 4).await;
+        assert_eq!(forward, all, "{field} {args} forward");
+        assert_eq!(backward, all, "{field} {args} backward");
+    }
+
+    // A cursor holds the order it was read in.
+    let by_name = data(&schema, "{ organizations(first: 3) { pageInfo { endCursor } } }", json!({})).await;
+    let cursor = by_name["organizations"]["pageInfo"]["endCursor"].clone();
+    let other = run(
+        &schema,
+        "query($c: String) { organizations(first: 3, after: $c, orderBy: { field: DATE }) { nodes { id } } }",
+        json!({ "c": cursor }),
+    )
+    .await;
+    assert_eq!(codes(&other), vec!["BAD_USER_INPUT".to_string()]);
+    // A position cursor from before keyset paging.
+    use base64::Engine;
+    let old = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("cursor:4");
+    let refused =
+        run(&schema, "query($c: String) { organizations(first: 3, after: $c) { nodes { id } } }", json!({ "c": old }))
+            .await;
+    assert_eq!(codes(&refused), vec!["BAD_USER_INPUT".to_string()]);
+    assert!(refused["errors"][0]["message"].as_str().unwrap_or_default().contains("position cursor"), "{refused:#}");
+}

@@ -72,10 +72,7 @@ pub fn encode_key(id: uuid::Uuid) -> String {
 fn decode_key(name: &str, cursor: &str) -> Result<uuid::Uuid, ApiError> {
     let text = URL_SAFE_NO_PAD.decode(cursor.trim()).ok().and_then(|b| String::from_utf8(b).ok());
     match text.as_deref() {
-        Some(text) if text.starts_with("cursor:") => Err(ApiError::BadUserInput(format!(
-            "`{name}` is a position cursor, which this list no longer takes: it is paged by key now, so pages \
-             do not shift when links are added; read it again from the first page"
-        ))),
+        Some(text) if text.starts_with("cursor:") => Err(position_cursor(name)),
         Some(text) => text
             .strip_prefix("key:")
             .and_then(|id| id.parse().ok())
@@ -98,18 +95,71 @@ pub struct Keyset {
     pub backward: bool,
 }
 
+/// Which sides of a keyset page were bounded by a cursor, and its reading direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Bounds {
+    /// `after` was given.
+    pub after: bool,
+    /// `before` was given.
+    pub before: bool,
+    /// Read from the end (`last`).
+    pub backward: bool,
+}
+
+/// The opaque cursor of a root list's row: `base64("keys:" + the list's cursor text)`.
+pub fn encode_list_cursor(text: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("keys:{text}"))
+}
+
+/// The list's cursor text in a root-list cursor; a position cursor (of before keyset
+/// paging) or anything else is `BAD_USER_INPUT`.
+pub fn list_cursor_text(name: &str, cursor: &str) -> Result<String, ApiError> {
+    let text = URL_SAFE_NO_PAD.decode(cursor.trim()).ok().and_then(|b| String::from_utf8(b).ok());
+    match text.as_deref() {
+        Some(text) if text.starts_with("cursor:") => Err(position_cursor(name)),
+        Some(text) => text
+            .strip_prefix("keys:")
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::BadUserInput(format!("`{name}` is not a cursor of this list: {cursor:?}"))),
+        None => Err(ApiError::BadUserInput(format!("`{name}` is not a cursor of this list: {cursor:?}"))),
+    }
+}
+
+fn position_cursor(name: &str) -> ApiError {
+    ApiError::BadUserInput(format!(
+        "`{name}` is a position cursor, which this list no longer takes: it is paged by key now, so pages \
+         do not shift when records are added or removed; read it again from the first page"
+    ))
+}
+
 impl Keyset {
     /// Validates the arguments (sizes as [`plan`] does; cursors must be key cursors).
     pub fn of(args: &PageArgs) -> async_graphql::Result<Self> {
+        let shape = Self::shape(args)?;
+        let after = args.after.as_deref().map(|c| decode_key("after", c)).transpose().map_err(ApiError::into_error)?;
+        let before =
+            args.before.as_deref().map(|c| decode_key("before", c)).transpose().map_err(ApiError::into_error)?;
+        Ok(Self { after, before, ..shape })
+    }
+
+    /// The size and direction the arguments ask for, their cursors not read.
+    pub fn shape(args: &PageArgs) -> async_graphql::Result<Self> {
         let first = size("first", args.first).map_err(ApiError::into_error)?;
         let last = size("last", args.last).map_err(ApiError::into_error)?;
         if first.is_some() && last.is_some() {
             return Err(ApiError::BadUserInput("pass either `first` or `last`, not both".into()).into_error());
         }
-        let after = args.after.as_deref().map(|c| decode_key("after", c)).transpose().map_err(ApiError::into_error)?;
-        let before =
-            args.before.as_deref().map(|c| decode_key("before", c)).transpose().map_err(ApiError::into_error)?;
-        Ok(Self { after, before, limit: last.or(first).unwrap_or(DEFAULT_PAGE_SIZE as u64), backward: last.is_some() })
+        Ok(Self {
+            after: None,
+            before: None,
+            limit: last.or(first).unwrap_or(DEFAULT_PAGE_SIZE as u64),
+            backward: last.is_some(),
+        })
+    }
+
+    /// The page's bounds.
+    pub fn bounds(&self) -> Bounds {
+        Bounds { after: self.after.is_some(), before: self.before.is_some(), backward: self.backward }
     }
 
     /// The rows of the page in the list's order, from the rows read (one more than the
@@ -246,27 +296,27 @@ impl<E> Connection<E> {
 
 impl<E: EdgeType> Connection<E> {
     /// Builds a page read by keyset from its rows in the list's order (see
-    /// [`Keyset::trim`]; `more`: the list goes on in the reading direction); each edge's
-    /// cursor is its row's id.
+    /// [`Keyset::trim`]; `more`: the list goes on in the reading direction), each edge's
+    /// cursor given by `cursor_of`.
     pub fn keyset<R>(
-        keyset: Keyset,
+        bounds: Bounds,
         rows: Vec<R>,
         more: bool,
-        id_of: impl Fn(&R) -> uuid::Uuid,
+        cursor_of: impl Fn(&R) -> String,
         total: Total,
         edge: impl Fn(String, R) -> E,
     ) -> Self {
-        let start_cursor = rows.first().map(|row| encode_key(id_of(row)));
-        let end_cursor = rows.last().map(|row| encode_key(id_of(row)));
+        let start_cursor = rows.first().map(&cursor_of);
+        let end_cursor = rows.last().map(&cursor_of);
         // Rows exist at `after` and `before` (unless they were removed since), so the
         // list goes on past a cursor given.
         let page_info = PageInfo {
-            has_previous_page: keyset.after.is_some() || (keyset.backward && more),
-            has_next_page: keyset.before.is_some() || (!keyset.backward && more),
+            has_previous_page: bounds.after || (bounds.backward && more),
+            has_next_page: bounds.before || (!bounds.backward && more),
             start_cursor,
             end_cursor,
         };
-        let edges = rows.into_iter().map(|row| edge(encode_key(id_of(&row)), row)).collect();
+        let edges = rows.into_iter().map(|row| edge(cursor_of(&row), row)).collect();
         Self { edges, page_info, total, charged: AtomicBool::new(false) }
     }
 

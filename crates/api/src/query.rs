@@ -10,7 +10,7 @@ use parkgraph_persistence::query::{
 };
 use uuid::Uuid;
 
-use crate::connection::{Connection, Edge, Listed, MAX_PAGE_SIZE, PageArgs, Total, plan};
+use crate::connection::{Connection, Edge, Listed, MAX_PAGE_SIZE, PageArgs, Total};
 use crate::error::{ApiError, ApiResult};
 use crate::id::{NodeType, decode, decode_as};
 use crate::keyset::KeysetPage;
@@ -265,7 +265,9 @@ async fn scope(ctx: &Context<'_>, park: &Option<ParkScope>) -> async_graphql::Re
     if park.include_sub_parks { Ok(Some(tree(loaders(ctx)?).await?.subtree(id))) } else { Ok(Some(vec![id])) }
 }
 
-/// Runs a root list: plans the window, reads one page, counts only when asked.
+/// Runs a root list: reads one page by keyset in the list's order (its cursors hold the
+/// row's order keys, so a page costs the same at any depth and does not shift when rows
+/// are added or archived before it), counts only when asked.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn page<L, N>(
     list: L,
@@ -280,13 +282,36 @@ where
     N: Listed,
 {
     let args = PageArgs::new(first, after, last, before);
-    let plan = plan(&args, async { list.count().await.map_err(ApiError::from) }).await?;
-    let rows = list.window(plan.window).await.api()?;
+    let shape = crate::connection::Keyset::shape(&args)?;
+    let position = |name: &str, cursor: &Option<String>| -> async_graphql::Result<Option<_>> {
+        let Some(cursor) = cursor else { return Ok(None) };
+        let text = crate::connection::list_cursor_text(name, cursor).map_err(ApiError::into_error)?;
+        list.position(&text).map(Some).ok_or_else(|| {
+            ApiError::BadUserInput(format!(
+                "`{name}` is not a cursor of this list in this order: {cursor:?}; a cursor holds the order it was read in"
+            ))
+            .into_error()
+        })
+    };
+    let after = position("after", &args.after)?;
+    let before = position("before", &args.before)?;
+    let rows = list.keyset(after.as_ref(), before.as_ref(), shape.limit, shape.backward).await.api()?;
+    let (rows, more) = shape.trim(rows);
+    let cursors: Vec<String> =
+        rows.iter().map(|row| crate::connection::encode_list_cursor(&list.cursor(row))).collect();
     let total = Total::Query(std::sync::Arc::new(move || {
         let list = list.clone();
         Box::pin(async move { list.count().await })
     }));
-    Ok(Connection::build(plan, rows.rows, rows.has_more, total, |cursor, row| Edge::new(cursor, wrap(row))))
+    let bounds = crate::connection::Bounds { after: after.is_some(), before: before.is_some(), ..shape.bounds() };
+    Ok(Connection::keyset(
+        bounds,
+        rows.into_iter().zip(cursors).collect(),
+        more,
+        |(_, cursor)| cursor.clone(),
+        total,
+        |cursor, (row, _)| Edge::new(cursor, wrap(row)),
+    ))
 }
 
 /// The read scope of the records a global id can name.

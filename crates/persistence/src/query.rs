@@ -25,6 +25,7 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     QueryTrait, Select,
 };
+use sea_orm::{IdenStatic, ModelTrait, Value};
 use uuid::Uuid;
 
 use crate::entity::{
@@ -238,17 +239,6 @@ fn ordered<E: EntityTrait>(
         SortField::CreatedAt => select.order_by(created, order.clone()),
     };
     select.order_by(id, order)
-}
-
-async fn window<E, C>(db: &C, select: Select<E>, window: Window) -> Result<Rows<E::Model>, StoreError>
-where
-    E: EntityTrait,
-    C: ConnectionTrait,
-{
-    let mut rows = select.offset(window.offset).limit(window.limit + 1).all(db).await?;
-    let has_more = rows.len() as u64 > window.limit;
-    rows.truncate(window.limit as usize);
-    Ok(Rows { rows, has_more })
 }
 
 /// The park tree: every park's parent, loaded in one statement (parks number in the
@@ -677,19 +667,161 @@ fn figures(filter: &FigureFilter) -> Select<figure::Entity> {
         .order_by(C::Id, Order::Asc)
 }
 
-/// A filtered, ordered list, read a window at a time; counted only when asked.
+/// One key of a list's order: a column, its direction, and whether its NULLs sort last
+/// (the date keys; the other keys are never NULL).
+#[derive(Debug, Clone, Copy)]
+struct Key<C> {
+    column: C,
+    descending: bool,
+    nulls_last: bool,
+}
+
+impl<C: ColumnTrait> Key<C> {
+    fn asc(column: C) -> Self {
+        Self { column, descending: false, nulls_last: false }
+    }
+
+    fn sorted(column: C, direction: Direction) -> Self {
+        Self { column, descending: direction == Direction::Desc, nulls_last: false }
+    }
+
+    fn nulls_last(self) -> Self {
+        Self { nulls_last: true, ..self }
+    }
+
+    /// Rows with `value` in this key that come later in the list's order (`later`), or
+    /// earlier; `None` when no row can.
+    fn beyond(&self, value: &Value, later: bool) -> Option<Condition> {
+        let col = Expr::col((self.column.entity_name(), self.column));
+        if !value.is_some() {
+            // NULLs sort last: nothing comes after them but other NULLs, every value before.
+            return if later { None } else { Some(Condition::all().add(col.is_not_null())) };
+        }
+        let greater = later != self.descending;
+        let compare = if greater { col.clone().gt(value.clone()) } else { col.clone().lt(value.clone()) };
+        let mut condition = Condition::any().add(compare);
+        if later && self.nulls_last {
+            condition = condition.add(col.is_null());
+        }
+        Some(condition)
+    }
+
+    fn equal(&self, value: &Value) -> SimpleExpr {
+        let col = Expr::col((self.column.entity_name(), self.column));
+        if value.is_some() { col.eq(value.clone()) } else { col.is_null() }
+    }
+
+    /// The key's part of the list's order, reversed when reading from the end.
+    fn order<E: EntityTrait<Column = C>>(&self, select: Select<E>, backward: bool) -> Select<E> {
+        let order = if self.descending != backward { Order::Desc } else { Order::Asc };
+        if self.nulls_last {
+            let nulls = if backward { NullOrdering::First } else { NullOrdering::Last };
+            select.order_by_with_nulls(self.column, order, nulls)
+        } else {
+            select.order_by(self.column, order)
+        }
+    }
+}
+
+/// The keys of [`ordered`]'s order.
+fn sort_keys<C: ColumnTrait>(sort: Sort, name: C, date: C, created: C, id: C) -> Vec<Key<C>> {
+    let first = match sort.field {
+        SortField::Name => Key::sorted(name, sort.direction),
+        SortField::Date => Key::sorted(date, sort.direction).nulls_last(),
+        SortField::CreatedAt => Key::sorted(created, sort.direction),
+    };
+    vec![first, Key::sorted(id, sort.direction)]
+}
+
+/// A place in a list: the order keys of one of its rows, as a keyset cursor holds them.
+#[derive(Debug, Clone)]
+pub struct Position(Vec<Value>);
+
+/// One key value in a cursor: a type tag and the value as text (`n` for NULL).
+fn encode_value(value: &Value) -> Option<String> {
+    Some(match value {
+        v if !v.is_some() => "n".to_owned(),
+        Value::String(Some(s)) => format!("s{s}"),
+        Value::ChronoDate(Some(d)) => format!("d{d}"),
+        Value::ChronoDateTimeUtc(Some(t)) => format!("t{}", t.to_rfc3339()),
+        Value::Uuid(Some(u)) => format!("u{u}"),
+        Value::Int(Some(n)) => format!("i{n}"),
+        Value::BigInt(Some(n)) => format!("l{n}"),
+        Value::SmallInt(Some(n)) => format!("h{n}"),
+        _ => return None,
+    })
+}
+
+fn decode_value(text: &str) -> Option<Value> {
+    let (tag, rest) = text.split_at_checked(1)?;
+    Some(match tag {
+        "n" => Value::String(None),
+        "s" => Value::String(Some(rest.to_owned())),
+        "d" => Value::ChronoDate(Some(rest.parse().ok()?)),
+        "t" => {
+            Value::ChronoDateTimeUtc(Some(chrono::DateTime::parse_from_rfc3339(rest).ok()?.with_timezone(&chrono::Utc)))
+        }
+        "u" => Value::Uuid(Some(rest.parse().ok()?)),
+        "i" => Value::Int(Some(rest.parse().ok()?)),
+        "l" => Value::BigInt(Some(rest.parse().ok()?)),
+        "h" => Value::SmallInt(Some(rest.parse().ok()?)),
+        _ => return None,
+    })
+}
+
+/// A filtered, ordered list, read a page at a time by keyset; counted only when asked.
 #[derive(Clone)]
 pub struct Listing<E: EntityTrait> {
     store: Store,
     select: Select<E>,
+    keys: Vec<Key<E::Column>>,
+}
+
+impl<E: EntityTrait> Listing<E> {
+    /// What a cursor of this list must name: its keys' columns and directions.
+    fn signature(&self) -> String {
+        self.keys
+            .iter()
+            .map(|k| format!("{}{}", k.column.as_str(), if k.descending { '-' } else { '+' }))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Rows strictly after (`later`) or before `position` in the list's order.
+    fn beyond(&self, position: &Position, later: bool) -> Condition {
+        let mut any = Condition::any();
+        let mut terms = 0;
+        for (i, key) in self.keys.iter().enumerate() {
+            let Some(step) = key.beyond(&position.0[i], later) else { continue };
+            let mut all = Condition::all();
+            for (earlier, value) in self.keys[..i].iter().zip(&position.0) {
+                all = all.add(earlier.equal(value));
+            }
+            any = any.add(all.add(step));
+            terms += 1;
+        }
+        if terms == 0 { Condition::all().add(Expr::cust("1 = 0")) } else { any }
+    }
 }
 
 /// What the API pages through: a [`Listing`] of some record kind.
 pub trait List: Clone + Send + Sync + 'static {
     /// The records listed.
     type Record: Send + Sync + 'static;
-    /// The rows of one window, and whether more follow.
-    fn window(&self, window: Window) -> impl Future<Output = Result<Rows<Self::Record>, StoreError>> + Send;
+    /// Up to `limit` rows after `after` and before `before` in the list's order (from the
+    /// end when `backward`, nearest to `before` first), and one more when it exists.
+    fn keyset(
+        &self,
+        after: Option<&Position>,
+        before: Option<&Position>,
+        limit: u64,
+        backward: bool,
+    ) -> impl Future<Output = Result<Vec<Self::Record>, StoreError>> + Send;
+    /// A row's place in the list, as cursor text ([`List::position`] reads it back).
+    fn cursor(&self, row: &Self::Record) -> String;
+    /// The place a cursor's text names; `None` when it is not a cursor of this list (of
+    /// another list, or of this one in another order).
+    fn position(&self, cursor: &str) -> Option<Position>;
     /// The length of the whole list.
     fn count(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
@@ -698,11 +830,47 @@ impl<E> List for Listing<E>
 where
     E: EntityTrait + Sync,
     E::Model: Send + Sync + 'static,
+    E::Column: Send + Sync,
 {
     type Record = E::Model;
 
-    async fn window(&self, win: Window) -> Result<Rows<E::Model>, StoreError> {
-        window(self.store.conn(), self.select.clone(), win).await
+    async fn keyset(
+        &self,
+        after: Option<&Position>,
+        before: Option<&Position>,
+        limit: u64,
+        backward: bool,
+    ) -> Result<Vec<E::Model>, StoreError> {
+        let mut select = self.select.clone();
+        QueryTrait::query(&mut select).clear_order_by();
+        if let Some(after) = after {
+            select = select.filter(self.beyond(after, true));
+        }
+        if let Some(before) = before {
+            select = select.filter(self.beyond(before, false));
+        }
+        for key in &self.keys {
+            select = key.order(select, backward);
+        }
+        Ok(select.limit(limit + 1).all(self.store.conn()).await?)
+    }
+
+    fn cursor(&self, row: &E::Model) -> String {
+        let mut parts = vec![serde_json::Value::String(self.signature())];
+        for key in &self.keys {
+            let text = encode_value(&row.get(key.column)).unwrap_or_else(|| "n".to_owned());
+            parts.push(serde_json::Value::String(text));
+        }
+        serde_json::Value::Array(parts).to_string()
+    }
+
+    fn position(&self, cursor: &str) -> Option<Position> {
+        let parts: Vec<String> = serde_json::from_str(cursor).ok()?;
+        let (signature, values) = parts.split_first()?;
+        if *signature != self.signature() || values.len() != self.keys.len() {
+            return None;
+        }
+        values.iter().map(|v| decode_value(v)).collect::<Option<Vec<_>>>().map(Position)
     }
 
     async fn count(&self) -> Result<u64, StoreError> {
@@ -712,18 +880,30 @@ where
 
 /// The lists of the read side: one per record kind, each with its filter.
 impl Store {
-    fn listing<E: EntityTrait>(&self, select: Select<E>) -> Listing<E> {
-        Listing { store: self.clone(), select }
+    fn listing<E: EntityTrait>(&self, select: Select<E>, keys: Vec<Key<E::Column>>) -> Listing<E> {
+        Listing { store: self.clone(), select, keys }
     }
 
     /// Parks, filtered and ordered.
     pub fn parks(&self, filter: &ParkFilter, sort: Sort) -> Listing<park::Entity> {
-        self.listing(parks(filter, sort))
+        self.listing(
+            parks(filter, sort),
+            sort_keys(
+                sort,
+                park::Column::NameZh,
+                park::Column::EstablishedOn,
+                park::Column::CreatedAt,
+                park::Column::Id,
+            ),
+        )
     }
 
     /// Organizations, filtered and ordered.
     pub fn organizations(&self, filter: &OrganizationFilter, sort: Sort) -> Listing<organization::Entity> {
-        self.listing(organizations(filter, sort))
+        {
+            use organization::Column as C;
+            self.listing(organizations(filter, sort), sort_keys(sort, C::NameZh, C::FoundedOn, C::CreatedAt, C::Id))
+        }
     }
 
     /// The ids of the organizations `filter` selects, in id order, after `after` (from the
@@ -754,7 +934,10 @@ impl Store {
 
     /// Incubators, filtered and ordered.
     pub fn incubators(&self, filter: &IncubatorFilter, sort: Sort) -> Listing<incubator::Entity> {
-        self.listing(incubators(filter, sort))
+        {
+            use incubator::Column as C;
+            self.listing(incubators(filter, sort), sort_keys(sort, C::NameZh, C::FoundedOn, C::CreatedAt, C::Id))
+        }
     }
 
     /// Innovation centers, filtered and ordered.
@@ -763,22 +946,46 @@ impl Store {
         filter: &InnovationCenterFilter,
         sort: Sort,
     ) -> Listing<innovation_center::Entity> {
-        self.listing(innovation_centers(filter, sort))
+        {
+            use innovation_center::Column as C;
+            self.listing(
+                innovation_centers(filter, sort),
+                sort_keys(sort, C::NameZh, C::ApprovedOn, C::CreatedAt, C::Id),
+            )
+        }
     }
 
     /// Second headquarters, filtered and ordered.
     pub fn second_headquarters(&self, filter: &SecondHqFilter, sort: Sort) -> Listing<second_headquarters::Entity> {
-        self.listing(second_headquarters(filter, sort))
+        {
+            use second_headquarters::Column as C;
+            self.listing(
+                second_headquarters(filter, sort),
+                sort_keys(sort, C::NameZh, C::AnnouncedOn, C::CreatedAt, C::Id),
+            )
+        }
     }
 
     /// Designations, filtered, by year in `direction`, then id.
     pub fn designations(&self, filter: &DesignationFilter, direction: Direction) -> Listing<designation::Entity> {
-        self.listing(designations(filter, direction))
+        {
+            use designation::Column as C;
+            self.listing(
+                designations(filter, direction),
+                vec![Key::sorted(C::Year, direction), Key::sorted(C::Id, direction)],
+            )
+        }
     }
 
     /// Figures, filtered: by indicator, then newest first (unknown dates last), then id.
     pub fn figures(&self, filter: &FigureFilter) -> Listing<figure::Entity> {
-        self.listing(figures(filter))
+        {
+            use figure::Column as C;
+            self.listing(
+                figures(filter),
+                vec![Key::asc(C::Indicator), Key::sorted(C::AsOf, Direction::Desc).nulls_last(), Key::asc(C::Id)],
+            )
+        }
     }
 
     /// Designations of a city as a whole, oldest first (unknown dates last).

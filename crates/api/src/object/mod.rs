@@ -232,14 +232,10 @@ where
         Box::pin(async move { list(loaders).count(count).await })
     }));
     let rows: Vec<(P::Record, N)> = links.into_iter().zip(targets).collect();
-    Ok(crate::connection::Connection::keyset(
-        keyset,
-        rows,
-        more,
-        |(link, _)| id_of(link),
-        total,
-        |cursor, (link, node)| link::LinkEdge::new(cursor, link, node),
-    ))
+    let cursor_of = |(link, _): &(P::Record, N)| crate::connection::encode_key(id_of(link));
+    Ok(crate::connection::Connection::keyset(keyset.bounds(), rows, more, cursor_of, total, |cursor, (link, node)| {
+        link::LinkEdge::new(cursor, link, node)
+    }))
 }
 
 /// One page of rows held in memory as a plain connection.
