@@ -19,6 +19,7 @@ mod m20261127_131000_live_location_incubation_unique;
 mod m20261127_140000_live_membership_unique;
 mod m20261205_100000_location_organization_index;
 mod m20261205_170000_live_industry_date_index;
+mod m20261205_171000_link_parent_id_indexes;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_140000_live_membership_unique::Migration),
             Box::new(m20261205_100000_location_organization_index::Migration),
             Box::new(m20261205_170000_live_industry_date_index::Migration),
+            Box::new(m20261205_171000_link_parent_id_indexes::Migration),
         ]
     }
 }

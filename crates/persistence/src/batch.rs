@@ -280,6 +280,19 @@ where
         condition
     }
 
+    /// The page of `key` by one ordered, limited read (for a key of several parents, or
+    /// a batch of one).
+    async fn plain(&self, key: &PageKey) -> Result<Vec<E::Model>, StoreError> {
+        let id = primary_column::<E>();
+        let order = if key.backward { sea_orm::Order::Desc } else { sea_orm::Order::Asc };
+        Ok(E::find()
+            .filter(self.bounds(key).add(self.parent.is_in(key.parents.iter().copied())))
+            .order_by(id, order)
+            .limit(Some(key.limit + 1))
+            .all(self.store.conn())
+            .await?)
+    }
+
     async fn numbered(&self, parents: &[Uuid], shape: &PageKey) -> Result<Vec<E::Model>, StoreError> {
         use sea_orm::sea_query::{Alias, ExprTrait, OverStatement, Query, WindowStatement};
         use sea_orm::{ConnectionTrait, FromQueryResult, Order};
@@ -322,20 +335,20 @@ where
             if let [parent] = key.parents.as_slice() {
                 shapes.entry(PageKey { parents: Vec::new(), ..key.clone() }).or_default().push(*parent);
             } else if !key.parents.is_empty() {
-                let id = primary_column::<E>();
-                let order = if key.backward { sea_orm::Order::Desc } else { sea_orm::Order::Asc };
-                let rows = E::find()
-                    .filter(self.bounds(key).add(self.parent.is_in(key.parents.iter().copied())))
-                    .order_by(id, order)
-                    .limit(Some(key.limit + 1))
-                    .all(self.store.conn())
-                    .await?;
-                out.insert(key.clone(), rows);
+                out.insert(key.clone(), self.plain(key).await?);
             }
         }
         for (shape, mut parents) in shapes {
             parents.sort_unstable();
             parents.dedup();
+            if let [parent] = parents.as_slice() {
+                // One parent: a plain ordered read, which an index on (parent, id) ends
+                // after the page's rows.
+                let key = PageKey { parents: vec![*parent], ..shape };
+                let rows = self.plain(&key).await?;
+                out.insert(key, rows);
+                continue;
+            }
             for row in self.numbered(&parents, &shape).await? {
                 if let Ok(parent) = <Uuid as ValueType>::try_from(row.get(self.parent)) {
                     out.entry(PageKey { parents: vec![parent], ..shape.clone() }).or_default().push(row);
