@@ -147,6 +147,12 @@ impl Server {
         Procs::One(self.pid()).reset_peak()
     }
 
+    /// Ends the server now (before a failure ends the benchmark).
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// The peak RSS over the server's whole life.
     fn overall_peak_kib(&self) -> Option<u64> {
         peak_rss_kib(self.pid()).map(|kib| kib.max(self.earlier_peak_kib))

@@ -153,6 +153,7 @@ async fn start(args: &Args, dir: PathBuf, installed: Option<PathBuf>, database_u
     for _ in 0..600 {
         if let Ok(Some(status)) = peer.child.try_wait() {
             let log = std::fs::read_to_string(peer.log()).unwrap_or_default();
+            drop(peer);
             fail(format!("PostGraphile exited with {status}:\n{log}"));
         }
         // Every worker must be up: ask as many times as there are workers and more.
@@ -168,6 +169,7 @@ async fn start(args: &Args, dir: PathBuf, installed: Option<PathBuf>, database_u
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let log = std::fs::read_to_string(peer.log()).unwrap_or_default();
+    drop(peer);
     fail(format!("PostGraphile did not answer in 60 s:\n{log}"))
 }
 
@@ -369,7 +371,7 @@ fn peer_variables(variables: &[Value]) -> Vec<Value> {
 
 /// Fails unless both servers answer each query with the same rows, for a few of the ids
 /// each rotates over.
-async fn check_same_rows(parkgraph: &str, peer: &str, cases: &[Case]) {
+async fn check_same_rows(parkgraph: &str, peer: &str, cases: &[Case]) -> Result<(), String> {
     let client = reqwest::Client::new();
     for case in cases {
         let n = case.variables.len();
@@ -379,20 +381,20 @@ async fn check_same_rows(parkgraph: &str, peer: &str, cases: &[Case]) {
         for i in picks {
             let ours = post(&client, parkgraph, case.query, &case.variables[i], None)
                 .await
-                .unwrap_or_else(|e| fail(format!("ParkGraph, {}: {e}", case.name)));
+                .map_err(|e| format!("ParkGraph, {}: {e}", case.name))?;
             let theirs = post(&client, peer, case.peer_query, &case.peer_variables[i], None)
                 .await
-                .unwrap_or_else(|e| fail(format!("PostGraphile, {}: {e}", case.name)));
+                .map_err(|e| format!("PostGraphile, {}: {e}", case.name))?;
             let (a, b) = (parkgraph_rows(case.query, &ours), peer_rows(case.query, &theirs));
             if a.len() < 2 {
-                fail(format!(
+                return Err(format!(
                     "ParkGraph answered {} ({}) with nothing to compare: {ours}",
                     case.name, case.variables[i]
                 ));
             }
             if a != b {
                 let at = a.iter().zip(&b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
-                fail(format!(
+                return Err(format!(
                     "ParkGraph and PostGraphile disagree on {} ({}): {} rows against {}; first difference at row {at}:\n  ParkGraph:    {}\n  PostGraphile: {}",
                     case.name,
                     case.variables[i],
@@ -406,6 +408,7 @@ async fn check_same_rows(parkgraph: &str, peer: &str, cases: &[Case]) {
         }
         eprintln!("  peer: {}: both servers return the same {compared} rows ({ids} variables)", case.name);
     }
+    Ok(())
 }
 
 /// A run's requests: the document with each of the variables in turn.
@@ -451,8 +454,12 @@ pub async fn peer_suite(args: &Args, url: &str, database_url: &str, server: &mut
         Some((dir, installed)) => Some(start(args, dir, installed, database_url).await),
         None => None,
     };
-    if let Some((_, peer_url)) = &peer {
-        check_same_rows(url, peer_url, &cases).await;
+    if let Some((_, peer_url)) = &peer
+        && let Err(e) = check_same_rows(url, peer_url, &cases).await
+    {
+        drop(peer);
+        server.kill();
+        fail(e);
     }
 
     let postgres = Procs::Named("postgres");
