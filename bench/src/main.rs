@@ -184,6 +184,19 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
     status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// An error and its causes, `outer: inner: …` (a transport error's own message names only
+/// the URL, its cause says what happened: a reset, a refusal, a closed connection).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut message = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        message.push_str(": ");
+        message.push_str(&c.to_string());
+        cause = c.source();
+    }
+    message
+}
+
 async fn post(
     client: &reqwest::Client,
     url: &str,
@@ -195,8 +208,12 @@ async fn post(
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
-    let response = request.send().await.map_err(|e| e.to_string())?;
-    let body: Value = response.json().await.map_err(|e| e.to_string())?;
+    let response = request.send().await.map_err(|e| with_causes(&e))?;
+    let status = response.status();
+    let body: Value = response.json().await.map_err(|e| format!("{status}: {}", with_causes(&e)))?;
+    if !status.is_success() {
+        return Err(format!("{status}: {}", body.to_string().chars().take(300).collect::<String>()));
+    }
     if body.get("errors").is_some() {
         return Err(body["errors"].to_string());
     }
