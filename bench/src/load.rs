@@ -25,37 +25,36 @@ pub async fn load_suite(args: &Args, backend: &str, url: &str, server: &mut Serv
             ]
         })
         .collect();
-    let mut watch = vec![Procs::One(server.pid())];
-    if backend == "postgres" {
-        watch.push(Procs::Named("postgres"));
-    }
     let peak_reset = server.reset_peak();
     eprintln!("  load: {} clients for {} s on {backend}", args.load_clients, args.load_seconds);
+    let watch = crate::watch(Procs::One(server.pid()));
     let run = drive_requests(url, Arc::new(requests), None, args.load_clients, args.load_seconds, &watch).await;
     let f = &run.figures;
-    let per_request =
-        |ms: f64| if f.requests == 0 { "—".to_string() } else { format!("{:.2}", ms / f.requests as f64) };
-    let server_cpu = per_request(run.cpu_ms[0]);
-    let pg_cpu = run.cpu_ms.get(1).map_or("—".to_string(), |ms| per_request(*ms));
+    let cpu = run.cpu_per_request(backend == "postgres");
+    let ms = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.2}"));
     let peak = crate::peak_rss_kib(server.pid()).map_or("—".to_string(), |kib| format!("{:.1}", kib as f64 / 1024.0));
     println!(
-        "\nUnder load: {} concurrent clients for {} s, each sending the park page, the filtered enterprise list and the innovation center in turn (server CPU and PostgreSQL's CPU over the run, from /proc; peak RSS {}):\n",
+        "\nUnder load: {} concurrent clients for {} s, each sending the park page, the filtered enterprise list and the innovation center in turn. CPU per request over the run from /proc: the server, PostgreSQL (every `postgres` process), the load generator, and every other process on the machine; peak RSS {}:\n",
         args.load_clients,
         args.load_seconds,
         if peak_reset { "over this run" } else { "since the server started" }
     );
     println!(
-        "| backend | clients | requests | errors | req/s | p50 ms | p99 ms | server CPU ms/req | PostgreSQL CPU ms/req | server peak RSS MiB |"
+        "| backend | clients | requests | errors | req/s | p50 ms | p99 ms | server CPU ms/req | PostgreSQL CPU ms/req | load generator ms/req | other processes ms/req | server peak RSS MiB |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     println!(
-        "| {backend} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {server_cpu} | {pg_cpu} | {peak} |",
+        "| {backend} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {} | {} | {} | {} | {peak} |",
         args.load_clients,
         f.requests,
         f.errors,
         f.per_second,
         f.p50.as_secs_f64() * 1000.0,
         f.p99.as_secs_f64() * 1000.0,
+        ms(cpu.as_ref().map(|c| c.server)),
+        ms(cpu.as_ref().and_then(|c| c.postgres)),
+        ms(cpu.as_ref().map(|c| c.client)),
+        ms(cpu.as_ref().map(|c| c.rest)),
     );
     if !run.errors.is_empty() {
         println!("\nErrors under load ({} distinct):\n", run.errors.len());

@@ -239,6 +239,45 @@ pub(crate) struct Run {
     pub(crate) cpu_ms: Vec<f64>,
 }
 
+/// The sets of processes a run against `server` watches, in the order
+/// [`Run::cpu_per_request`] reads them: the server, PostgreSQL, this load generator, and
+/// the whole machine.
+pub(crate) fn watch(server: Procs) -> [Procs; 4] {
+    [server, Procs::Named("postgres"), Procs::One(std::process::id()), Procs::Machine]
+}
+
+/// CPU ms per request of a run watching [`watch`]'s sets.
+pub(crate) struct CpuPerRequest {
+    pub(crate) server: f64,
+    /// PostgreSQL's (when it is the backend).
+    pub(crate) postgres: Option<f64>,
+    /// The load generator's (this process).
+    pub(crate) client: f64,
+    /// Every other process's: what a busy machine adds (0 when the machine was quiet).
+    pub(crate) rest: f64,
+}
+
+impl Run {
+    /// The run's CPU per request, PostgreSQL's counted apart when `postgres` is the
+    /// backend (else it is part of the rest); `None` without requests or watched sets.
+    pub(crate) fn cpu_per_request(&self, postgres: bool) -> Option<CpuPerRequest> {
+        let n = self.figures.requests as f64;
+        let [server, pg, client, machine] = self.cpu_ms.as_slice() else {
+            return None;
+        };
+        if n == 0.0 {
+            return None;
+        }
+        let pg_own = if postgres { *pg } else { 0.0 };
+        Some(CpuPerRequest {
+            server: server / n,
+            postgres: postgres.then_some(pg / n),
+            client: client / n,
+            rest: (machine - server - pg_own - client).max(0.0) / n,
+        })
+    }
+}
+
 /// Drives `url` with `concurrency` clients for `seconds` after a one-second warm-up: client
 /// `w` sends `requests[w]`, `requests[w + 1]` … in turn, each waiting for its answer
 /// before the next. A transport error, a status other than 200 or an answer with

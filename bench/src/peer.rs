@@ -420,13 +420,6 @@ fn ms(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64() * 1000.0)
 }
 
-fn per_request(run: &Run, i: usize) -> String {
-    match run.cpu_ms.get(i) {
-        Some(ms) if run.figures.requests > 0 => format!("{:.2}", ms / run.figures.requests as f64),
-        _ => "—".into(),
-    }
-}
-
 fn report_errors(server: &str, case: &str, run: &Run) {
     for (message, n) in &run.errors {
         println!("- {server}, {case}: {n} × {message}");
@@ -462,7 +455,6 @@ pub async fn peer_suite(args: &Args, url: &str, database_url: &str, server: &mut
         fail(e);
     }
 
-    let postgres = Procs::Named("postgres");
     let ours = Procs::One(server.pid());
     let peak_reset = server.reset_peak();
     if let Some((p, _)) = &peer {
@@ -477,7 +469,7 @@ pub async fn peer_suite(args: &Args, url: &str, database_url: &str, server: &mut
             None,
             args.concurrency,
             args.seconds,
-            &[ours, postgres],
+            &crate::watch(ours),
         )
         .await;
         let b = match &peer {
@@ -490,7 +482,7 @@ pub async fn peer_suite(args: &Args, url: &str, database_url: &str, server: &mut
                         None,
                         args.concurrency,
                         args.seconds,
-                        &[p.procs(), postgres],
+                        &crate::watch(p.procs()),
                     )
                     .await,
                 )
@@ -523,19 +515,24 @@ pub async fn peer_suite(args: &Args, url: &str, database_url: &str, server: &mut
             fb.map_or("—".into(), |f| format!("{:.2}", fa.p99.as_secs_f64() / f.p99.as_secs_f64().max(1e-9))),
         );
     }
-    println!("\nCPU per request over each run (from /proc; PostgreSQL = every `postgres` process):\n");
     println!(
-        "| query | ParkGraph ms | PostgreSQL ms (ParkGraph run) | PostGraphile ms | PostgreSQL ms (PostGraphile run) |"
+        "\nCPU per request over each run, from /proc: the server, PostgreSQL (every `postgres` process), the load generator, and every other process on the machine:\n"
     );
-    println!("|---|---:|---:|---:|---:|");
+    println!("| query | server | server ms | PostgreSQL ms | load generator ms | other processes ms |");
+    println!("|---|---|---:|---:|---:|---:|");
     for (name, a, b) in &rows {
-        println!(
-            "| {name} | {} | {} | {} | {} |",
-            per_request(a, 0),
-            per_request(a, 1),
-            b.as_ref().map_or("—".into(), |b| per_request(b, 0)),
-            b.as_ref().map_or("—".into(), |b| per_request(b, 1)),
-        );
+        for (server, run) in [("ParkGraph", Some(a)), ("PostGraphile", b.as_ref())] {
+            let Some(cpu) = run.and_then(|r| r.cpu_per_request(true)) else {
+                continue;
+            };
+            println!(
+                "| {name} | {server} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                cpu.server,
+                cpu.postgres.unwrap_or(0.0),
+                cpu.client,
+                cpu.rest
+            );
+        }
     }
     let since = if peak_reset { "over these runs" } else { "since start" };
     let ours_peak = Procs::One(server.pid()).peak_rss_mib().map_or("—".into(), |m| format!("{m:.1} MiB"));

@@ -14,6 +14,8 @@ pub enum Procs {
     Tree(u32),
     /// Every process of this name (`comm`), e.g. `postgres`.
     Named(&'static str),
+    /// The whole machine: the busy time of every core (`/proc/stat`), whoever spent it.
+    Machine,
 }
 
 /// One line of `/proc/<pid>/stat`: the parent, the name and the CPU ticks.
@@ -65,11 +67,15 @@ impl Procs {
                 out
             }
             Self::Named(name) => all().into_iter().filter(|(_, s)| s.comm == name).map(|(pid, _)| pid).collect(),
+            Self::Machine => Vec::new(),
         }
     }
 
     /// Their CPU time so far (user and system, their reaped children's included), in ms.
     pub fn cpu_ms(self) -> f64 {
+        if let Self::Machine = self {
+            return machine_busy_ticks() as f64 * 1000.0 / ticks_per_second();
+        }
         let ticks: u64 = self.pids().into_iter().filter_map(stat).map(|s| s.ticks).sum();
         ticks as f64 * 1000.0 / ticks_per_second()
     }
@@ -85,6 +91,18 @@ impl Procs {
     pub fn reset_peak(self) -> bool {
         self.pids().into_iter().all(|pid| std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok())
     }
+}
+
+/// The time every core spent busy so far: the first line of `/proc/stat` (user, nice,
+/// system, idle, iowait, irq, softirq, steal …) without idle and iowait.
+fn machine_busy_ticks() -> u64 {
+    let Ok(text) = std::fs::read_to_string("/proc/stat") else {
+        return 0;
+    };
+    let fields: Vec<u64> =
+        text.lines().next().unwrap_or("").split_whitespace().skip(1).take(8).filter_map(|f| f.parse().ok()).collect();
+    let total: u64 = fields.iter().sum();
+    total.saturating_sub(fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0))
 }
 
 /// The unit of `/proc/<pid>/stat`'s times: `USER_HZ`, 100 per second on every Linux ABI
