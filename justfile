@@ -59,9 +59,10 @@ sdl-check:
     cargo test --test sdl
 
 # Load 100k synthetic enterprises (timing the seed) and measure the HTTP server on SQLite
-# and PostgreSQL: queries and token overhead, then mutations by concurrent editors and
-# the change feed's read rate (HTTP and the CLI), bulk rates, and search (index build,
-# query latency against naive SQL).
+# and PostgreSQL: queries and token overhead, the same queries against PostGraphile on
+# PostgreSQL (see bench-peer), then mutations by concurrent editors and the change feed's
+# read rate (HTTP and the CLI), bulk rates, and search (index build, query latency
+# against naive SQL).
 bench enterprises="100000" seconds="10" concurrency="32":
     cargo build --release -p parkgraph -p parkgraph-bench
     target/release/parkgraph-bench --enterprises {{enterprises}} --seconds {{seconds}} --concurrency {{concurrency}} --pg-url "{{pg_url}}"
@@ -83,6 +84,22 @@ bench-snapshot enterprises="1000000" backends="postgres":
 bench-search enterprises="1000000" backends="sqlite,postgres":
     cargo build --release -p parkgraph -p parkgraph-bench
     cargo run --release -q -p parkgraph-bench -- --suites search --enterprises {{enterprises}} --backends {{backends}} --pg-url "{{pg_url}}"
+
+# Only the peer suite of `just bench`: the three read queries against PostGraphile 4.14.1
+# (2 cluster workers, simplify-inflector and connection-filter, installed with npm into a
+# temporary directory) on the same PostgreSQL database, checked for the same rows, then
+# throughput, p99, CPU per request (server and PostgreSQL) and memory side by side.
+# Without node and npm it measures ParkGraph alone.
+bench-peer enterprises="100000" seconds="10" concurrency="32":
+    cargo build --release -p parkgraph -p parkgraph-bench
+    cargo run --release -q -p parkgraph-bench -- --suites peer --backends postgres --enterprises {{enterprises}} --seconds {{seconds}} --concurrency {{concurrency}} --pg-url "{{pg_url}}"
+
+# Many clients at once on each backend (256 for 60 s by default), a mix of the three read
+# queries: requests, errors (each distinct one printed), p50/p99, the server's CPU per
+# request beside PostgreSQL's, and the server's peak memory.
+bench-load enterprises="100000" clients="256" seconds="60" backends="sqlite,postgres":
+    cargo build --release -p parkgraph -p parkgraph-bench
+    cargo run --release -q -p parkgraph-bench -- --suites load --backends {{backends}} --enterprises {{enterprises}} --load-clients {{clients}} --load-seconds {{seconds}} --pg-url "{{pg_url}}"
 
 # Only the write suite of `just bench`: mutations under concurrent writers, and the feed.
 bench-write enterprises="100000" seconds="10" concurrency="32":

@@ -7,13 +7,13 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use parkgraph_persistence::sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 
-use crate::{Args, Server, fail, peak_rss_kib, post, summarize, timed, wait_ready};
+use crate::{Args, fail, peak_rss_kib, post, start_server, summarize, timed};
 
 /// A search with the hits a result page shows (names, scores, highlights) and the total.
 const SEARCH: &str = "query Search($q: String!, $filter: SearchFilter) { search(query: $q, filter: $filter, \
@@ -290,19 +290,9 @@ pub async fn search_suite(args: &Args, backend: &str, config: &str, database_url
 
     // 2. A server on that index.
     let listen = format!("127.0.0.1:{}", args.port + 1);
-    let child = Command::new(&args.binary)
-        .args(["--config", config, "--database-url", database_url, "serve", "--listen", &listen, "--no-seed"])
-        .env("PARKGRAPH_LOG", "warn")
-        .env("PARKGRAPH_MAX_CONNECTIONS", "16")
-        .env("PARKGRAPH_SEARCH__INDEX_DIR", &dir_arg)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| fail(format!("starting {}: {e}", args.binary.display())));
-    let mut server = Server { child };
-    let base = format!("http://{listen}");
-    wait_ready(&base, &mut server).await;
-    let url = format!("{base}/graphql");
-    let pid = server.child.id();
+    let server = start_server(args, config, database_url, &listen, &[("PARKGRAPH_SEARCH__INDEX_DIR", &dir_arg)]).await;
+    let url = format!("http://{listen}/graphql");
+    let pid = server.pid();
     let rss_ready = current_rss_kib(pid).unwrap_or(0);
 
     let client = reqwest::Client::new();
