@@ -475,8 +475,16 @@ async fn bench_backend(args: &Args, backend: &str) {
     }
     // The search index (built at start, then following the feed) is measured on its own;
     // here it would add its build to the start and its follower to every write.
-    let mut server =
-        start_server(args, &config_arg, &database_url, &listen, &[("PARKGRAPH_SEARCH__ENABLED", "false")]).await;
+    // The response cache is off too: the read, load, write and bulk figures measure the
+    // work of answering; the peer suite measures the cache with a second server.
+    let mut server = start_server(
+        args,
+        &config_arg,
+        &database_url,
+        &listen,
+        &[("PARKGRAPH_SEARCH__ENABLED", "false"), ("PARKGRAPH_CACHE__ENABLED", "false")],
+    )
+    .await;
     let base = format!("http://{listen}");
     let url = format!("{base}/graphql");
 
@@ -485,7 +493,7 @@ async fn bench_backend(args: &Args, backend: &str) {
     }
     if args.suites.iter().any(|s| s == "peer") {
         if backend == "postgres" {
-            peer::peer_suite(args, &url, &database_url, &mut server).await;
+            peer::peer_suite(args, &url, &config_arg, &database_url, &mut server).await;
         } else {
             println!("\nThe peer suite (PostGraphile) runs on PostgreSQL only.");
         }

@@ -358,6 +358,9 @@ async fn full_park(url: &str, parks: &[Value]) -> Value {
 /// One measured query: ParkGraph's document and variables, and PostGraphile's.
 struct Case {
     name: &'static str,
+    /// Served by the ParkGraph server with its response cache on (the others by the one
+    /// with it off).
+    cached: bool,
     query: &'static str,
     variables: Vec<Value>,
     peer_query: &'static str,
@@ -428,20 +431,35 @@ fn report_errors(server: &str, case: &str, run: &Run) {
 
 /// The peer suite (see the module docs); `url` is ParkGraph's `/graphql` on the
 /// benchmark's PostgreSQL database `database_url`.
-pub async fn peer_suite(args: &Args, url: &str, database_url: &str, server: &mut Server) {
+pub async fn peer_suite(args: &Args, url: &str, config: &str, database_url: &str, server: &mut Server) {
     let (parks, centers) = crate::read_variables(url).await;
     let repeated = full_park(url, &parks).await;
     let cases = [
-        ("park page", PARK_PAGE, parks.to_vec(), PEER_PARK_PAGE),
-        ("filtered enterprise list", ENTERPRISE_LIST, vec![json!({})], PEER_ENTERPRISE_LIST),
-        ("innovation center", CENTER_MEMBERS, centers.to_vec(), PEER_CENTER_MEMBERS),
-        // The same park every time: what a response cache would serve.
-        ("park page, repeated", PARK_PAGE, vec![repeated], PEER_PARK_PAGE),
+        ("park page", false, PARK_PAGE, parks.to_vec(), PEER_PARK_PAGE),
+        ("filtered enterprise list", false, ENTERPRISE_LIST, vec![json!({})], PEER_ENTERPRISE_LIST),
+        ("innovation center", false, CENTER_MEMBERS, centers.to_vec(), PEER_CENTER_MEMBERS),
+        // The same park every time.
+        ("park page, repeated", false, PARK_PAGE, vec![repeated.clone()], PEER_PARK_PAGE),
+        // The same queries with ParkGraph's response cache on (PostGraphile has none).
+        ("park page, response cache", true, PARK_PAGE, parks.to_vec(), PEER_PARK_PAGE),
+        ("filtered enterprise list, response cache", true, ENTERPRISE_LIST, vec![json!({})], PEER_ENTERPRISE_LIST),
+        ("park page, repeated, response cache", true, PARK_PAGE, vec![repeated], PEER_PARK_PAGE),
     ]
-    .map(|(name, query, variables, peer_query)| {
+    .map(|(name, cached, query, variables, peer_query)| {
         let peer_variables = peer_variables(&variables);
-        Case { name, query, variables, peer_query, peer_variables }
+        Case { name, cached, query, variables, peer_query, peer_variables }
     });
+    // The second ParkGraph server, with the response cache on, over the same database.
+    let cached_listen = format!("127.0.0.1:{}", args.port + 4);
+    let mut cached_server = crate::start_server(
+        args,
+        config,
+        database_url,
+        &cached_listen,
+        &[("PARKGRAPH_SEARCH__ENABLED", "false"), ("PARKGRAPH_CACHE__ENABLED", "true")],
+    )
+    .await;
+    let cached_url = format!("http://{cached_listen}/graphql");
 
     let peer = match install(args) {
         Some((dir, installed)) => Some(start(args, dir, installed, database_url).await),
@@ -456,20 +474,23 @@ pub async fn peer_suite(args: &Args, url: &str, database_url: &str, server: &mut
     }
 
     let ours = Procs::One(server.pid());
+    let ours_cached = Procs::One(cached_server.pid());
     let peak_reset = server.reset_peak();
+    cached_server.reset_peak();
     if let Some((p, _)) = &peer {
         p.procs().reset_peak();
     }
     let mut rows = Vec::new();
     for case in &cases {
         eprintln!("  peer: {}: ParkGraph", case.name);
+        let (our_url, procs) = if case.cached { (cached_url.as_str(), ours_cached) } else { (url, ours) };
         let a = drive_requests(
-            url,
+            our_url,
             requests(case.query, &case.variables),
             None,
             args.concurrency,
             args.seconds,
-            &crate::watch(ours),
+            &crate::watch(procs),
         )
         .await;
         let b = match &peer {
@@ -536,11 +557,14 @@ pub async fn peer_suite(args: &Args, url: &str, database_url: &str, server: &mut
     }
     let since = if peak_reset { "over these runs" } else { "since start" };
     let ours_peak = Procs::One(server.pid()).peak_rss_mib().map_or("—".into(), |m| format!("{m:.1} MiB"));
+    let cached_peak = Procs::One(cached_server.pid()).peak_rss_mib().map_or("—".into(), |m| format!("{m:.1} MiB"));
     let theirs_peak = peer
         .as_ref()
         .and_then(|(p, _)| p.procs().peak_rss_mib())
         .map_or("—".into(), |m| format!("{m:.1} MiB (master and workers)"));
-    println!("\nPeak RSS {since}: ParkGraph {ours_peak}; PostGraphile {theirs_peak}.");
+    println!(
+        "\nPeak RSS {since}: ParkGraph {ours_peak} (response cache off), {cached_peak} (response cache on); PostGraphile {theirs_peak}."
+    );
     let failed: usize =
         rows.iter().map(|(_, a, b)| a.figures.errors + b.as_ref().map_or(0, |b| b.figures.errors)).sum();
     if failed > 0 {
