@@ -443,6 +443,10 @@ pub async fn peer_suite(args: &Args, url: &str, database_url: &str, server: &mut
         Case { name, query, variables, peer_query, peer_variables }
     });
 
+    if let Err(e) = crate::port_free(&format!("127.0.0.1:{}", args.peer_port), "--peer-port") {
+        server.kill();
+        fail(e);
+    }
     let peer = match install(args) {
         Some((dir, installed)) => Some(start(args, dir, installed, database_url).await),
         None => None,
@@ -534,6 +538,10 @@ pub async fn peer_suite(args: &Args, url: &str, database_url: &str, server: &mut
             );
         }
     }
+    let runs: Vec<&Run> = rows.iter().flat_map(|(_, a, b)| std::iter::once(a).chain(b.as_ref())).collect();
+    let others: Vec<(String, f64)> = runs.iter().flat_map(|r| r.others.iter().cloned()).collect();
+    let machine_ms: f64 = runs.iter().filter_map(|r| r.cpu_ms.get(3)).sum();
+    println!("\nOther processes over these runs, busiest first: {}.", crate::procs::busiest(&others, 4, machine_ms));
     let since = if peak_reset { "over these runs" } else { "since start" };
     let ours_peak = Procs::One(server.pid()).peak_rss_mib().map_or("—".into(), |m| format!("{m:.1} MiB"));
     let theirs_peak = peer
