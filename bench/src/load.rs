@@ -56,6 +56,8 @@ pub async fn load_suite(args: &Args, backend: &str, url: &str, server: &mut Serv
         ms(cpu.as_ref().map(|c| c.client)),
         ms(cpu.as_ref().map(|c| c.rest)),
     );
+    let machine_ms = run.cpu_ms.get(3).copied().unwrap_or(0.0);
+    println!("\nOther processes over the run, busiest first: {}.", crate::procs::busiest(&run.others, 4, machine_ms));
     if !run.errors.is_empty() {
         println!("\nErrors under load ({} distinct):\n", run.errors.len());
         for (message, n) in &run.errors {

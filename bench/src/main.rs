@@ -237,6 +237,8 @@ pub(crate) struct Run {
     pub(crate) figures: Figures,
     pub(crate) errors: BTreeMap<String, usize>,
     pub(crate) cpu_ms: Vec<f64>,
+    /// The CPU ms of every process outside the watched sets, by name.
+    pub(crate) others: Vec<(String, f64)>,
 }
 
 /// The sets of processes a run against `server` watches, in the order
@@ -336,9 +338,9 @@ pub(crate) async fn drive_requests(
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let cpu_ms = cpu.stop();
+    let spent = cpu.stop();
     let figures = summarize(latencies, errors.values().sum(), elapsed);
-    Run { figures, errors, cpu_ms }
+    Run { figures, errors, cpu_ms: spent.sets, others: spent.others }
 }
 
 /// One query with rotating variables, `args.concurrency` clients for `args.seconds`.
@@ -353,6 +355,14 @@ async fn drive(
     drive_requests(url, requests, token, args.concurrency, args.seconds, &[]).await.figures
 }
 
+/// Whether `listen` (`host:port`) is free, and if not why: a server that cannot listen
+/// would leave the benchmark measuring whatever answers there (another benchmark's server).
+pub(crate) fn port_free(listen: &str, flag: &str) -> Result<(), String> {
+    std::net::TcpListener::bind(listen)
+        .map(drop)
+        .map_err(|e| format!("{listen} is not free ({e}): another benchmark may be running; choose a port with {flag}"))
+}
+
 /// Starts `parkgraph serve` on `listen` (`host:port`) over `database_url`, with a pool of
 /// 16 connections and the extra environment given, and waits until it is ready.
 pub(crate) async fn start_server(
@@ -362,6 +372,7 @@ pub(crate) async fn start_server(
     listen: &str,
     env: &[(&str, &str)],
 ) -> Server {
+    port_free(listen, "--port").unwrap_or_else(|e| fail(e));
     let child = Command::new(&args.binary)
         .args(["--config", config, "--database-url", database_url, "serve", "--listen", listen, "--no-seed"])
         .env("PARKGRAPH_LOG", "warn")

@@ -461,6 +461,10 @@ pub async fn peer_suite(args: &Args, url: &str, config: &str, database_url: &str
     .await;
     let cached_url = format!("http://{cached_listen}/graphql");
 
+    if let Err(e) = crate::port_free(&format!("127.0.0.1:{}", args.peer_port), "--peer-port") {
+        server.kill();
+        fail(e);
+    }
     let peer = match install(args) {
         Some((dir, installed)) => Some(start(args, dir, installed, database_url).await),
         None => None,
@@ -555,6 +559,10 @@ pub async fn peer_suite(args: &Args, url: &str, config: &str, database_url: &str
             );
         }
     }
+    let runs: Vec<&Run> = rows.iter().flat_map(|(_, a, b)| std::iter::once(a).chain(b.as_ref())).collect();
+    let others: Vec<(String, f64)> = runs.iter().flat_map(|r| r.others.iter().cloned()).collect();
+    let machine_ms: f64 = runs.iter().filter_map(|r| r.cpu_ms.get(3)).sum();
+    println!("\nOther processes over these runs, busiest first: {}.", crate::procs::busiest(&others, 4, machine_ms));
     let since = if peak_reset { "over these runs" } else { "since start" };
     let ours_peak = Procs::One(server.pid()).peak_rss_mib().map_or("—".into(), |m| format!("{m:.1} MiB"));
     let cached_peak = Procs::One(cached_server.pid()).peak_rss_mib().map_or("—".into(), |m| format!("{m:.1} MiB"));
