@@ -131,6 +131,10 @@ pub fn request_limits(config: &Config) -> Result<RequestLimits, Failure> {
         introspection: l.introspection.parse().map_err(|e| Failure(format!("limits.introspection: {e}")))?,
         export: export_limits(l)?,
         cache: cache_config(&config.cache)?,
+        max_concurrent_operations: match l.max_concurrent_operations {
+            0 => return Err(Failure("limits.max_concurrent_operations must be above zero".into())),
+            n => n,
+        },
     })
 }
 

@@ -159,3 +159,46 @@ async fn the_server_serves_over_a_real_socket() {
     assert!(raw.contains(r#""requestedQueryCost":1"#), "{raw}");
     server.abort();
 }
+
+#[tokio::test]
+async fn operations_beyond_the_concurrency_limit_wait_their_turn_and_a_zero_limit_is_refused() {
+    let test = TestDb::sample().await;
+    let mut config = Config { database_url: test.url.clone(), ..Config::default() };
+    config.cache.enabled = false;
+    config.limits.max_concurrent_operations = 1;
+    let router = app(&test, config.clone()).await;
+    // Twenty clients at once, one a batch of three operations: each waits for the one
+    // place in turn, and every answer is complete.
+    let mut clients = tokio::task::JoinSet::new();
+    for n in 0..20 {
+        let router = router.clone();
+        clients.spawn(async move {
+            let request = if n == 0 {
+                let batch = json!([
+                    { "query": "{ parks(first: 1) { totalCount } }" },
+                    { "query": "{ organizations(first: 2) { nodes { nameZh } } }" },
+                    { "query": "{ parks(first: 3) { nodes { nameZh } } }" },
+                ])
+                .to_string();
+                Request::post("/graphql")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(batch))
+                    .expect("request")
+            } else {
+                post(&format!("{{ parks(first: {}) {{ nodes {{ nameZh }} }} }}", 1 + n % 5))
+            };
+            let response = router.oneshot(request).await.expect("response");
+            (response.status(), body(response).await)
+        });
+    }
+    for (status, bytes) in clients.join_all().await {
+        assert_eq!(status, StatusCode::OK);
+        let answer: Value = serde_json::from_slice(&bytes).expect("json");
+        let answers = answer.as_array().cloned().unwrap_or_else(|| vec![answer]);
+        assert!(answers.iter().all(|a| a.get("errors").is_none() && a["data"].is_object()), "{answers:?}");
+    }
+
+    config.limits.max_concurrent_operations = 0;
+    let refused = parkgraph::app(&config, test.db.clone()).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(refused.contains("max_concurrent_operations"), "{refused}");
+}

@@ -103,6 +103,8 @@ pub struct RequestLimits {
     pub export: crate::bulk::ExportLimits,
     /// The response cache's size and how it follows the feed.
     pub cache: crate::cache::CacheConfig,
+    /// Operations executed at once; more wait their turn (within the request timeout).
+    pub max_concurrent_operations: usize,
 }
 
 /// Who may run introspection queries (`__schema`, `__type`).
@@ -156,6 +158,7 @@ impl Default for RequestLimits {
             introspection: Introspection::All,
             export: crate::bulk::ExportLimits::default(),
             cache: crate::cache::CacheConfig::default(),
+            max_concurrent_operations: std::thread::available_parallelism().map_or(4, |n| n.get()) * 4,
         }
     }
 }
@@ -184,6 +187,10 @@ pub struct AppState {
     pub snapshots: Arc<tokio::sync::Semaphore>,
     /// Answers to queries, kept exact by the change feed (none when turned off).
     pub cache: Option<Arc<ResponseCache>>,
+    /// Places for operations executing at once (`limits.max_concurrent_operations`): the
+    /// memory of requests in flight is that of this many executions, whatever the number
+    /// of clients; the others wait, holding only their parsed request.
+    pub executions: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -206,6 +213,7 @@ impl AppState {
         });
         Ok(Self {
             cache,
+            executions: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent_operations.max(1))),
             schema: schemas.authenticated,
             anonymous_schema: schemas.anonymous,
             store,
@@ -898,7 +906,12 @@ async fn run(
         // Anonymous callers get the schema without "did you mean …" suggestions, so
         // misspelt guesses do not reveal fields they cannot see.
         let schema = if caller.jti.is_some() { &state.schema } else { &state.anonymous_schema };
-        let outcome = tokio::time::timeout(state.limits.timeout, crate::execute(schema, request)).await;
+        // The wait for a place counts toward the request's time limit.
+        let execution = async {
+            let _place = state.executions.acquire().await;
+            crate::execute(schema, request).await
+        };
+        let outcome = tokio::time::timeout(state.limits.timeout, execution).await;
         // Items returned so far are charged, even by an operation stopped at the limit.
         actual = actual.saturating_add(meter.actual_cost());
         match outcome {
