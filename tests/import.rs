@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use parkgraph::config::{KeyConfig, Secret};
 use parkgraph::export::ExportOptions;
 use parkgraph::import::ImportOptions;
 use parkgraph_bulk::out::{Column, ColumnType, OutFormat, writer};
@@ -22,7 +21,6 @@ use parkgraph_domain::validation::OrganizationDraft;
 use parkgraph_persistence::entity::{change, designation, enterprise_location, incubation, organization, revision};
 use parkgraph_persistence::sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use parkgraph_registry::import::{Action, ImportReport, OnError};
-use parkgraph_registry::token::{IssueRequest, issue};
 use parkgraph_registry::{Actor, Registry};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -625,33 +623,10 @@ const IMPORT: &str = "mutation($file: Upload!, $dryRun: Boolean!, $onError: Impo
 #[tokio::test]
 async fn administrators_upload_a_spreadsheet_to_import_organizations_over_http() {
     let test = TestDb::sample().await;
-    let mut config = parkgraph::Config { database_url: test.url.clone(), ..parkgraph::Config::default() };
-    config.auth.keys = vec![KeyConfig {
-        kid: "k1".into(),
-        algorithm: "HS256".into(),
-        secret: Some(Secret("import-secret-of-at-least-thirty-two-bytes".into())),
-        secret_file: None,
-        private_key_file: None,
-        public_key_file: None,
-    }];
-    config.auth.signing_kid = Some("k1".into());
-    config.auth.dev_keys = false;
+    let (mut config, tokens) =
+        common::config_with_tokens(&test, &[(Role::Admin, "admin:zhao"), (Role::Editor, "editor:wang")]).await;
     config.max_body_bytes = 4_096;
     let router = parkgraph::app(&config, test.db.clone()).expect("app builds");
-    let keys = parkgraph::keys::key_set(&config.auth, &config.database_url).expect("keys");
-    let mut tokens = Vec::new();
-    for (role, subject) in [(Role::Admin, "admin:zhao"), (Role::Editor, "editor:wang")] {
-        let request = IssueRequest {
-            partner: None,
-            role,
-            scopes: None,
-            ttl: std::time::Duration::from_secs(3600),
-            subject: Some(subject.into()),
-            description: None,
-            issued_by: None,
-        };
-        tokens.push(issue(&test.db, &keys, request).await.expect("a token").0);
-    }
     // A file larger than max_body_bytes: uploads have their own, larger limit.
     let mut sample = std::fs::read(SAMPLE).expect("sample");
     let padding = "\r\n".repeat(3_000);

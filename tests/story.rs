@@ -10,9 +10,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use parkgraph::config::{KeyConfig, Secret};
 use parkgraph_domain::Role;
-use parkgraph_registry::token::{IssueRequest, issue};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -76,32 +74,9 @@ impl Api {
 #[tokio::test]
 async fn an_editor_keeps_a_firm_true_and_every_step_shows_in_history_and_in_the_feed() {
     let test = TestDb::sample().await;
-    let mut config = parkgraph::Config { database_url: test.url.clone(), ..parkgraph::Config::default() };
-    config.auth.keys = vec![KeyConfig {
-        kid: "k1".into(),
-        algorithm: "HS256".into(),
-        secret: Some(Secret("story-secret-of-at-least-thirty-two-bytes".into())),
-        secret_file: None,
-        private_key_file: None,
-        public_key_file: None,
-    }];
-    config.auth.signing_kid = Some("k1".into());
-    config.auth.dev_keys = false;
+    let (config, tokens) =
+        common::config_with_tokens(&test, &[(Role::Editor, "editor:wang"), (Role::Analyst, "analyst:li")]).await;
     let api = Api { router: parkgraph::app(&config, test.db.clone()).expect("app builds") };
-    let keys = parkgraph::keys::key_set(&config.auth, &config.database_url).expect("keys");
-    let mut tokens = Vec::new();
-    for (role, subject) in [(Role::Editor, "editor:wang"), (Role::Analyst, "analyst:li")] {
-        let request = IssueRequest {
-            partner: None,
-            role,
-            scopes: None,
-            ttl: std::time::Duration::from_secs(3600),
-            subject: Some(subject.into()),
-            description: None,
-            issued_by: None,
-        };
-        tokens.push(issue(&test.db, &keys, request).await.expect("a token").0);
-    }
     let (editor, analyst) = (tokens[0].as_str(), tokens[1].as_str());
 
     let seeded = api.feed(editor).await.len();
