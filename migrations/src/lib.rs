@@ -20,6 +20,7 @@ mod m20261127_140000_live_membership_unique;
 mod m20261205_100000_location_organization_index;
 mod m20261205_170000_live_industry_date_index;
 mod m20261205_171000_link_parent_id_indexes;
+mod m20261205_172000_live_id_indexes;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_100000_location_organization_index::Migration),
             Box::new(m20261205_170000_live_industry_date_index::Migration),
             Box::new(m20261205_171000_link_parent_id_indexes::Migration),
+            Box::new(m20261205_172000_live_id_indexes::Migration),
         ]
     }
 }
