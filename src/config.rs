@@ -238,7 +238,7 @@ pub struct LimitsConfig {
     /// Snapshots one replica streams at once (each holds a database connection).
     pub export_concurrent: usize,
     /// GraphQL operations one replica executes at once; more wait their turn within the
-    /// request timeout (bounds the memory of many concurrent clients). Default: four per
+    /// request timeout (bounds the memory of many concurrent clients). Default: 16 per
     /// CPU core.
     pub max_concurrent_operations: usize,
 }
@@ -266,7 +266,7 @@ impl Default for LimitsConfig {
             export_burst_rows: 100_000,
             export_page_rows: 1_000,
             export_concurrent: 4,
-            max_concurrent_operations: std::thread::available_parallelism().map_or(4, |n| n.get()) * 4,
+            max_concurrent_operations: std::thread::available_parallelism().map_or(4, |n| n.get()) * 16,
         }
     }
 }

@@ -158,7 +158,7 @@ impl Default for RequestLimits {
             introspection: Introspection::All,
             export: crate::bulk::ExportLimits::default(),
             cache: crate::cache::CacheConfig::default(),
-            max_concurrent_operations: std::thread::available_parallelism().map_or(4, |n| n.get()) * 4,
+            max_concurrent_operations: std::thread::available_parallelism().map_or(4, |n| n.get()) * 16,
         }
     }
 }
