@@ -441,6 +441,84 @@ async fn facet_counts_equal_the_database_counts_for_the_same_filter() {
     assert!(!names(&page2).contains(&names(&page1)[0]), "pages do not overlap");
 }
 
+/// The industry and designation counts of every live organization, from SQL.
+async fn sql_counts(db: &DatabaseConnection) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
+    let rows = |sql: &'static str| async move {
+        db.query_all_raw(Statement::from_string(db.get_database_backend(), sql.to_string()))
+            .await
+            .expect("query runs")
+            .into_iter()
+            .map(|row| (row.try_get_by_index::<String>(0).expect("value"), row.try_get_by_index::<i64>(1).expect("n")))
+            .collect::<Vec<_>>()
+    };
+    // Most frequent first, ties by the value's bytes (not the database's collation).
+    let ranked = |mut v: Vec<(String, i64)>| {
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v
+    };
+    let industries = rows(
+        "SELECT industry, COUNT(*) AS n FROM organization WHERE archived_at IS NULL AND industry IS NOT NULL \
+         GROUP BY industry",
+    )
+    .await;
+    let designations = rows(
+        "SELECT d.kind, COUNT(DISTINCT o.id) AS n FROM organization o JOIN designation d ON d.organization_id = o.id \
+         WHERE o.archived_at IS NULL AND d.archived_at IS NULL GROUP BY d.kind",
+    )
+    .await;
+    (ranked(industries), ranked(designations))
+}
+
+#[tokio::test]
+async fn facet_counts_hold_across_segments_and_a_limit_keeps_the_most_frequent_values() {
+    let (test, index, schema) = sample().await;
+    let request = |facet_values| parkgraph_search::SearchRequest {
+        visible: vec![parkgraph_search::DocKind::Organization],
+        facets: vec![parkgraph_search::Dim::Industry, parkgraph_search::Dim::Designation],
+        facet_values,
+        ..Default::default()
+    };
+    let counts = |limit| {
+        let results = index.search(&request(limit)).expect("searches");
+        results.facets.into_iter().map(|f| f.values).collect::<Vec<_>>()
+    };
+    let as_sql = |values: &[(String, u64)]| values.iter().map(|(v, n)| (v.clone(), *n as i64)).collect::<Vec<_>>();
+    assert_eq!(index.segments(), 1, "a rebuild leaves one segment");
+    let (industries, designations) = sql_counts(&test.db).await;
+    assert!(industries.len() > 3, "the sample has several industries: {industries:?}");
+    let all = counts(None);
+    assert_eq!(as_sql(&all[0]), industries, "one segment: every industry, most frequent first, ties by name");
+    assert_eq!(as_sql(&all[1]), designations);
+    let top = counts(Some(3));
+    assert_eq!(top[0], all[0][..3], "the limit keeps the most frequent values");
+    assert_eq!(top[1].len(), designations.len().min(3));
+
+    // New organizations and a designation, applied from the feed into segments of their own.
+    let create =
+        r#"mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { userErrors { code } } }"#;
+    let industry = &industries.last().expect("an industry").0;
+    for i in 0..4 {
+        let input = json!({ "kind": "ENTERPRISE", "nameZh": format!("分段测试企业{i}"), "status": "ACTIVE", "industry": industry });
+        let created = data_as(&schema, Caller::system(), create, json!({ "input": input })).await;
+        assert_eq!(created["createOrganization"]["userErrors"], json!([]), "{created:#}");
+        assert!(index.catch_up(&test.db).await.expect("catches up") > 0);
+    }
+    let (healthgen, _) = first_hit(&schema, "禾元生物", "ORGANIZATION").await;
+    let add = r#"mutation($input: AddDesignationInput!) { addDesignation(input: $input) { userErrors { code } } }"#;
+    let input = json!({ "organizationId": healthgen, "kind": "GAZELLE", "year": 2024 });
+    let added = data_as(&schema, Caller::system(), add, json!({ "input": input })).await;
+    assert_eq!(added["addDesignation"]["userErrors"], json!([]), "{added:#}");
+    index.catch_up(&test.db).await.expect("catches up");
+    assert!(index.segments() > 1, "the feed was applied in segments of its own");
+
+    let (industries_now, designations_now) = sql_counts(&test.db).await;
+    assert_ne!(industries_now, industries, "the new firms moved an industry's count");
+    let all = counts(None);
+    assert_eq!(as_sql(&all[0]), industries_now, "several segments: counts merged by value");
+    assert_eq!(as_sql(&all[1]), designations_now);
+    assert_eq!(counts(Some(2))[0], all[0][..2]);
+}
+
 #[tokio::test]
 async fn search_returns_only_the_types_the_caller_may_read() {
     let (_test, _index, schema) = sample().await;

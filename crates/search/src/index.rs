@@ -13,7 +13,7 @@ use parkgraph_persistence::replay;
 use parkgraph_persistence::write::{Change, EntityType};
 use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
 use serde::{Deserialize, Serialize};
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
     RangeQuery, TermQuery,
@@ -26,6 +26,7 @@ use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searche
 use uuid::Uuid;
 
 use crate::SearchError;
+use crate::facets::{DimCounter, SegmentValuesCache};
 use crate::source::{self, DocKind, ParkTree, SearchDoc, Targets};
 use crate::text::{self, CJK_TOKENIZER, CjkTokenizer, Unit};
 
@@ -238,6 +239,8 @@ pub struct SearchRequest {
     pub limit: usize,
     /// Dimensions to count.
     pub facets: Vec<Dim>,
+    /// Values returned per dimension counted, most frequent first (`None`: every value).
+    pub facet_values: Option<usize>,
 }
 
 /// A highlighted field of a hit.
@@ -364,6 +367,7 @@ pub struct SearchIndex {
     fields: Fields,
     cursor: AtomicI64,
     catching_up: tokio::sync::Mutex<()>,
+    facet_values: SegmentValuesCache,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -470,6 +474,7 @@ impl SearchIndex {
             fields,
             cursor: AtomicI64::new(seq),
             catching_up: tokio::sync::Mutex::new(()),
+            facet_values: SegmentValuesCache::default(),
         })
     }
 
@@ -819,20 +824,22 @@ impl SearchIndex {
         let text = self.text_query(&request.query, false);
         let query = self.full_query(text.as_deref(), &request.filter, &request.visible, None);
         let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset).order_by_score();
-        let root = |dim: Dim| tantivy::schema::Facet::from_path([dim.code()]);
         let shared: Vec<Dim> =
             request.facets.iter().copied().filter(|dim| !request.filter.values.contains_key(dim)).collect();
-        let (top, total, shared_counts) = if shared.is_empty() {
+        let counter =
+            |dims| DimCounter { field: "facets", dims, limit: request.facet_values, cache: &self.facet_values };
+        let (top, total, mut counted) = if shared.is_empty() {
             let (top, total) = searcher.search(&query, &(top, Count))?;
-            (top, total, None)
+            (top, total, Vec::new())
         } else {
-            let mut collector = FacetCollector::for_field("facets");
-            for dim in &shared {
-                collector.add_facet(root(*dim));
-            }
-            let (top, total, counts) = searcher.search(&query, &(top, Count, collector))?;
-            (top, total, Some(counts))
+            searcher.search(&query, &(top, Count, counter(&shared)))?
         };
+        // A dimension the filter selects on is counted without its own selection.
+        for dim in request.facets.iter().filter(|dim| !shared.contains(dim)) {
+            let query = self.full_query(text.as_deref(), &request.filter, &request.visible, Some(*dim));
+            counted.extend(searcher.search(&query, &counter(std::slice::from_ref(dim)))?);
+        }
+        self.facet_values.keep_only(searcher.segment_readers().iter().map(tantivy::SegmentReader::segment_id));
         let top = if request.limit == 0 { Vec::new() } else { top };
         let units = text::units(&request.query);
         let hits = top
@@ -842,27 +849,14 @@ impl SearchIndex {
             .into_iter()
             .flatten()
             .collect();
-        let values_of = |counts: &tantivy::collector::FacetCounts, dim: Dim| {
-            let mut values: Vec<(String, u64)> = counts
-                .get(root(dim))
-                .filter_map(|(facet, count)| facet.to_path().last().map(|v| ((*v).to_string(), count)))
-                .collect();
-            values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            values
-        };
-        let mut facets = Vec::new();
-        for dim in &request.facets {
-            let values = match &shared_counts {
-                Some(counts) if shared.contains(dim) => values_of(counts, *dim),
-                _ => {
-                    let query = self.full_query(text.as_deref(), &request.filter, &request.visible, Some(*dim));
-                    let mut collector = FacetCollector::for_field("facets");
-                    collector.add_facet(root(*dim));
-                    values_of(&searcher.search(&query, &collector)?, *dim)
-                }
-            };
-            facets.push(FacetCounts { dim: *dim, values });
-        }
+        let facets = request
+            .facets
+            .iter()
+            .map(|dim| {
+                let values = counted.iter().find(|(d, _)| d == dim).map(|(_, v)| v.clone()).unwrap_or_default();
+                FacetCounts { dim: *dim, values }
+            })
+            .collect();
         Ok(SearchResults { total, hits, facets })
     }
 
@@ -890,6 +884,12 @@ impl SearchIndex {
             .into_iter()
             .flatten()
             .collect())
+    }
+
+    /// Segments searched (for tests and status): one after a rebuild, more as the feed
+    /// is applied, until tantivy merges them.
+    pub fn segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
     }
 
     /// Documents in the index that `visible` may see (for tests and status).

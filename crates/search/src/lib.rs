@@ -9,6 +9,8 @@
 //!   is missing, corrupt, of another schema version or out of step with the feed; the
 //!   cursor of the last feed entry applied (kept in tantivy's commit payload); search,
 //!   facets and type-ahead.
+//! - `facets`: counting matches per value of a dimension from the facet column, naming
+//!   only the values returned.
 //! - [`follow`]: the background task that applies the feed every ~200 ms.
 //!
 //! # Matching and ranking
@@ -29,6 +31,7 @@
 //! pinyin (2 full, 1.5 initials, both by prefix), above English words (2 exact, 1.2
 //! prefix, 1 with typos: one typo from 4 letters, two from 8). An exact USCC scores 10.
 
+mod facets;
 pub mod follow;
 pub mod index;
 pub mod source;

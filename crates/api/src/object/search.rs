@@ -548,6 +548,7 @@ pub async fn search(
         offset,
         limit: first as usize,
         facets: dims.iter().map(|d| d.dim()).collect(),
+        facet_values: Some(FACET_VALUES),
     };
     let results = index.search(&request).map_err(internal)?;
     let facet_values: usize = results.facets.iter().map(|f| f.values.len().min(FACET_VALUES)).sum();
