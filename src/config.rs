@@ -47,6 +47,9 @@ pub struct Config {
     pub max_upload_bytes: usize,
     /// How long data loaders collect keys before running a batch, in microseconds.
     pub batch_delay_us: u64,
+    /// `totalCountEstimate` gives PostgreSQL's estimate instead of a count for a root list
+    /// the planner expects to hold at least this many items.
+    pub exact_count_below: u64,
     /// Log filter (`RUST_LOG` syntax); `RUST_LOG` itself wins when set.
     pub log: String,
     /// How log lines are written to stderr: `text` (readable; coloured only when stderr
@@ -324,6 +327,7 @@ impl Default for Config {
             max_body_bytes: 1 << 20,
             max_upload_bytes: 32 << 20,
             batch_delay_us: 1_000,
+            exact_count_below: 10_000,
             log: "info".into(),
             log_format: LogFormat::Text,
             metrics: true,

@@ -203,6 +203,7 @@ pub fn routers_with_search(
         max_depth: config.max_depth,
         max_complexity: config.max_complexity,
         batch_delay: Duration::from_micros(config.batch_delay_us),
+        exact_count_below: config.exact_count_below,
     };
     let auth = authenticator(config, &db)?;
     let schemas = parkgraph_api::schemas_with_search(db.clone(), limits, auth.clone(), search);

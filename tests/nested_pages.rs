@@ -145,3 +145,39 @@ async fn pages_do_not_shift_when_a_link_before_the_cursor_ends_and_position_curs
     let message = refused["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(message.contains("position cursor") && message.contains("first page"), "{message}");
 }
+
+#[tokio::test]
+async fn a_long_root_list_is_estimated_by_the_planner_on_postgresql_and_short_lists_are_counted() {
+    let test = TestDb::migrated().await;
+    parkgraph_persistence::seed::synthetic::load(&test.db, 2_000).await.expect("synthetic data loads");
+    if test.is_postgres() {
+        test.db.execute_unprepared("ANALYZE").await.expect("analyze");
+    }
+    let limits = parkgraph_api::Limits { exact_count_below: 500, ..Default::default() };
+    let schema = parkgraph_api::schema(test.db.clone(), limits);
+    let (park, in_park) = busiest_park(&test).await;
+    let query = r#"query($park: ID!) {
+      organizations(first: 1) { totalCount totalCountEstimate { count exact } }
+      parks(first: 1) { totalCount totalCountEstimate { count exact } }
+      park(id: $park) { enterprises(first: 1) { totalCountEstimate { count exact } } }
+    }"#;
+    let response = run(&schema, query, json!({ "park": park })).await;
+    assert!(response.get("errors").is_none(), "{response:#}");
+    let data = &response["data"];
+    let organizations = data["organizations"]["totalCount"].as_u64().expect("a count");
+    assert!(organizations >= 2_000, "{data:#}");
+    let estimate = &data["organizations"]["totalCountEstimate"];
+    if test.is_postgres() {
+        // Planned from ANALYZE's statistics: near the count, and said to be an estimate.
+        assert_eq!(estimate["exact"], false, "{data:#}");
+        let planned = estimate["count"].as_u64().expect("an estimate");
+        assert!(planned * 2 > organizations && planned < organizations * 2, "{planned} against {organizations}");
+    } else {
+        assert_eq!(estimate, &json!({ "count": organizations, "exact": true }), "SQLite counts");
+    }
+    // Below the threshold, and link lists: counted.
+    let parks = data["parks"]["totalCount"].as_u64().expect("a count");
+    assert!(parks < 500, "{data:#}");
+    assert_eq!(data["parks"]["totalCountEstimate"], json!({ "count": parks, "exact": true }));
+    assert_eq!(data["park"]["enterprises"]["totalCountEstimate"], json!({ "count": in_park, "exact": true }));
+}

@@ -15,7 +15,7 @@ use async_graphql::{Context, Object, OutputType, SimpleObject, TypeName};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use parkgraph_persistence::StoreError;
-use parkgraph_persistence::query::Window;
+use parkgraph_persistence::query::{CountEstimate, Window};
 
 use crate::cost::CostMeter;
 use crate::error::{ApiError, ApiResult};
@@ -248,14 +248,32 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
-type CountFuture = Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send>>;
+type CountFuture = Pin<Box<dyn Future<Output = Result<CountEstimate, StoreError>> + Send>>;
+
+/// Lists the database estimates at this many rows or more are not counted by
+/// `totalCountEstimate` (schema data; see [`crate::Limits::exact_count_below`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ExactCountBelow(pub u64);
+
+/// A list's length: counted, or estimated by the database for a long list.
+#[derive(SimpleObject)]
+#[graphql(name = "CountEstimate")]
+pub struct CountEstimateObject {
+    /// The number of items, or the database's estimate of it.
+    pub count: u64,
+    /// True when `count` was counted; false when it is the query planner's estimate
+    /// (PostgreSQL, from the statistics kept by `ANALYZE`, for lists estimated at
+    /// `exact_count_below` items or more).
+    pub exact: bool,
+}
 
 /// The list's total length, known or counted on demand.
 pub enum Total {
     /// Already known (lists assembled in memory).
     Known(u64),
-    /// Counted by a query, run only when `totalCount` is asked for.
-    Query(Arc<dyn Fn() -> CountFuture + Send + Sync>),
+    /// Counted by a query, run only when `totalCount` is asked for; given a threshold,
+    /// estimated instead when the database expects at least that many rows.
+    Query(Arc<dyn Fn(u64) -> CountFuture + Send + Sync>),
     /// Counted by one of the request's batch loaders, only when `totalCount` is asked
     /// for: the counts of every list on a level of the response in one statement.
     Batched(Box<dyn for<'a> Fn(&'a crate::loader::Loaders) -> BatchedCount<'a> + Send + Sync>),
@@ -405,8 +423,26 @@ impl<E: EdgeType> Connection<E> {
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
         match &self.total {
             Total::Known(n) => Ok(*n),
-            Total::Query(count) => count().await.api(),
+            Total::Query(count) => Ok(count(u64::MAX).await.api()?.count),
             Total::Batched(count) => count(crate::object::loaders(ctx)?).await,
+        }
+    }
+
+    /// Number of items in the whole list, as `totalCount`, or the database's estimate of
+    /// it when it expects a long list (`exact` says which): a root list that PostgreSQL's
+    /// planner puts at `exact_count_below` items or more (10,000 by default) is estimated
+    /// from its statistics, without reading the rows a count would read. Short lists, link
+    /// lists and every list on SQLite are counted.
+    async fn total_count_estimate(&self, ctx: &Context<'_>) -> async_graphql::Result<CountEstimateObject> {
+        let exact = |count| CountEstimateObject { count, exact: true };
+        match &self.total {
+            Total::Known(n) => Ok(exact(*n)),
+            Total::Query(count) => {
+                let below = ctx.data_opt::<ExactCountBelow>().map_or(u64::MAX, |b| b.0);
+                let estimate = count(below).await.api()?;
+                Ok(CountEstimateObject { count: estimate.count, exact: estimate.exact })
+            }
+            Total::Batched(count) => Ok(exact(count(crate::object::loaders(ctx)?).await?)),
         }
     }
 }

@@ -52,11 +52,14 @@ pub struct Limits {
     /// later go into the next batch, so this must exceed the time the server takes to
     /// walk one level of a page (well under a millisecond in a release build).
     pub batch_delay: Duration,
+    /// `totalCountEstimate` of a root list that the database expects to hold at least
+    /// this many items is the planner's estimate rather than a count (PostgreSQL only).
+    pub exact_count_below: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_depth: 12, max_complexity: 50_000, batch_delay: Duration::from_millis(1) }
+        Self { max_depth: 12, max_complexity: 50_000, batch_delay: Duration::from_millis(1), exact_count_below: 10_000 }
     }
 }
 
@@ -105,6 +108,7 @@ fn build(
         .limit_complexity(limits.max_complexity)
         .extension(began::Watch)
         .data(loader::Audiences::new(&store, limits.batch_delay))
+        .data(connection::ExactCountBelow(limits.exact_count_below))
         .data(parkgraph_registry::Registry::new(store.clone()))
         .data(store);
     if !suggestions {

@@ -299,9 +299,9 @@ where
     let (rows, more) = shape.trim(rows);
     let cursors: Vec<String> =
         rows.iter().map(|row| crate::connection::encode_list_cursor(&list.cursor(row))).collect();
-    let total = Total::Query(std::sync::Arc::new(move || {
+    let total = Total::Query(std::sync::Arc::new(move |exact_below| {
         let list = list.clone();
-        Box::pin(async move { list.count().await })
+        Box::pin(async move { list.estimate(exact_below).await })
     }));
     let bounds = crate::connection::Bounds { after: after.is_some(), before: before.is_some(), ..shape.bounds() };
     Ok(Connection::keyset(

@@ -22,8 +22,8 @@ use parkgraph_domain::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Func, NullOrdering, Query, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Select,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select, Statement,
 };
 use sea_orm::{IdenStatic, ModelTrait, Value};
 use uuid::Uuid;
@@ -824,6 +824,37 @@ pub trait List: Clone + Send + Sync + 'static {
     fn position(&self, cursor: &str) -> Option<Position>;
     /// The length of the whole list.
     fn count(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// The length of the whole list, or the database's estimate of it when that is at
+    /// least `exact_below` (see [`CountEstimate`]).
+    fn estimate(&self, exact_below: u64) -> impl Future<Output = Result<CountEstimate, StoreError>> + Send;
+}
+
+/// A list's length: counted, or the query planner's estimate.
+///
+/// On PostgreSQL the estimate is the planner's row count for the list's query (`EXPLAIN`,
+/// from the statistics `ANALYZE` keeps; nothing is read), and a list estimated at fewer
+/// than the threshold is counted exactly, so short lists, whose counts users check by
+/// eye, are never approximate. SQLite keeps no such statistics for an arbitrary filter:
+/// there the count is always exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountEstimate {
+    /// The count or its estimate.
+    pub count: u64,
+    /// Whether `count` was counted.
+    pub exact: bool,
+}
+
+/// The planner's estimate of the rows `statement` returns: the top plan node's `Plan Rows`.
+async fn planned_rows(conn: &impl ConnectionTrait, statement: Statement) -> Result<u64, StoreError> {
+    let explain = Statement { sql: format!("EXPLAIN (FORMAT JSON) {}", statement.sql), ..statement };
+    let row =
+        conn.query_one_raw(explain).await?.ok_or_else(|| StoreError::Invalid("EXPLAIN returned no plan".into()))?;
+    let plan: serde_json::Value = row.try_get_by_index(0)?;
+    let rows = plan
+        .pointer("/0/Plan/Plan Rows")
+        .and_then(serde_json::Value::as_f64)
+        .ok_or_else(|| StoreError::Invalid(format!("EXPLAIN's plan has no row estimate: {plan}")))?;
+    Ok(rows.max(0.0).round() as u64)
 }
 
 impl<E> List for Listing<E>
@@ -875,6 +906,19 @@ where
 
     async fn count(&self) -> Result<u64, StoreError> {
         Ok(self.select.clone().count(self.store.conn()).await?)
+    }
+
+    async fn estimate(&self, exact_below: u64) -> Result<CountEstimate, StoreError> {
+        let conn = self.store.conn();
+        if conn.get_database_backend() == DbBackend::Postgres {
+            let mut select = self.select.clone();
+            QueryTrait::query(&mut select).clear_order_by();
+            let planned = planned_rows(conn, select.build(DbBackend::Postgres)).await?;
+            if planned >= exact_below {
+                return Ok(CountEstimate { count: planned, exact: false });
+            }
+        }
+        Ok(CountEstimate { count: self.count().await?, exact: true })
     }
 }
 
