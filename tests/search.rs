@@ -529,7 +529,18 @@ async fn search_returns_only_the_types_the_caller_may_read() {
     let types = facet(&data["search"], "TYPE");
     assert_eq!(types.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(), ["park"], "not even counted");
 
+    // The firms outnumber the rest: the other types are left out rather than the firms
+    // looked up (both forms must hide the same documents).
     let orgs_only = caller(Role::Partner, &[Scope::ReadOrganizations]);
+    let data = data_as(&schema, orgs_only.clone(), SEARCH, json!({ "q": "光谷" })).await;
+    let hits = data["search"]["hits"].as_array().expect("hits");
+    assert!(!hits.is_empty() && hits.iter().all(|h| h["type"] == "ORGANIZATION"), "{data:#}");
+    let types = facet(&data["search"], "TYPE");
+    assert_eq!(types.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(), ["organization"], "{types:?}");
+    let all_but_firms = caller(Role::Partner, &[Scope::ReadParks, Scope::ReadIncubators, Scope::ReadInnovationCenters]);
+    let data = data_as(&schema, all_but_firms, SEARCH, json!({ "q": "光谷" })).await;
+    let types = facet(&data["search"], "TYPE");
+    assert!(!types.is_empty() && types.iter().all(|(t, _)| t != "organization"), "{types:?}");
     let data = data_as(&schema, orgs_only, SEARCH, json!({ "q": "光谷", "filter": { "types": ["PARK"] } })).await;
     assert_eq!(data["search"]["totalCount"], 0, "asking for parks does not widen the scopes");
 

@@ -822,7 +822,7 @@ impl SearchIndex {
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
         let text = self.text_query(&request.query, false);
-        let query = self.full_query(text.as_deref(), &request.filter, &request.visible, None);
+        let query = self.full_query(&searcher, text.as_deref(), &request.filter, &request.visible, None);
         let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset).order_by_score();
         let shared: Vec<Dim> =
             request.facets.iter().copied().filter(|dim| !request.filter.values.contains_key(dim)).collect();
@@ -836,7 +836,7 @@ impl SearchIndex {
         };
         // A dimension the filter selects on is counted without its own selection.
         for dim in request.facets.iter().filter(|dim| !shared.contains(dim)) {
-            let query = self.full_query(text.as_deref(), &request.filter, &request.visible, Some(*dim));
+            let query = self.full_query(&searcher, text.as_deref(), &request.filter, &request.visible, Some(*dim));
             counted.extend(searcher.search(&query, &counter(std::slice::from_ref(dim)))?);
         }
         self.facet_values.keep_only(searcher.segment_readers().iter().map(tantivy::SegmentReader::segment_id));
@@ -872,8 +872,8 @@ impl SearchIndex {
             (Occur::Should, text),
             (Occur::Should, Box::new(BoostQuery::new(exact_prefix, 5.0))),
         ]));
-        let query = self.full_query(Some(&*boosted), &Filter::default(), visible, None);
         let searcher = self.reader.searcher();
+        let query = self.full_query(&searcher, Some(&*boosted), &Filter::default(), visible, None);
         let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
         let units = text::units(prefix);
         Ok(top
@@ -894,8 +894,9 @@ impl SearchIndex {
 
     /// Documents in the index that `visible` may see (for tests and status).
     pub fn count(&self, visible: &[DocKind]) -> Result<usize, SearchError> {
-        let query = self.full_query(None, &Filter::default(), visible, None);
-        Ok(self.reader.searcher().search(&query, &Count)?)
+        let searcher = self.reader.searcher();
+        let query = self.full_query(&searcher, None, &Filter::default(), visible, None);
+        Ok(searcher.search(&query, &Count)?)
     }
 
     fn hit(
@@ -994,6 +995,7 @@ impl SearchIndex {
     /// dimension's own values, for its facet counts) and by the visible types.
     fn full_query(
         &self,
+        searcher: &Searcher,
         text: Option<&dyn Query>,
         filter: &Filter,
         visible: &[DocKind],
@@ -1016,11 +1018,34 @@ impl SearchIndex {
                 IndexRecordOption::Basic,
             ))
         };
-        let any_of = |queries: Vec<Box<dyn Query>>| -> Box<dyn Query> {
-            Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::union(queries)), 0.0))
+        let any_of = |mut queries: Vec<Box<dyn Query>>| -> Box<dyn Query> {
+            let union = if queries.len() == 1 { queries.remove(0) } else { Box::new(BooleanQuery::union(queries)) };
+            Box::new(ConstScoreQuery::new(union, 0.0))
         };
-        let kinds: Vec<Box<dyn Query>> = visible.iter().map(|k| facet_term(Dim::Type, k.code())).collect();
-        clauses.push((Occur::Must, any_of(kinds)));
+        // The types the caller may see, or (when fewer documents) those it may not: every
+        // match is checked against this clause, and checking a short list of documents
+        // (a few thousand parks) costs far less than a long one (a million firms).
+        let hidden: Vec<DocKind> = DocKind::ALL.into_iter().filter(|k| !visible.contains(k)).collect();
+        if !hidden.is_empty() {
+            let documents = |kinds: &[DocKind]| -> u64 {
+                kinds
+                    .iter()
+                    .map(|k| {
+                        let term = Term::from_facet(
+                            f.facets,
+                            &tantivy::schema::Facet::from_path([Dim::Type.code(), k.code()]),
+                        );
+                        searcher.doc_freq(&term).unwrap_or(u64::MAX)
+                    })
+                    .fold(0, u64::saturating_add)
+            };
+            let terms = |kinds: &[DocKind]| kinds.iter().map(|k| facet_term(Dim::Type, k.code())).collect();
+            if documents(visible) <= documents(&hidden) {
+                clauses.push((Occur::Must, any_of(terms(visible))));
+            } else {
+                clauses.push((Occur::MustNot, any_of(terms(&hidden))));
+            }
+        }
         for (dim, values) in &filter.values {
             if Some(*dim) == skip {
                 continue;
