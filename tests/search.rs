@@ -111,8 +111,20 @@ async fn chinese_substrings_find_names_that_contain_them() {
     }
     assert!(!all.contains(&"光谷软件园".to_string()) && !all.contains(&"斗鱼".to_string()), "{all:?}");
 
+    // A unit nearly every record matches (武汉, the city) beside a rare one is read by
+    // seeking: the same records as the rare unit alone, scored in the same order.
+    let wuhan = count_of(&schema, "武汉").await;
+    assert!(wuhan > 8 * count_of(&schema, "禾元").await, "武汉 is the dense unit: {wuhan}");
+    assert_eq!(names(&search(&schema, "武汉 禾元", Value::Null).await), ["禾元生物"]);
+    let (both, alone) = (count_of(&schema, "武汉 光谷").await, count_of(&schema, "光谷").await);
+    assert!(both > 0 && both <= alone, "武汉 光谷: {both}, 光谷: {alone}");
+
     // A name that holds none of the characters is not found.
     assert_eq!(search(&schema, "鲲鹏", Value::Null).await["totalCount"], 0);
+}
+
+async fn count_of(schema: &ParkGraphSchema, q: &str) -> i64 {
+    search(schema, q, Value::Null).await["totalCount"].as_i64().expect("a count")
 }
 
 #[tokio::test]

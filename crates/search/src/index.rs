@@ -29,6 +29,7 @@ use crate::SearchError;
 use crate::facets::{DimCounter, SegmentValuesCache};
 use crate::source::{self, DocKind, ParkTree, SearchDoc, Targets};
 use crate::text::{self, CJK_TOKENIZER, CjkTokenizer, Unit};
+use crate::union::SeekUnionQuery;
 
 /// The version of the index's schema and analysis. An index written with another version
 /// is rebuilt when opened.
@@ -43,6 +44,11 @@ const PINYIN_PREFIX_LETTERS: usize = 8;
 /// Name prefixes up to this many characters are indexed as terms (`starts`), for the
 /// type-ahead bonus of a name that starts with what was typed.
 const NAME_PREFIX_CHARS: usize = 12;
+
+/// A unit of a query is read by seeking (see `union`) when it matches at least this many
+/// times as many documents as the query's rarest unit: `武汉` (the city of nearly every
+/// firm) beside `光电`, not `光谷` beside `生物`.
+const SEEK_UNION_RATIO: u64 = 8;
 
 /// Feed entries read per step when catching up.
 const FEED_PAGE: u64 = 500;
@@ -821,7 +827,7 @@ impl SearchIndex {
     /// selects on is counted without its own selection, in a pass of its own.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
-        let text = self.text_query(&request.query, false);
+        let text = self.text_query(&searcher, &request.query, false);
         let query = self.full_query(&searcher, text.as_deref(), &request.filter, &request.visible, None);
         let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset).order_by_score();
         let shared: Vec<Dim> =
@@ -863,7 +869,8 @@ impl SearchIndex {
     /// Type-ahead: up to `limit` records whose names (or their pinyin, or initials) start
     /// with, or contain, what was typed; best first, names that start with it above the rest.
     pub fn suggest(&self, prefix: &str, visible: &[DocKind], limit: usize) -> Result<Vec<Hit>, SearchError> {
-        let Some(text) = self.text_query(prefix, true) else { return Ok(Vec::new()) };
+        let searcher = self.reader.searcher();
+        let Some(text) = self.text_query(&searcher, prefix, true) else { return Ok(Vec::new()) };
         let typed = prefix.trim().to_lowercase();
         let exact_prefix = starts_with(self.fields.starts, self.fields.exact, &typed, NAME_PREFIX_CHARS);
         // What was typed matches as a query, or a whole name starts with it (its last word
@@ -872,7 +879,6 @@ impl SearchIndex {
             (Occur::Should, text),
             (Occur::Should, Box::new(BoostQuery::new(exact_prefix, 5.0))),
         ]));
-        let searcher = self.reader.searcher();
         let query = self.full_query(&searcher, Some(&*boosted), &Filter::default(), visible, None);
         let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
         let units = text::units(prefix);
@@ -923,13 +929,21 @@ impl SearchIndex {
     /// The text part of a query: every unit typed must match somewhere (see the crate
     /// docs for the fields and boosts); `typing` (type-ahead) lets the last word match an
     /// English word by prefix however short it is. `None` for an empty query.
-    fn text_query(&self, query: &str, typing: bool) -> Option<Box<dyn Query>> {
+    fn text_query(&self, searcher: &Searcher, query: &str, typing: bool) -> Option<Box<dyn Query>> {
         let f = &self.fields;
         let units = text::units(query);
         if units.is_empty() {
             return None;
         }
         let term = |field: Field, text: &str| Term::from_field_text(field, text);
+        // Roughly how many documents a unit matches, from its plainest terms: the rarest
+        // unit leads the intersection (walked as tantivy's union, fastest from start to
+        // end); the others are only asked about its matches (read by seeking, see `union`).
+        let documents = |fields: &[Field], text: &str| -> u64 {
+            fields.iter().map(|field| searcher.doc_freq(&term(*field, text)).unwrap_or(0)).fold(0, u64::saturating_add)
+        };
+        let mut sizes = Vec::with_capacity(units.len());
+        let mut alternatives = Vec::with_capacity(units.len());
         let scored = |field: Field, text: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(term(field, text), IndexRecordOption::WithFreqs))
         };
@@ -949,9 +963,15 @@ impl SearchIndex {
                             Box::new(PhraseQuery::new(terms.iter().map(|t| term(field, t)).collect()))
                         }
                     };
+                    sizes.push(documents(&[f.name_zh, f.legal_name, f.context], &terms[0]));
                     vec![boost(all(f.name_zh), 3.0), boost(all(f.legal_name), 2.0), boost(all(f.context), 0.5)]
                 }
                 Unit::Word(word) => {
+                    let mut size = documents(&[f.name_en, f.name_zh, f.legal_name, f.context, f.initials], word);
+                    if word.chars().count() <= PINYIN_PREFIX_LETTERS {
+                        size = size.saturating_add(documents(&[f.pinyin_prefix], word));
+                    }
+                    sizes.push(size);
                     let mut should = vec![
                         boost(scored(f.name_en, word), 2.0),
                         boost(scored(f.name_zh, word), 2.0),
@@ -984,7 +1004,19 @@ impl SearchIndex {
                     should
                 }
             };
-            clauses.push((Occur::Must, Box::new(BooleanQuery::new(should))));
+            alternatives.push(should);
+        }
+        let lead = (0..sizes.len()).min_by_key(|i| sizes[*i]).unwrap_or(0);
+        let dense = sizes[lead].max(1).saturating_mul(SEEK_UNION_RATIO);
+        for (i, should) in alternatives.into_iter().enumerate() {
+            // Seeking pays off when the lead's matches are far apart in this unit's: a
+            // unit of comparable size is as cheap to walk window by window.
+            let unit: Box<dyn Query> = if i == lead || sizes[i] < dense {
+                Box::new(BooleanQuery::new(should))
+            } else {
+                Box::new(SeekUnionQuery::new(should.into_iter().map(|(_, q)| q).collect()))
+            };
+            clauses.push((Occur::Must, unit));
         }
         let whole = query.trim().to_lowercase();
         clauses.push(boost(scored(f.exact, &whole), 10.0));

@@ -11,6 +11,8 @@
 //!   facets and type-ahead.
 //! - `facets`: counting matches per value of a dimension from the facet column, naming
 //!   only the values returned.
+//! - `union`: a union of alternatives read by seeking, for the units of a query that are
+//!   far denser than its rarest (`武汉` beside `光电`).
 //! - [`follow`]: the background task that applies the feed every ~200 ms.
 //!
 //! # Matching and ranking
@@ -36,6 +38,7 @@ pub mod follow;
 pub mod index;
 pub mod source;
 pub mod text;
+mod union;
 
 pub use index::{
     Between, Dim, FacetCounts, Filter, Highlight, Hit, Opened, Progress, SCHEMA_VERSION, SearchIndex, SearchRequest,
