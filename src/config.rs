@@ -24,9 +24,8 @@ pub struct Config {
     /// `server.max_open_connections`).
     pub max_connections: u32,
     /// SQLite's page cache per pooled connection, in MiB: the pool's cache is at most
-    /// `max_connections × sqlite_cache_mib`. The bulk commands (`import`, `seed`,
-    /// `reindex`) open their database with at least [`BULK_SQLITE_CACHE_MIB`]. Ignored on
-    /// PostgreSQL.
+    /// `max_connections × sqlite_cache_mib`. The bulk loads (`import`, `seed`) open
+    /// their database with at least [`BULK_SQLITE_CACHE_MIB`]. Ignored on PostgreSQL.
     pub sqlite_cache_mib: u32,
     /// Run pending migrations when `serve` starts.
     pub migrate_on_start: bool,

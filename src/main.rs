@@ -282,7 +282,10 @@ async fn run(command: Command, mut config: Config) -> Result<(), Failure> {
             Ok(())
         }
         Command::Reindex => {
-            let db = parkgraph::open_for_bulk(&config).await?;
+            // A rebuild only reads, in order: the operating system's file cache serves it,
+            // and a bulk-sized page cache per pooled connection only holds memory (about
+            // 1 GiB for a million firms).
+            let db = parkgraph::open(&config).await?;
             let started = std::time::Instant::now();
             let (documents, dir) = parkgraph::search::reindex(&config, &db).await?;
             println!("indexed {documents} records into {} in {:.1}s", dir.display(), started.elapsed().as_secs_f64());
