@@ -50,17 +50,16 @@ pub mod anyhow_free {
 
 /// Opens the configured database.
 pub async fn open(config: &Config) -> Result<DatabaseConnection, Failure> {
-    open_with_cache(config, config.sqlite_cache_mib).await
+    parkgraph_persistence::connect_with_cache(&config.database_url, config.max_connections, config.sqlite_cache_mib)
+        .await
+        .map_err(|e| Failure(format!("cannot open the database {}: {e}", redact(&config.database_url))))
 }
 
 /// Opens the configured database for a bulk command: SQLite's page cache at least
-/// [`config::BULK_SQLITE_CACHE_MIB`] per connection.
+/// [`config::BULK_SQLITE_CACHE_MIB`] per connection, its temporary files in memory.
 pub async fn open_for_bulk(config: &Config) -> Result<DatabaseConnection, Failure> {
-    open_with_cache(config, config.sqlite_cache_mib.max(config::BULK_SQLITE_CACHE_MIB)).await
-}
-
-async fn open_with_cache(config: &Config, sqlite_cache_mib: u32) -> Result<DatabaseConnection, Failure> {
-    parkgraph_persistence::connect_with_cache(&config.database_url, config.max_connections, sqlite_cache_mib)
+    let sqlite_cache_mib = config.sqlite_cache_mib.max(config::BULK_SQLITE_CACHE_MIB);
+    parkgraph_persistence::connect_for_bulk(&config.database_url, config.max_connections, sqlite_cache_mib)
         .await
         .map_err(|e| Failure(format!("cannot open the database {}: {e}", redact(&config.database_url))))
 }

@@ -362,14 +362,16 @@ async fn the_feed_pages_from_a_cursor_filters_by_type_and_carries_tombstones() {
     assert_eq!(history.iter().map(|r| r.version).collect::<Vec<_>>(), [2, 3]);
     assert!(history[1].after.is_some());
 
-    // The feed entry can also be appended on its own.
-    let seq = append_change(
-        db,
-        &NewChange::from(&revision_of(EntityType::Figure, Uuid::now_v7(), 1, Operation::Create, "x")),
-    )
-    .await
-    .expect("append");
+    // The feed entry can also be appended on its own, after its revision: it stores no
+    // copy of the record and reads the revision's.
+    let figure = revision_of(EntityType::Figure, Uuid::now_v7(), 1, Operation::Create, "x");
+    record_revision(db, &figure).await.expect("the revision");
+    let seq = append_change(db, &NewChange::from(&figure)).await.expect("append");
     assert_eq!(seq, 6);
+    let stored = change::Entity::find_by_id(6).one(db).await.expect("read the entry").expect("the entry");
+    assert_eq!(stored.after, None, "the entry holds no copy of the record");
+    let entry = changes(db, Some(5), 10, None).await.expect("the entry");
+    assert_eq!(entry[0].after, figure.after, "the feed gives the revision's state");
 }
 
 /// A writer that appends to the feed while another one holds a number waits for it to end,

@@ -36,6 +36,41 @@ async fn migrations_round_trip_up_down_up() {
     parkgraph_persistence::seed::sample::load(&test.db).await.expect("the schema holds the sample");
 }
 
+/// The revision table changed its key with data in it: going down and up again keeps
+/// every revision, and the feed still reads each entry's state from its revision.
+#[tokio::test]
+async fn rekeying_the_revisions_keeps_every_revision_and_the_feed_its_states() {
+    use parkgraph_persistence::entity::revision;
+    use parkgraph_persistence::sea_orm::{EntityTrait, PaginatorTrait};
+    use parkgraph_persistence::write;
+
+    let test = TestDb::migrated().await;
+    parkgraph_persistence::seed::sample::load(&test.db).await.expect("the sample");
+    let revisions = revision::Entity::find().count(&test.db).await.expect("count");
+    let feed = write::changes(&test.db, None, 100_000, None).await.expect("the feed");
+    assert!(revisions > 50, "the sample has history");
+    assert!(feed.iter().all(|c| c.after.is_some() || c.operation.is_tombstone()), "every state is read");
+
+    let reverted = parkgraph_persistence::migrate_down(&test.db, Some(1)).await.expect("down one");
+    assert_eq!(reverted, ["m20261207_091000_revision_key"]);
+    let with_ids = test
+        .db
+        .query_one_raw(Statement::from_string(
+            test.db.get_database_backend(),
+            "SELECT COUNT(DISTINCT id) AS n FROM revision",
+        ))
+        .await
+        .expect("count ids")
+        .expect("one row")
+        .try_get::<i64>("", "n")
+        .expect("n");
+    assert_eq!(with_ids as u64, revisions, "going down gives every revision an id of its own");
+
+    parkgraph_persistence::migrate_up(&test.db).await.expect("up again");
+    assert_eq!(revision::Entity::find().count(&test.db).await.expect("count"), revisions);
+    assert_eq!(write::changes(&test.db, None, 100_000, None).await.expect("the feed"), feed);
+}
+
 #[tokio::test]
 async fn migrating_twice_is_a_no_op() {
     let test = TestDb::migrated().await;
@@ -50,19 +85,22 @@ async fn sqlite_connections_get_the_configured_page_cache() {
     let dir = std::env::temp_dir().join(format!("parkgraph-cache-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).expect("scratch directory");
     let url = format!("sqlite://{}?mode=rwc", dir.join("cache.db").display());
-    let cache_kib = |db: parkgraph_persistence::sea_orm::DatabaseConnection| async move {
+    let pragma = |db: parkgraph_persistence::sea_orm::DatabaseConnection, name: &'static str| async move {
         let row = db
-            .query_one_raw(Statement::from_string(db.get_database_backend(), "PRAGMA cache_size"))
+            .query_one_raw(Statement::from_string(db.get_database_backend(), format!("PRAGMA {name}")))
             .await
             .expect("pragma")
             .expect("one row");
-        row.try_get_by_index::<i64>(0).expect("cache_size")
+        row.try_get_by_index::<i64>(0).expect(name)
     };
+    let cache_kib = |db| pragma(db, "cache_size");
     let config = parkgraph::config::Config { database_url: url, sqlite_cache_mib: 24, ..Default::default() };
     let served = parkgraph::open(&config).await.expect("open");
-    assert_eq!(cache_kib(served).await, -24 * 1024, "negative: KiB");
+    assert_eq!(cache_kib(served.clone()).await, -24 * 1024, "negative: KiB");
+    assert_eq!(pragma(served, "temp_store").await, 0, "a server's temporary files stay files");
     let bulk = parkgraph::open_for_bulk(&config).await.expect("open for bulk");
-    assert_eq!(cache_kib(bulk).await, -i64::from(parkgraph::config::BULK_SQLITE_CACHE_MIB) * 1024);
+    assert_eq!(cache_kib(bulk.clone()).await, -i64::from(parkgraph::config::BULK_SQLITE_CACHE_MIB) * 1024);
+    assert_eq!(pragma(bulk, "temp_store").await, 2, "a bulk load keeps its statement journals in memory");
     let large = parkgraph::config::Config { sqlite_cache_mib: 1024, ..config };
     assert_eq!(cache_kib(parkgraph::open_for_bulk(&large).await.expect("open")).await, -1024 * 1024);
     let _ = std::fs::remove_dir_all(dir);

@@ -21,6 +21,8 @@ mod m20261205_100000_location_organization_index;
 mod m20261205_170000_live_industry_date_index;
 mod m20261205_171000_link_parent_id_indexes;
 mod m20261205_172000_live_id_indexes;
+mod m20261207_090000_drop_industry_index;
+mod m20261207_091000_revision_key;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -43,6 +45,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_170000_live_industry_date_index::Migration),
             Box::new(m20261205_171000_link_parent_id_indexes::Migration),
             Box::new(m20261205_172000_live_id_indexes::Migration),
+            Box::new(m20261207_090000_drop_industry_index::Migration),
+            Box::new(m20261207_091000_revision_key::Migration),
         ]
     }
 }

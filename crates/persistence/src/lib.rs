@@ -29,7 +29,9 @@ pub mod stats;
 pub mod store;
 pub mod write;
 
-pub use db::{Backend, DEFAULT_SQLITE_CACHE_MIB, connect, connect_with_cache, migrate_down, migrate_up};
+pub use db::{
+    Backend, DEFAULT_SQLITE_CACHE_MIB, connect, connect_for_bulk, connect_with_cache, migrate_down, migrate_up,
+};
 pub use error::StoreError;
 pub use sea_orm;
 pub use store::Store;

@@ -21,15 +21,15 @@
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IdenStatic, Iterable, PrimaryKeyToColumn,
-    QueryFilter, QueryTrait, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, EntityTrait, IdenStatic, Iterable, PrimaryKeyToColumn, QueryTrait,
+    TransactionTrait,
 };
 use serde_json::Value as Json;
 
 use crate::StoreError;
 use crate::entity::{
     city_designation, designation, enterprise_location, figure, incubation, incubator, innovation_center,
-    innovation_center_membership, organization, park, park_designation, revision, second_headquarters,
+    innovation_center_membership, organization, park, park_designation, second_headquarters,
 };
 use crate::write::{self, Change, EntityType, VersionedRow};
 
@@ -156,32 +156,15 @@ async fn tombstone(conn: &impl ConnectionTrait, change: &Change) -> Result<Appli
 /// each with the record's whole state after the change in `after`, taken from its
 /// revision, tombstones included: what a restore applies.
 pub async fn read(conn: &impl ConnectionTrait, after: Option<i64>, first: u64) -> Result<Vec<Change>, StoreError> {
-    let mut changes = write::changes(conn, after, first, None).await?;
-    let tombstones: Vec<uuid::Uuid> =
-        changes.iter().filter(|c| c.operation.is_tombstone()).map(|c| c.entity_id).collect();
-    if tombstones.is_empty() {
-        return Ok(changes);
-    }
-    let revisions = revision::Entity::find().filter(revision::Column::EntityId.is_in(tombstones)).all(conn).await?;
-    for change in changes.iter_mut().filter(|c| c.operation.is_tombstone()) {
-        let state = revisions
-            .iter()
-            .find(|r| {
-                r.entity_type == change.entity_type.table()
-                    && r.entity_id == change.entity_id
-                    && r.version == change.version
-            })
-            .and_then(|r| r.after.clone())
-            .ok_or_else(|| {
-                StoreError::Invalid(format!(
-                    "feed entry {}: no revision holds {} {} at version {}",
-                    change.seq,
-                    change.entity_type.table(),
-                    change.entity_id,
-                    change.version
-                ))
-            })?;
-        change.after = Some(state);
+    let changes = write::feed_page(conn, after, first, None, true).await?;
+    if let Some(missing) = changes.iter().find(|c| c.after.is_none()) {
+        return Err(StoreError::Invalid(format!(
+            "feed entry {}: no revision holds {} {} at version {}",
+            missing.seq,
+            missing.entity_type.table(),
+            missing.entity_id,
+            missing.version
+        )));
     }
     Ok(changes)
 }

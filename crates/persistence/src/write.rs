@@ -218,6 +218,10 @@ pub struct Revision {
 }
 
 /// A feed entry about to be appended; [`append_change`] gives it its `seq`.
+///
+/// It holds no copy of the record: the feed reads the record's state from the revision of
+/// the same record and version, which the writer records in the same transaction (see
+/// [`record`]). A change's JSON is stored once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewChange {
     /// The record's kind.
@@ -232,13 +236,10 @@ pub struct NewChange {
     pub at: DateTime<Utc>,
     /// Who: the token's subject.
     pub actor: String,
-    /// The record after the change; none for a tombstone.
-    pub after: Option<Json>,
 }
 
 impl From<&Revision> for NewChange {
-    /// The feed entry of a revision: the same change, with `after` dropped for a
-    /// tombstone (archive, link end).
+    /// The feed entry of a revision: the same change.
     fn from(revision: &Revision) -> Self {
         Self {
             entity_type: revision.entity_type,
@@ -247,7 +248,6 @@ impl From<&Revision> for NewChange {
             operation: revision.operation,
             at: revision.at,
             actor: revision.actor.clone(),
-            after: if revision.operation.is_tombstone() { None } else { revision.after.clone() },
         }
     }
 }
@@ -269,7 +269,7 @@ pub struct Change {
     pub at: DateTime<Utc>,
     /// Who: the token's subject.
     pub actor: String,
-    /// The record after the change; none for a tombstone.
+    /// The record after the change (its revision's `after`); none for a tombstone.
     pub after: Option<Json>,
 }
 
@@ -350,7 +350,6 @@ pub async fn restore(
 /// [`StoreError::Conflict`].
 pub async fn record_revision(conn: &impl ConnectionTrait, revision: &Revision) -> Result<(), StoreError> {
     let row = revision::ActiveModel {
-        id: Set(Uuid::now_v7()),
         entity_type: Set(revision.entity_type.table().to_string()),
         entity_id: Set(revision.entity_id),
         version: Set(revision.version),
@@ -366,7 +365,8 @@ pub async fn record_revision(conn: &impl ConnectionTrait, revision: &Revision) -
 
 /// Appends an entry to the change feed and returns its `seq`. **Call it as the last write
 /// of the transaction** (see the module docs): it takes the counter's lock, which every
-/// other writer then waits on until this transaction ends.
+/// other writer then waits on until this transaction ends. The entry's record state is
+/// its revision's: record the revision first, in the same transaction ([`record`]).
 pub async fn append_change(conn: &impl ConnectionTrait, change: &NewChange) -> Result<i64, StoreError> {
     let next = Query::update()
         .table("change_counter")
@@ -387,7 +387,7 @@ pub async fn append_change(conn: &impl ConnectionTrait, change: &NewChange) -> R
         operation: Set(change.operation.code().to_string()),
         at: Set(change.at),
         actor: Set(change.actor.clone()),
-        after: Set(change.after.clone()),
+        after: Set(None),
     };
     change::Entity::insert(row).exec_without_returning(conn).await?;
     Ok(seq)
@@ -477,12 +477,12 @@ const BATCH_ROWS: usize = 400;
 
 /// The columns of `revision`, in the order the batch functions bind them; `before` and
 /// `after` (the last two) hold JSON.
-const REVISION_COLUMNS: [&str; 9] =
-    ["id", "entity_type", "entity_id", "version", "operation", "actor", "at", "before", "after"];
+const REVISION_COLUMNS: [&str; 8] =
+    ["entity_type", "entity_id", "version", "operation", "actor", "at", "before", "after"];
 
-/// The columns of `change`, in the order the batch functions bind them; `after` (the
-/// last) holds JSON.
-const CHANGE_COLUMNS: [&str; 8] = ["seq", "entity_type", "entity_id", "version", "operation", "at", "actor", "after"];
+/// The columns of `change` the batch functions write, in the order they bind them. `after`
+/// stays null: the entry's state is its revision's.
+const CHANGE_COLUMNS: [&str; 7] = ["seq", "entity_type", "entity_id", "version", "operation", "at", "actor"];
 
 /// A JSON document already serialized, bound as text (cast to `json` on PostgreSQL).
 fn json_text(text: Option<String>) -> Value {
@@ -512,7 +512,19 @@ async fn insert_rows(
     if rows == 0 {
         return Ok(());
     }
-    let backend = conn.get_database_backend();
+    conn.execute_raw(insert_statement(conn.get_database_backend(), table, columns, json, rows, values)).await?;
+    Ok(())
+}
+
+/// The statement [`insert_rows`] runs.
+fn insert_statement(
+    backend: DatabaseBackend,
+    table: &str,
+    columns: &[&str],
+    json: &[usize],
+    rows: usize,
+    values: Vec<Value>,
+) -> Statement {
     let postgres = backend == DatabaseBackend::Postgres;
     let mut sql = String::with_capacity(64 + rows * columns.len() * 8);
     sql.push_str("INSERT INTO \"");
@@ -550,8 +562,7 @@ async fn insert_rows(
         }
         sql.push(')');
     }
-    conn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
-    Ok(())
+    Statement::from_sql_and_values(backend, sql, values)
 }
 
 /// Writes many revisions, [`BATCH_ROWS`] per statement. The batch form of
@@ -561,7 +572,6 @@ pub async fn record_revisions(conn: &impl ConnectionTrait, revisions: &[Revision
         let mut values = Vec::with_capacity(chunk.len() * REVISION_COLUMNS.len());
         for revision in chunk {
             values.extend([
-                Value::from(Uuid::now_v7()),
                 Value::from(revision.entity_type.table()),
                 Value::from(revision.entity_id),
                 Value::from(revision.version),
@@ -572,7 +582,7 @@ pub async fn record_revisions(conn: &impl ConnectionTrait, revisions: &[Revision
                 json_text(json_string(&revision.after)?),
             ]);
         }
-        insert_rows(conn, "revision", &REVISION_COLUMNS, &[7, 8], chunk.len(), values).await?;
+        insert_rows(conn, "revision", &REVISION_COLUMNS, &[6, 7], chunk.len(), values).await?;
     }
     Ok(())
 }
@@ -610,7 +620,6 @@ fn change_values(
     operation: Operation,
     at: DateTime<Utc>,
     actor: &str,
-    after: Option<String>,
 ) {
     values.extend([
         Value::from(seq),
@@ -620,7 +629,6 @@ fn change_values(
         Value::from(operation.code()),
         Value::from(at),
         Value::from(actor.to_string()),
-        json_text(after),
     ]);
 }
 
@@ -637,7 +645,6 @@ pub async fn append_changes(conn: &impl ConnectionTrait, changes: &[NewChange]) 
     for (offset, chunk) in (first..).step_by(BATCH_ROWS).zip(changes.chunks(BATCH_ROWS)) {
         let mut values = Vec::with_capacity(chunk.len() * CHANGE_COLUMNS.len());
         for (seq, change) in (offset..).zip(chunk) {
-            let after = json_string(&change.after)?;
             change_values(
                 &mut values,
                 seq,
@@ -647,10 +654,9 @@ pub async fn append_changes(conn: &impl ConnectionTrait, changes: &[NewChange]) 
                 change.operation,
                 change.at,
                 &change.actor,
-                after,
             );
         }
-        insert_rows(conn, "change", &CHANGE_COLUMNS, &[7], chunk.len(), values).await?;
+        insert_rows(conn, "change", &CHANGE_COLUMNS, &[], chunk.len(), values).await?;
     }
     Ok(first..first + changes.len() as i64)
 }
@@ -662,12 +668,14 @@ pub async fn append_changes(conn: &impl ConnectionTrait, changes: &[NewChange]) 
 ///
 /// Records that refer to each other must come referenced first (a park before its
 /// children): the feed keeps this order, and a replay applies it in that order. The
-/// validation of the records is the caller's. Each chunk ends with its feed entries, so
-/// the counter's lock is held from the first chunk to the commit: keep a bulk load in
-/// its own transaction. Returns the number of records written.
+/// validation of the records is the caller's. The feed numbers of all the records are
+/// taken first, with one counter update, so the counter's lock is held from there to the
+/// commit: keep a bulk load in its own transaction. Returns the number of records
+/// written.
 ///
-/// Each record is serialized to JSON once, as text, for both its revision and its feed
-/// entry.
+/// Each record is serialized to JSON once and stored once, in its revision (which its
+/// feed entry reads). The statements of the next [`BATCH_ROWS`] records are built while
+/// the database runs the current ones, so that building them costs no time of its own.
 pub async fn create_many<R: VersionedRow, B: std::borrow::Borrow<R> + Sync>(
     conn: &impl ConnectionTrait,
     actor: &str,
@@ -677,34 +685,32 @@ pub async fn create_many<R: VersionedRow, B: std::borrow::Borrow<R> + Sync>(
 where
     <R::Entity as EntityTrait>::ActiveModel: Send,
 {
+    let table = R::ENTITY.table();
+    if let Some(row) = rows.iter().map(B::borrow).find(|row| row.version() != 1) {
+        return Err(StoreError::Invalid(format!(
+            "{table} {} is created at version 1, not {}",
+            row.id(),
+            row.version()
+        )));
+    }
+    if rows.is_empty() {
+        return Ok(0);
+    }
     let columns: Vec<<R::Entity as EntityTrait>::Column> =
         <<R::Entity as EntityTrait>::Column as Iterable>::iter().collect();
     let names: Vec<&str> = columns.iter().map(|c| c.as_str()).collect();
-    let table = R::ENTITY.table();
     let operation = R::ENTITY.creation();
-    for chunk in rows.chunks(BATCH_ROWS) {
+    let backend = conn.get_database_backend();
+    // The three statements of a chunk of records whose first feed number is `first`.
+    let build = |chunk: &[B], first: i64| -> Result<[Statement; 3], StoreError> {
         let mut values = Vec::with_capacity(chunk.len() * columns.len());
-        let mut documents = Vec::with_capacity(chunk.len());
-        for row in chunk.iter().map(B::borrow) {
-            if row.version() != 1 {
-                return Err(StoreError::Invalid(format!(
-                    "{table} {} is created at version 1, not {}",
-                    row.id(),
-                    row.version()
-                )));
-            }
-            documents.push(
-                serde_json::to_string(row)
-                    .map_err(|e| StoreError::Invalid(format!("{table} {} as JSON: {e}", row.id())))?,
-            );
-            values.extend(columns.iter().map(|column| row.get(*column)));
-        }
-        insert_rows(conn, table, &names, &[], chunk.len(), values).await?;
-
         let mut revisions = Vec::with_capacity(chunk.len() * REVISION_COLUMNS.len());
-        for (row, document) in chunk.iter().map(B::borrow).zip(&documents) {
+        let mut changes = Vec::with_capacity(chunk.len() * CHANGE_COLUMNS.len());
+        for (seq, row) in (first..).zip(chunk.iter().map(B::borrow)) {
+            let document = serde_json::to_string(row)
+                .map_err(|e| StoreError::Invalid(format!("{table} {} as JSON: {e}", row.id())))?;
+            values.extend(columns.iter().map(|column| row.get(*column)));
             revisions.extend([
-                Value::from(Uuid::now_v7()),
                 Value::from(table),
                 Value::from(row.id()),
                 Value::from(1i32),
@@ -712,26 +718,39 @@ where
                 Value::from(actor.to_string()),
                 Value::from(at),
                 json_text(None),
-                json_text(Some(document.clone())),
+                json_text(Some(document)),
             ]);
+            change_values(&mut changes, seq, R::ENTITY, row.id(), 1, operation, at, actor);
         }
-        insert_rows(conn, "revision", &REVISION_COLUMNS, &[7, 8], chunk.len(), revisions).await?;
-
-        let first = take_seqs(conn, chunk.len()).await?;
-        let mut changes = Vec::with_capacity(chunk.len() * CHANGE_COLUMNS.len());
-        for ((seq, row), document) in (first..).zip(chunk.iter().map(B::borrow)).zip(documents) {
-            change_values(&mut changes, seq, R::ENTITY, row.id(), 1, operation, at, actor, Some(document));
-        }
-        insert_rows(conn, "change", &CHANGE_COLUMNS, &[7], chunk.len(), changes).await?;
+        Ok([
+            insert_statement(backend, table, &names, &[], chunk.len(), values),
+            insert_statement(backend, "revision", &REVISION_COLUMNS, &[6, 7], chunk.len(), revisions),
+            insert_statement(backend, "change", &CHANGE_COLUMNS, &[], chunk.len(), changes),
+        ])
+    };
+    let first = take_seqs(conn, rows.len()).await?;
+    let mut chunks = rows.chunks(BATCH_ROWS).zip((first..).step_by(BATCH_ROWS));
+    let mut next = chunks.next().map(|(chunk, first)| build(chunk, first)).transpose()?;
+    while let Some(statements) = next.take() {
+        let following = chunks.next();
+        let (written, built) = tokio::join!(
+            async {
+                for statement in statements {
+                    conn.execute_raw(statement).await?;
+                }
+                Ok::<_, StoreError>(())
+            },
+            async { following.map(|(chunk, first)| build(chunk, first)).transpose() },
+        );
+        written?;
+        next = built?;
     }
     Ok(rows.len())
 }
 
 impl NewChange {
-    /// The feed entry of a revision, taking it (no copy of its `after`): the same change,
-    /// with `after` dropped for a tombstone.
+    /// The feed entry of a revision, taking it: the same change.
     pub fn from_revision(revision: Revision) -> Self {
-        let after = if revision.operation.is_tombstone() { None } else { revision.after };
         Self {
             entity_type: revision.entity_type,
             entity_id: revision.entity_id,
@@ -739,40 +758,78 @@ impl NewChange {
             operation: revision.operation,
             at: revision.at,
             actor: revision.actor,
-            after,
         }
     }
 }
 
 /// Up to `first` feed entries after `after` (from the start when none), oldest first,
-/// only of `types` when given.
+/// only of `types` when given. Each carries its record's state after the change, read
+/// from the revision of the same record and version (none for a tombstone).
 pub async fn changes(
     conn: &impl ConnectionTrait,
     after: Option<i64>,
     first: u64,
     types: Option<&[EntityType]>,
 ) -> Result<Vec<Change>, StoreError> {
-    let mut select = change::Entity::find().order_by_asc(change::Column::Seq).limit(first);
+    feed_page(conn, after, first, types, false).await
+}
+
+/// Like [`changes`], with `tombstone_state`: a tombstone carries its revision's state too
+/// (the record as it was archived or ended), what a restore applies.
+pub(crate) async fn feed_page(
+    conn: &impl ConnectionTrait,
+    after: Option<i64>,
+    first: u64,
+    types: Option<&[EntityType]>,
+    tombstone_state: bool,
+) -> Result<Vec<Change>, StoreError> {
+    use sea_orm::sea_query::{Condition, JoinType, Order};
+
+    const COLUMNS: [&str; 8] = ["seq", "entity_type", "entity_id", "version", "operation", "at", "actor", "after"];
+    let mut select = Query::select();
+    select
+        .columns(COLUMNS.map(|column| ("c", column)))
+        .expr_as(Expr::col(("r", "after")), "revision_after")
+        .from_as("change", "c")
+        .join_as(
+            JoinType::LeftJoin,
+            "revision",
+            "r",
+            Condition::all()
+                .add(Expr::col(("r", "entity_type")).equals(("c", "entity_type")))
+                .add(Expr::col(("r", "entity_id")).equals(("c", "entity_id")))
+                .add(Expr::col(("r", "version")).equals(("c", "version"))),
+        )
+        .order_by(("c", "seq"), Order::Asc)
+        .limit(first);
     if let Some(after) = after {
-        select = select.filter(change::Column::Seq.gt(after));
+        select.and_where(Expr::col(("c", "seq")).gt(after));
     }
     if let Some(types) = types {
-        select = select.filter(change::Column::EntityType.is_in(types.iter().map(|t| t.table())));
+        select.and_where(Expr::col(("c", "entity_type")).is_in(types.iter().map(|t| t.table())));
     }
-    select
-        .all(conn)
+    conn.query_all(&select)
         .await?
         .into_iter()
         .map(|row| {
+            let operation = Operation::parse(&row.try_get::<String>("", "operation")?)?;
+            // Entries written before the feed read its revisions hold their own copy.
+            let own: Option<Json> = row.try_get("", "after")?;
+            let revision: Option<Json> = row.try_get("", "revision_after")?;
+            let after = match (operation.is_tombstone(), tombstone_state) {
+                (true, false) => None,
+                (true, true) => revision,
+                (false, _) => own.or(revision),
+            };
             Ok(Change {
-                seq: row.seq,
-                entity_type: EntityType::parse(&row.entity_type)?,
-                entity_id: row.entity_id,
-                version: row.version,
-                operation: Operation::parse(&row.operation)?,
-                at: row.at,
-                actor: row.actor,
-                after: row.after,
+                seq: row.try_get("", "seq")?,
+                entity_type: EntityType::parse(&row.try_get::<String>("", "entity_type")?)?,
+                entity_id: row.try_get("", "entity_id")?,
+                version: row.try_get("", "version")?,
+                operation,
+                at: row.try_get("", "at")?,
+                actor: row.try_get("", "actor")?,
+                after,
             })
         })
         .collect()
@@ -881,22 +938,5 @@ mod tests {
         }
         assert!(EntityType::parse("partner").is_err());
         assert!(Operation::parse("DELETE").is_err());
-    }
-
-    #[test]
-    fn archives_and_link_ends_are_tombstones_in_the_feed() {
-        let revision = Revision {
-            entity_type: EntityType::EnterpriseLocation,
-            entity_id: Uuid::now_v7(),
-            version: 3,
-            operation: Operation::EndLink,
-            actor: "editor".into(),
-            at: Utc::now(),
-            before: Some(serde_json::json!({"role": "HQ"})),
-            after: Some(serde_json::json!({"role": "HQ", "archived_at": "2026-11-27T00:00:00Z"})),
-        };
-        assert_eq!(NewChange::from(&revision).after, None);
-        let update = Revision { operation: Operation::UpdateLink, ..revision };
-        assert!(NewChange::from(&update).after.is_some());
     }
 }

@@ -6,14 +6,15 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "revision")]
 pub struct Model {
-    /// Primary key (UUID v7, so time-ordered).
+    /// The record's table (`park`, `enterprise_location` …); with the record's id and the
+    /// version, the primary key.
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    /// The record's table (`park`, `enterprise_location` …).
     pub entity_type: String,
     /// The record's id.
+    #[sea_orm(primary_key, auto_increment = false)]
     pub entity_id: Uuid,
-    /// The version this change produced (unique per record).
+    /// The version this change produced.
+    #[sea_orm(primary_key, auto_increment = false)]
     pub version: i32,
     /// `CREATE`, `UPDATE`, `ARCHIVE`, `RESTORE`, `ADD_LINK`, `UPDATE_LINK` or `END_LINK`.
     pub operation: String,
