@@ -359,20 +359,25 @@ async fn a_change_between_plan_and_write_refuses_only_its_row_with_skip_and_ever
         let sheet = parkgraph_bulk::sheet::read(csv.as_bytes(), Some("in.csv")).expect("sheet");
         parkgraph_bulk::import::rows_of(&sheet).expect("rows").rows
     };
-    // Someone else registers 示例甲's USCC after the plan was made.
-    let take_code = |name: &str| {
+    // Someone else registers a row's USCC after the plan was made.
+    let take_code = |name: &str, code: &str| {
         let mut draft = OrganizationDraft::new(
             parkgraph_domain::OrganizationKind::Enterprise,
             name,
             parkgraph_domain::OrganizationStatus::Active,
         );
-        draft.uscc = Some("91420100MA4KE0017U".into());
+        draft.uscc = Some(code.into());
         draft
     };
 
+    // The second row's code: the batch's insert fails after writing the first row, and
+    // nothing of it stays.
     let plan = registry.plan_import(rows(), None).await.expect("plan");
     assert_eq!(plan.report().count(Action::Create), 2);
-    let other = registry.create_organization(&Actor::new("editor:wang"), take_code("别家")).await.expect("created");
+    let other = registry
+        .create_organization(&Actor::new("editor:wang"), take_code("别家", "91420100MA4KE0025N"))
+        .await
+        .expect("created");
     let before = counts(&test.db).await;
     let err = registry.apply_import(&actor, plan, OnError::Abort, None).await.expect_err("abort fails");
     assert!(matches!(err, parkgraph_registry::CommandError::Store(_)), "{err:?}");
@@ -381,7 +386,10 @@ async fn a_change_between_plan_and_write_refuses_only_its_row_with_skip_and_ever
     // The same with skip: 示例乙 goes in, 示例甲 is refused with the reason.
     registry.archive_organization(&Actor::new("editor:wang"), other.id, other.version).await.expect("archived");
     let plan = registry.plan_import(rows(), None).await.expect("plan");
-    registry.create_organization(&Actor::new("editor:wang"), take_code("又一家")).await.expect("created");
+    registry
+        .create_organization(&Actor::new("editor:wang"), take_code("又一家", "91420100MA4KE0017U"))
+        .await
+        .expect("created");
     let report = registry.apply_import(&actor, plan, OnError::Skip, None).await.expect("skip goes on");
     let outcome: Vec<(&str, Action)> = report.rows.iter().map(|r| (r.name.as_str(), r.action)).collect();
     assert_eq!(outcome, [("示例甲", Action::Refused), ("示例乙", Action::Create)]);
