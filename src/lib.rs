@@ -52,7 +52,7 @@ pub mod anyhow_free {
 pub async fn open(config: &Config) -> Result<DatabaseConnection, Failure> {
     parkgraph_persistence::connect_with_cache(&config.database_url, config.max_connections, config.sqlite_cache_mib)
         .await
-        .map_err(|e| Failure(format!("cannot open the database {}: {e}", redact(&config.database_url))))
+        .map_err(|e| cannot_open(config, e))
 }
 
 /// Opens the configured database for a bulk command: SQLite's page cache at least
@@ -61,7 +61,11 @@ pub async fn open_for_bulk(config: &Config) -> Result<DatabaseConnection, Failur
     let sqlite_cache_mib = config.sqlite_cache_mib.max(config::BULK_SQLITE_CACHE_MIB);
     parkgraph_persistence::connect_for_bulk(&config.database_url, config.max_connections, sqlite_cache_mib)
         .await
-        .map_err(|e| Failure(format!("cannot open the database {}: {e}", redact(&config.database_url))))
+        .map_err(|e| cannot_open(config, e))
+}
+
+fn cannot_open(config: &Config, error: impl std::fmt::Display) -> Failure {
+    Failure(format!("cannot open the database {}: {error}", redact(&config.database_url)))
 }
 
 /// Prepares the database for serving: migrations (unless turned off), then, on the

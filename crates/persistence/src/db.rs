@@ -75,10 +75,11 @@ pub async fn connect_with_cache(
 
 /// Opens a connection pool for a bulk load (an import, a seed): as
 /// [`connect_with_cache`], and SQLite keeps its temporary files in memory
-/// (`temp_store = MEMORY`). A multi-row `INSERT` inside a transaction keeps a statement
-/// journal (the pages it changes, to undo the statement alone should it fail half-way);
-/// in a file, writing that journal was a tenth of an import's time. A server keeps them
-/// in files, so that a large sort cannot grow its memory.
+/// (`temp_store = MEMORY`). A multi-row `INSERT` into a table with foreign keys keeps a
+/// statement journal (the pages it changes, to undo the statement alone should it fail
+/// half-way; the other batch inserts avoid it, see `write`); in a file, writing those
+/// journals was a tenth of an import's time. A server keeps its temporary files on disk,
+/// so that a large sort cannot grow its memory.
 pub async fn connect_for_bulk(
     url: &str,
     max_connections: u32,
