@@ -5,6 +5,7 @@ use std::path::Path;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use parkgraph_persistence::PlanCacheMode;
 use serde::{Deserialize, Serialize};
 
 /// The least SQLite page cache, in MiB, of the bulk commands' connections: a bulk load
@@ -27,6 +28,10 @@ pub struct Config {
     /// `max_connections × sqlite_cache_mib`. The bulk loads (`import`, `seed`) open
     /// their database with at least [`BULK_SQLITE_CACHE_MIB`]. Ignored on PostgreSQL.
     pub sqlite_cache_mib: u32,
+    /// How PostgreSQL plans the statements each connection prepares (`plan_cache_mode`):
+    /// `force_generic_plan` (plan each statement once per connection, the default),
+    /// `auto` (PostgreSQL's own default) or `force_custom_plan`. Ignored on SQLite.
+    pub postgres_plan_cache_mode: PlanCacheMode,
     /// Run pending migrations when `serve` starts.
     pub migrate_on_start: bool,
     /// Load the Wuhan sample when the embedded SQLite database starts empty.
@@ -317,6 +322,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             max_connections: 10,
             sqlite_cache_mib: parkgraph_persistence::DEFAULT_SQLITE_CACHE_MIB,
+            postgres_plan_cache_mode: PlanCacheMode::default(),
             migrate_on_start: true,
             seed_sample_if_empty: true,
             cors_origins: Vec::new(),
@@ -385,6 +391,23 @@ mod tests {
             assert_eq!(config.cors_origins, vec!["https://portal.example".to_string()]);
             assert_eq!(config.database_url, "postgres://postgres@127.0.0.1/test");
             assert!(config.migrate_on_start);
+            assert_eq!(config.postgres_plan_cache_mode, PlanCacheMode::ForceGenericPlan);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_plan_cache_mode_comes_from_file_or_environment_and_unknown_modes_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("plans.toml", "postgres_plan_cache_mode = \"auto\"\n")?;
+            let config = Config::load(Some(Path::new("plans.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(config.postgres_plan_cache_mode, PlanCacheMode::Auto);
+            jail.set_env("PARKGRAPH_POSTGRES_PLAN_CACHE_MODE", "force_custom_plan");
+            let config = Config::load(Some(Path::new("plans.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(config.postgres_plan_cache_mode, PlanCacheMode::ForceCustomPlan);
+            jail.set_env("PARKGRAPH_POSTGRES_PLAN_CACHE_MODE", "generic");
+            let error = Config::load(Some(Path::new("plans.toml"))).expect_err("an unknown mode").to_string();
+            assert!(error.contains("force_generic_plan"), "the error names the modes accepted: {error}");
             Ok(())
         });
     }

@@ -22,7 +22,7 @@ use parkgraph_api::http::RequestLimits;
 use parkgraph_api::limiter::{BucketConfig, SharedStoreConfig, StoreConfig};
 use parkgraph_api::{AppState, HttpConfig, Limits};
 use parkgraph_persistence::db::{Backend, redact};
-use parkgraph_persistence::{sea_orm::DatabaseConnection, seed};
+use parkgraph_persistence::{PoolOptions, sea_orm::DatabaseConnection, seed};
 use tokio::net::TcpListener;
 
 pub use config::Config;
@@ -50,7 +50,7 @@ pub mod anyhow_free {
 
 /// Opens the configured database.
 pub async fn open(config: &Config) -> Result<DatabaseConnection, Failure> {
-    parkgraph_persistence::connect_with_cache(&config.database_url, config.max_connections, config.sqlite_cache_mib)
+    parkgraph_persistence::connect_with(&config.database_url, pool_options(config))
         .await
         .map_err(|e| cannot_open(config, e))
 }
@@ -58,10 +58,20 @@ pub async fn open(config: &Config) -> Result<DatabaseConnection, Failure> {
 /// Opens the configured database for a bulk command: SQLite's page cache at least
 /// [`config::BULK_SQLITE_CACHE_MIB`] per connection, its temporary files in memory.
 pub async fn open_for_bulk(config: &Config) -> Result<DatabaseConnection, Failure> {
-    let sqlite_cache_mib = config.sqlite_cache_mib.max(config::BULK_SQLITE_CACHE_MIB);
-    parkgraph_persistence::connect_for_bulk(&config.database_url, config.max_connections, sqlite_cache_mib)
-        .await
-        .map_err(|e| cannot_open(config, e))
+    let options = PoolOptions {
+        sqlite_cache_mib: config.sqlite_cache_mib.max(config::BULK_SQLITE_CACHE_MIB),
+        sqlite_temp_in_memory: true,
+        ..pool_options(config)
+    };
+    parkgraph_persistence::connect_with(&config.database_url, options).await.map_err(|e| cannot_open(config, e))
+}
+
+fn pool_options(config: &Config) -> PoolOptions {
+    PoolOptions {
+        sqlite_cache_mib: config.sqlite_cache_mib,
+        plan_cache_mode: config.postgres_plan_cache_mode,
+        ..PoolOptions::new(config.max_connections)
+    }
 }
 
 fn cannot_open(config: &Config, error: impl std::fmt::Display) -> Failure {

@@ -105,3 +105,33 @@ async fn sqlite_connections_get_the_configured_page_cache() {
     assert_eq!(cache_kib(parkgraph::open_for_bulk(&large).await.expect("open")).await, -1024 * 1024);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// PostgreSQL plans each connection's prepared statements as configured: generic plans by
+/// default, PostgreSQL's own choice when asked, on the server's pool and a bulk command's.
+/// SQLite has no such setting and opens as before.
+#[tokio::test]
+async fn postgres_connections_get_the_configured_plan_cache_mode() {
+    use parkgraph_persistence::PlanCacheMode;
+    let test = TestDb::migrated().await;
+    let mode = |db: parkgraph_persistence::sea_orm::DatabaseConnection| async move {
+        let sql = if db.get_database_backend() == parkgraph_persistence::sea_orm::DatabaseBackend::Postgres {
+            "SELECT current_setting('plan_cache_mode') AS mode"
+        } else {
+            "SELECT 'none' AS mode"
+        };
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .expect("setting")
+            .expect("one row");
+        row.try_get::<String>("", "mode").expect("mode")
+    };
+    let expected = |mode: &str| if test.is_postgres() { mode.to_string() } else { "none".to_string() };
+    let config = parkgraph::config::Config { database_url: test.url.clone(), ..Default::default() };
+    assert_eq!(mode(parkgraph::open(&config).await.expect("open")).await, expected("force_generic_plan"));
+    let auto = parkgraph::config::Config { postgres_plan_cache_mode: PlanCacheMode::Auto, ..config.clone() };
+    assert_eq!(mode(parkgraph::open(&auto).await.expect("open")).await, expected("auto"));
+    assert_eq!(mode(parkgraph::open_for_bulk(&auto).await.expect("open")).await, expected("auto"));
+    let custom = parkgraph::config::Config { postgres_plan_cache_mode: PlanCacheMode::ForceCustomPlan, ..config };
+    assert_eq!(mode(parkgraph::open_for_bulk(&custom).await.expect("open")).await, expected("force_custom_plan"));
+}

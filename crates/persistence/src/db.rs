@@ -51,65 +51,102 @@ pub fn redact(url: &str) -> String {
 /// is 2 MiB).
 pub const DEFAULT_SQLITE_CACHE_MIB: u32 = 8;
 
-/// Opens a connection pool (SQLite's page cache at [`DEFAULT_SQLITE_CACHE_MIB`] per
-/// connection). See [`connect_with_cache`].
-pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, StoreError> {
-    connect_with_cache(url, max_connections, DEFAULT_SQLITE_CACHE_MIB).await
+/// How PostgreSQL plans the statements a connection prepares (its `plan_cache_mode`).
+/// Every statement the registry runs is prepared once per connection and executed many
+/// times with different values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanCacheMode {
+    /// PostgreSQL's own choice: a plan for the values of each of the first five
+    /// executions, then the generic plan if it is not estimated to cost more.
+    Auto,
+    /// One generic plan per prepared statement, made at its first execution and reused:
+    /// no planning on later executions.
+    #[default]
+    ForceGenericPlan,
+    /// A plan for the values of every execution.
+    ForceCustomPlan,
 }
 
-/// Opens a connection pool. SQLite runs in WAL mode with foreign keys on, a page cache
-/// of at most `sqlite_cache_mib` MiB per connection (so the pool's cache is bounded by
-/// `max_connections × sqlite_cache_mib`), and creates the file if missing; both backends
-/// log statements only at `TRACE`.
+impl PlanCacheMode {
+    /// The setting's value, as PostgreSQL spells it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::ForceGenericPlan => "force_generic_plan",
+            Self::ForceCustomPlan => "force_custom_plan",
+        }
+    }
+}
+
+/// How a connection pool is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolOptions {
+    /// Most connections open at once.
+    pub max_connections: u32,
+    /// SQLite's page cache per connection, in MiB: the pool's cache is bounded by
+    /// `max_connections × sqlite_cache_mib`.
+    pub sqlite_cache_mib: u32,
+    /// SQLite keeps its temporary files (statement journals, large sorts) in memory
+    /// (`temp_store = MEMORY`). For bulk loads: a multi-row `INSERT` into a table with
+    /// foreign keys keeps a statement journal (the pages it changes, to undo the
+    /// statement alone should it fail half-way; the other batch inserts avoid it, see
+    /// `write`), and in a file, writing those journals was a tenth of an import's time.
+    /// A server keeps them on disk, so that a large sort cannot grow its memory.
+    pub sqlite_temp_in_memory: bool,
+    /// PostgreSQL's `plan_cache_mode` on every connection.
+    pub plan_cache_mode: PlanCacheMode,
+}
+
+impl PoolOptions {
+    /// A pool of at most `max_connections`, SQLite's page cache at
+    /// [`DEFAULT_SQLITE_CACHE_MIB`] per connection and its temporary files on disk,
+    /// PostgreSQL's plans as [`PlanCacheMode::default`].
+    pub const fn new(max_connections: u32) -> Self {
+        Self {
+            max_connections,
+            sqlite_cache_mib: DEFAULT_SQLITE_CACHE_MIB,
+            sqlite_temp_in_memory: false,
+            plan_cache_mode: PlanCacheMode::ForceGenericPlan,
+        }
+    }
+}
+
+/// Opens a connection pool with the default [`PoolOptions`]. See [`connect_with`].
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, StoreError> {
+    connect_with(url, PoolOptions::new(max_connections)).await
+}
+
+/// Opens a connection pool. SQLite runs in WAL mode with foreign keys on and creates the
+/// file if missing; PostgreSQL plans prepared statements as `options.plan_cache_mode`
+/// says; both backends log statements only at `TRACE`.
 ///
 /// A transaction that changes more pages than its connection's cache holds spills them
 /// to the write-ahead log and reads them back: a bulk load wants a larger cache than a
 /// server's readers do.
-pub async fn connect_with_cache(
-    url: &str,
-    max_connections: u32,
-    sqlite_cache_mib: u32,
-) -> Result<DatabaseConnection, StoreError> {
-    connect_tuned(url, max_connections, sqlite_cache_mib, false).await
-}
-
-/// Opens a connection pool for a bulk load (an import, a seed): as
-/// [`connect_with_cache`], and SQLite keeps its temporary files in memory
-/// (`temp_store = MEMORY`). A multi-row `INSERT` into a table with foreign keys keeps a
-/// statement journal (the pages it changes, to undo the statement alone should it fail
-/// half-way; the other batch inserts avoid it, see `write`); in a file, writing those
-/// journals was a tenth of an import's time. A server keeps its temporary files on disk,
-/// so that a large sort cannot grow its memory.
-pub async fn connect_for_bulk(
-    url: &str,
-    max_connections: u32,
-    sqlite_cache_mib: u32,
-) -> Result<DatabaseConnection, StoreError> {
-    connect_tuned(url, max_connections, sqlite_cache_mib, true).await
-}
-
-async fn connect_tuned(
-    url: &str,
-    max_connections: u32,
-    sqlite_cache_mib: u32,
-    temp_in_memory: bool,
-) -> Result<DatabaseConnection, StoreError> {
+pub async fn connect_with(url: &str, options: PoolOptions) -> Result<DatabaseConnection, StoreError> {
     let backend = Backend::of_url(url)?;
-    let mut options = ConnectOptions::new(url.to_string());
-    options.max_connections(max_connections).acquire_timeout(Duration::from_secs(10)).sqlx_logging(false);
-    if backend == Backend::Sqlite {
-        options.map_sqlx_sqlite_opts(move |o| {
-            o.create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
-                // A negative `cache_size` is in KiB.
-                .pragma("cache_size", format!("-{}", u64::from(sqlite_cache_mib.max(1)) * 1024))
-                .pragma("temp_store", if temp_in_memory { "MEMORY" } else { "DEFAULT" })
-        });
+    let mut connect = ConnectOptions::new(url.to_string());
+    connect.max_connections(options.max_connections).acquire_timeout(Duration::from_secs(10)).sqlx_logging(false);
+    match backend {
+        Backend::Sqlite => {
+            connect.map_sqlx_sqlite_opts(move |o| {
+                o.create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    // A negative `cache_size` is in KiB.
+                    .pragma("cache_size", format!("-{}", u64::from(options.sqlite_cache_mib.max(1)) * 1024))
+                    .pragma("temp_store", if options.sqlite_temp_in_memory { "MEMORY" } else { "DEFAULT" })
+            });
+        }
+        Backend::Postgres => {
+            // Sent in the start-up packet, beside any `options` the URL gives.
+            connect.map_sqlx_postgres_opts(move |o| o.options([("plan_cache_mode", options.plan_cache_mode.as_str())]));
+        }
     }
-    Ok(Database::connect(options).await?)
+    Ok(Database::connect(connect).await?)
 }
 
 /// Applies every pending migration and returns their names, in the order applied (none

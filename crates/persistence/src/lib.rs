@@ -30,7 +30,7 @@ pub mod store;
 pub mod write;
 
 pub use db::{
-    Backend, DEFAULT_SQLITE_CACHE_MIB, connect, connect_for_bulk, connect_with_cache, migrate_down, migrate_up,
+    Backend, DEFAULT_SQLITE_CACHE_MIB, PlanCacheMode, PoolOptions, connect, connect_with, migrate_down, migrate_up,
 };
 pub use error::StoreError;
 pub use sea_orm;
