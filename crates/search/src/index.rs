@@ -364,12 +364,43 @@ impl DerivedCache {
     }
 }
 
+/// The memory budget of the writer that follows the feed, in bytes (tantivy's least): its
+/// commits hold the few documents of a page of changes.
+const FOLLOW_BUDGET: usize = 15_000_000;
+
+/// The memory budget of the writer of a rebuild, in bytes: larger segments, fewer to merge.
+const REBUILD_BUDGET: usize = 50_000_000;
+
+/// The index writer, locked.
+struct WriterGuard<'a>(std::sync::MutexGuard<'a, Option<IndexWriter>>);
+
+impl std::ops::Deref for WriterGuard<'_> {
+    type Target = IndexWriter;
+    fn deref(&self) -> &IndexWriter {
+        match self.0.as_ref() {
+            Some(writer) => writer,
+            None => unreachable!("a guard is only made over a writer"),
+        }
+    }
+}
+
+impl std::ops::DerefMut for WriterGuard<'_> {
+    fn deref_mut(&mut self) -> &mut IndexWriter {
+        match self.0.as_mut() {
+            Some(writer) => writer,
+            None => unreachable!("a guard is only made over a writer"),
+        }
+    }
+}
+
 /// The search index: one per server replica, in its own directory, following the feed.
 pub struct SearchIndex {
     derived: DerivedCache,
     dir: PathBuf,
+    index: Index,
     reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    /// None only if a writer could not be reopened after the one before it was dropped.
+    writer: Mutex<Option<IndexWriter>>,
     fields: Fields,
     cursor: AtomicI64,
     catching_up: tokio::sync::Mutex<()>,
@@ -469,14 +500,15 @@ impl SearchIndex {
     fn wrap(dir: &Path, index: Index, fields: Fields, seq: i64) -> Result<Self, SearchError> {
         register_tokenizers(&index);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let writer = index.writer_with_num_threads(1, 50_000_000)?;
+        let writer = index.writer_with_num_threads(1, FOLLOW_BUDGET)?;
         let searcher = reader.searcher();
         searcher.search(&AllQuery, &Count)?;
         Ok(Self {
             derived: DerivedCache::default(),
             dir: dir.to_path_buf(),
+            index,
             reader,
-            writer: Mutex::new(writer),
+            writer: Mutex::new(Some(writer)),
             fields,
             cursor: AtomicI64::new(seq),
             catching_up: tokio::sync::Mutex::new(()),
@@ -521,6 +553,7 @@ impl SearchIndex {
         let (_, last) = feed_bounds(conn).await?;
         progress(Progress::Total(source::count_live(conn).await?));
         let mut written = 0u64;
+        self.reopen_writer(REBUILD_BUDGET)?;
         {
             let writer = self.lock_writer()?;
             writer.delete_all_documents()?;
@@ -541,6 +574,9 @@ impl SearchIndex {
         .await?;
         self.commit(last)?;
         self.merge_all()?;
+        // The rebuild's writer goes with its indexing thread and the memory it indexed with
+        // (tens of MiB the allocator would otherwise keep for that idle thread).
+        self.reopen_writer(FOLLOW_BUDGET)?;
         Ok(written)
     }
 
@@ -562,8 +598,24 @@ impl SearchIndex {
         Ok(())
     }
 
-    fn lock_writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>, SearchError> {
-        self.writer.lock().map_err(|_| SearchError::Invalid("the index writer was poisoned by a panic".into()))
+    fn lock_writer(&self) -> Result<WriterGuard<'_>, SearchError> {
+        let guard =
+            self.writer.lock().map_err(|_| SearchError::Invalid("the index writer was poisoned by a panic".into()))?;
+        if guard.is_none() {
+            return Err(SearchError::Invalid("the index writer could not be reopened; restart the server".into()));
+        }
+        Ok(WriterGuard(guard))
+    }
+
+    /// Replaces the writer by one of `budget` bytes. The old one is dropped first (one
+    /// writer holds the index's lock at a time): its indexing thread ends, and with it
+    /// the memory that thread's allocator heap kept.
+    fn reopen_writer(&self, budget: usize) -> Result<(), SearchError> {
+        let mut guard =
+            self.writer.lock().map_err(|_| SearchError::Invalid("the index writer was poisoned by a panic".into()))?;
+        *guard = None;
+        *guard = Some(self.index.writer_with_num_threads(1, budget)?);
+        Ok(())
     }
 
     fn commit(&self, seq: i64) -> Result<(), SearchError> {
