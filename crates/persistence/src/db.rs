@@ -102,12 +102,12 @@ impl PoolOptions {
     /// A pool of at most `max_connections`, SQLite's page cache at
     /// [`DEFAULT_SQLITE_CACHE_MIB`] per connection and its temporary files on disk,
     /// PostgreSQL's plans as [`PlanCacheMode::default`].
-    pub const fn new(max_connections: u32) -> Self {
+    pub fn new(max_connections: u32) -> Self {
         Self {
             max_connections,
             sqlite_cache_mib: DEFAULT_SQLITE_CACHE_MIB,
             sqlite_temp_in_memory: false,
-            plan_cache_mode: PlanCacheMode::ForceGenericPlan,
+            plan_cache_mode: PlanCacheMode::default(),
         }
     }
 }

@@ -598,9 +598,12 @@ impl SearchIndex {
         Ok(())
     }
 
+    fn writer_slot(&self) -> Result<std::sync::MutexGuard<'_, Option<IndexWriter>>, SearchError> {
+        self.writer.lock().map_err(|_| SearchError::Invalid("the index writer was poisoned by a panic".into()))
+    }
+
     fn lock_writer(&self) -> Result<WriterGuard<'_>, SearchError> {
-        let guard =
-            self.writer.lock().map_err(|_| SearchError::Invalid("the index writer was poisoned by a panic".into()))?;
+        let guard = self.writer_slot()?;
         if guard.is_none() {
             return Err(SearchError::Invalid("the index writer could not be reopened; restart the server".into()));
         }
@@ -611,8 +614,7 @@ impl SearchIndex {
     /// writer holds the index's lock at a time): its indexing thread ends, and with it
     /// the memory that thread's allocator heap kept.
     fn reopen_writer(&self, budget: usize) -> Result<(), SearchError> {
-        let mut guard =
-            self.writer.lock().map_err(|_| SearchError::Invalid("the index writer was poisoned by a panic".into()))?;
+        let mut guard = self.writer_slot()?;
         *guard = None;
         *guard = Some(self.index.writer_with_num_threads(1, budget)?);
         Ok(())
