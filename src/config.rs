@@ -346,6 +346,10 @@ impl Default for Config {
     }
 }
 
+/// The smallest database pool: an import (and a dry run beside it) looks rows up on one
+/// connection while its transaction holds another.
+pub const MIN_CONNECTIONS: u32 = 2;
+
 /// The default configuration file, read when present in the working directory.
 pub const DEFAULT_FILE: &str = "parkgraph.toml";
 
@@ -367,7 +371,15 @@ impl Config {
             None => figment = figment.merge(Toml::file(DEFAULT_FILE)),
         }
         figment = figment.merge(Env::raw().only(&["DATABASE_URL"])).merge(Env::prefixed("PARKGRAPH_").split("__"));
-        figment.extract().map_err(Box::new)
+        let config: Self = figment.extract().map_err(Box::new)?;
+        if config.max_connections < MIN_CONNECTIONS {
+            return Err(Box::new(figment::Error::from(format!(
+                "max_connections is {}: it must be at least {MIN_CONNECTIONS} (an import looks rows up on one \
+                 connection while it writes on another)",
+                config.max_connections
+            ))));
+        }
+        Ok(config)
     }
 }
 
@@ -408,6 +420,18 @@ mod tests {
             jail.set_env("PARKGRAPH_POSTGRES_PLAN_CACHE_MODE", "generic");
             let error = Config::load(Some(Path::new("plans.toml"))).expect_err("an unknown mode").to_string();
             assert!(error.contains("force_generic_plan"), "the error names the modes accepted: {error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_pool_of_one_connection_is_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("one.toml", "max_connections = 1\n")?;
+            let error = Config::load(Some(Path::new("one.toml"))).expect_err("one connection").to_string();
+            assert!(error.contains("max_connections is 1: it must be at least 2"), "{error}");
+            jail.create_file("two.toml", "max_connections = 2\n")?;
+            assert_eq!(Config::load(Some(Path::new("two.toml"))).map_err(|e| e.to_string())?.max_connections, 2);
             Ok(())
         });
     }

@@ -357,8 +357,57 @@ struct Links {
     incubations: HashSet<(Uuid, Uuid)>,
 }
 
-/// What planning an import looks at, read before the first row is planned: the live
-/// parks and incubators, the organizations the rows may name and their links.
+impl Links {
+    /// The live links of the organizations `ids`.
+    async fn fetch(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Self, CommandError> {
+        let mut links = Self::default();
+        for chunk in ids.chunks(LOOKUP_CHUNK) {
+            let rows: Vec<(Uuid, Uuid, String)> = enterprise_location::Entity::find()
+                .filter(enterprise_location::Column::OrganizationId.is_in(chunk.iter().copied()))
+                .filter(enterprise_location::Column::ArchivedAt.is_null())
+                .select_only()
+                .columns([
+                    enterprise_location::Column::OrganizationId,
+                    enterprise_location::Column::ParkId,
+                    enterprise_location::Column::Role,
+                ])
+                .into_tuple()
+                .all(conn)
+                .await?;
+            links.locations.extend(rows);
+            let rows: Vec<(Uuid, String, i32)> = designation::Entity::find()
+                .filter(designation::Column::OrganizationId.is_in(chunk.iter().copied()))
+                .filter(designation::Column::ArchivedAt.is_null())
+                .select_only()
+                .columns([designation::Column::OrganizationId, designation::Column::Kind, designation::Column::Year])
+                .into_tuple()
+                .all(conn)
+                .await?;
+            links.designations.extend(rows);
+            let rows: Vec<(Uuid, Uuid)> = incubation::Entity::find()
+                .filter(incubation::Column::OrganizationId.is_in(chunk.iter().copied()))
+                .filter(incubation::Column::ArchivedAt.is_null())
+                .select_only()
+                .columns([incubation::Column::OrganizationId, incubation::Column::IncubatorId])
+                .into_tuple()
+                .all(conn)
+                .await?;
+            links.incubations.extend(rows);
+        }
+        Ok(links)
+    }
+
+    /// Adds links found, but those of the organizations in `skip`.
+    fn extend(&mut self, other: Self, skip: &HashSet<Uuid>) {
+        self.locations.extend(other.locations.into_iter().filter(|(org, ..)| !skip.contains(org)));
+        self.designations.extend(other.designations.into_iter().filter(|(org, ..)| !skip.contains(org)));
+        self.incubations.extend(other.incubations.into_iter().filter(|(org, _)| !skip.contains(org)));
+    }
+}
+
+/// What planning an import looks at: the live parks and incubators (read before the
+/// first row is planned), the organizations the rows may name and their links (read a
+/// chunk of rows at a time, while the chunk before is planned).
 struct Context {
     parks: Directory,
     incubators: Directory,
@@ -368,17 +417,36 @@ struct Context {
     at: DateTime<Utc>,
 }
 
+/// A chunk of rows with what planning them needs that the planner has not seen yet.
+struct Loaded {
+    rows: Vec<ImportRow>,
+    found: Vec<organization::Model>,
+    links: Links,
+}
+
 /// Plans rows one at a time, in file order, into a report.
 struct Planner {
     context: Context,
     /// The first row that claimed a record, or a new record's key, for duplicates.
     claimed: HashMap<Claim, usize>,
+    /// The organizations this import creates.
+    created: HashSet<Uuid>,
     report: ImportReport,
 }
 
 impl Planner {
     fn new(context: Context) -> Self {
-        Self { context, claimed: HashMap::new(), report: ImportReport::default() }
+        Self { context, claimed: HashMap::new(), created: HashSet::new(), report: ImportReport::default() }
+    }
+
+    /// Takes in what a chunk's look-ups found. Organizations this import created are left
+    /// out: with [`OnError::Skip`] the chunks before may be committed by the time a later
+    /// chunk is looked up, and a row naming one of them again is the same record twice in
+    /// one file (the claims say so), not a correction of a stored one.
+    fn learn(&mut self, found: Vec<organization::Model>, links: Links) {
+        let created = &self.created;
+        self.context.existing.add(found.into_iter().filter(|o| !created.contains(&o.id)));
+        self.context.links.extend(links, created);
     }
 
     /// Plans the row at `index` (its outcome goes to the report) and returns its writes,
@@ -405,6 +473,9 @@ impl Planner {
                     self.report.links_added += planned.write.locations.len()
                         + planned.write.designations.len()
                         + planned.write.incubations.len();
+                    if let OrganizationWrite::Create(model) = &planned.write.organization {
+                        self.created.insert(model.id);
+                    }
                     write = Some(RowWrite { index, ..planned.write });
                 }
             }
@@ -427,15 +498,101 @@ fn planner_failed(error: &tokio::task::JoinError) -> CommandError {
     CommandError::Store(StoreError::Invalid(format!("the import's planning stopped: {error}")))
 }
 
+/// An import being planned: the look-ups run on a task of their own (a connection of the
+/// pool), the plan on a thread of its own, and the batches of writes come out here.
+struct Planning {
+    batches: tokio::sync::mpsc::Receiver<Batch>,
+    looking_up: tokio::task::JoinHandle<Result<(), CommandError>>,
+    planning: tokio::task::JoinHandle<ImportReport>,
+    at: DateTime<Utc>,
+}
+
+/// Waits for an import's look-ups and plan to end: the report, or why the look-ups failed
+/// (the plan then stopped early, and nothing of it may be committed).
+async fn planned(
+    looking_up: tokio::task::JoinHandle<Result<(), CommandError>>,
+    planning: tokio::task::JoinHandle<ImportReport>,
+) -> Result<ImportReport, CommandError> {
+    let looked_up = looking_up.await.map_err(|e| planner_failed(&e))?;
+    let report = planning.await.map_err(|e| planner_failed(&e))?;
+    looked_up?;
+    Ok(report)
+}
+
+/// Looks `rows` up [`CHUNK_ROWS`] at a time (the organizations they may name, and their
+/// links) and hands each chunk to the planner with what was found. Stops early, without
+/// error, when the planner stopped.
+async fn look_up(
+    db: sea_orm::DatabaseConnection,
+    rows: Vec<ImportRow>,
+    chunks: tokio::sync::mpsc::Sender<Loaded>,
+) -> Result<(), CommandError> {
+    let mut rows = rows.into_iter();
+    while rows.len() > 0 {
+        let chunk: Vec<ImportRow> = rows.by_ref().take(CHUNK_ROWS).collect();
+        let found = Existing::fetch(&db, &chunk).await?;
+        let ids: Vec<Uuid> = found.iter().map(|o| o.id).collect();
+        let links = Links::fetch(&db, &ids).await?;
+        if chunks.send(Loaded { rows: chunk, found, links }).await.is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Plans the chunks as they come, in file order, and hands the writer the writes of each.
+/// With `abort`, one refused row means nothing is written: the plan goes on for the
+/// report, and hands over no more writes. Stops early when the writer stopped.
+fn plan_chunks(
+    context: Context,
+    abort: bool,
+    mut chunks: tokio::sync::mpsc::Receiver<Loaded>,
+    batches: tokio::sync::mpsc::Sender<Batch>,
+) -> ImportReport {
+    let mut planner = Planner::new(context);
+    let mut refused = false;
+    let mut index = 0usize;
+    while let Some(Loaded { rows, found, links }) = chunks.blocking_recv() {
+        planner.learn(found, links);
+        let mut writes = Vec::new();
+        for row in rows {
+            let write = planner.plan(index, row);
+            index += 1;
+            refused |= planner.report.rows.last().is_some_and(|r| r.action == Action::Refused);
+            if !(abort && refused) {
+                writes.extend(write);
+            }
+        }
+        if batches.blocking_send(Batch { writes, planned: index }).is_err() {
+            break;
+        }
+    }
+    planner.report
+}
+
 impl Registry {
-    /// Reads what planning `rows` needs.
-    async fn context(&self, rows: &[ImportRow]) -> Result<Context, CommandError> {
-        let conn = &self.db;
-        let parks = directory_of::<park::Entity>(conn).await?;
-        let incubators = directory_of::<incubator::Entity>(conn).await?;
-        let existing = Existing::load(conn, rows).await?;
-        let links = existing.links(conn).await?;
-        Ok(Context { parks, incubators, existing, links, today: today(), at: Utc::now() })
+    /// Starts planning `rows`: reads the live parks and incubators, then looks the rows up
+    /// a chunk at a time on a connection of the pool while the chunk before is planned
+    /// (and, in a real run, the one before that written). A read connection of its own:
+    /// the rows are compared with the registry as committed, never with this import's
+    /// own uncommitted writes.
+    async fn start_planning(&self, rows: Vec<ImportRow>, abort: bool) -> Result<Planning, CommandError> {
+        let parks = directory_of::<park::Entity>(&self.db).await?;
+        let incubators = directory_of::<incubator::Entity>(&self.db).await?;
+        let context = Context {
+            parks,
+            incubators,
+            existing: Existing::default(),
+            links: Links::default(),
+            today: today(),
+            at: Utc::now(),
+        };
+        let at = context.at;
+        let (loaded, to_plan) = tokio::sync::mpsc::channel(2);
+        let (planned, batches) = tokio::sync::mpsc::channel(2);
+        let looking_up = tokio::spawn(look_up(self.db.clone(), rows, loaded));
+        let planning = tokio::task::spawn_blocking(move || plan_chunks(context, abort, to_plan, planned));
+        Ok(Planning { batches, looking_up, planning, at })
     }
 
     /// Plans an import: looks every row up, validates it and compares it with the
@@ -445,20 +602,17 @@ impl Registry {
         rows: Vec<ImportRow>,
         progress: Option<Progress>,
     ) -> Result<ImportPlan, CommandError> {
-        let context = self.context(&rows).await?;
-        let at = context.at;
-        let mut planner = Planner::new(context);
-        let mut writes = Vec::new();
         let total = rows.len();
-        for (index, row) in rows.into_iter().enumerate() {
-            if let Some(progress) = &progress
-                && (index % 1_000 == 0 || index + 1 == total)
-            {
-                progress(Phase::Plan, index + 1, total);
+        let Planning { mut batches, looking_up, planning, at } = self.start_planning(rows, false).await?;
+        let mut writes = Vec::new();
+        while let Some(batch) = batches.recv().await {
+            writes.extend(batch.writes);
+            if let Some(progress) = &progress {
+                progress(Phase::Plan, batch.planned, total);
             }
-            writes.extend(planner.plan(index, row));
         }
-        Ok(ImportPlan { report: planner.report, writes, at })
+        let report = planned(looking_up, planning).await?;
+        Ok(ImportPlan { report, writes, at })
     }
 
     /// Writes a plan through the write path, as `actor`. With [`OnError::Abort`] nothing
@@ -503,12 +657,13 @@ impl Registry {
 
     /// Plans and, unless `dry_run`, applies an import.
     ///
-    /// A real run plans and writes at once: the plan runs on a thread of its own and hands
-    /// the writer the writes of every [`CHUNK_ROWS`] rows as it goes, so the two overlap.
-    /// With [`OnError::Abort`] the writer writes into one transaction and rolls it back
-    /// when the plan refuses any row (or a write fails); with [`OnError::Skip`] each batch
-    /// is its own transaction. The report is the same as [`Self::plan_import`] followed by
-    /// [`Self::apply_import`] would give.
+    /// A real run looks up, plans and writes at once: the look-ups of a chunk of
+    /// [`CHUNK_ROWS`] rows run on a connection of their own, the plan on a thread of its
+    /// own, and the writer gets the writes of each chunk as it is planned, so the three
+    /// overlap. With [`OnError::Abort`] the writer writes into one transaction and rolls it
+    /// back when the plan refuses any row (or a write or look-up fails); with
+    /// [`OnError::Skip`] each batch is its own transaction. The report is the same as
+    /// [`Self::plan_import`] followed by [`Self::apply_import`] would give.
     pub async fn import(
         &self,
         actor: &Actor,
@@ -520,33 +675,9 @@ impl Registry {
         if dry_run {
             return Ok(self.plan_import(rows, progress).await?.into_dry_run());
         }
-        let context = self.context(&rows).await?;
-        let at = context.at;
         let total = rows.len();
         let abort = on_error == OnError::Abort;
-        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Batch>(2);
-        let planning = tokio::task::spawn_blocking(move || {
-            let mut planner = Planner::new(context);
-            let mut writes = Vec::new();
-            let mut refused = false;
-            for (index, row) in rows.into_iter().enumerate() {
-                let write = planner.plan(index, row);
-                // With `abort`, one refused row means nothing is written: plan on for the
-                // report, hand over no more writes.
-                refused |= planner.report.rows.last().is_some_and(|r| r.action == Action::Refused);
-                if !(abort && refused) {
-                    writes.extend(write);
-                }
-                if (index + 1) % CHUNK_ROWS == 0 || index + 1 == total {
-                    let batch = Batch { writes: std::mem::take(&mut writes), planned: index + 1 };
-                    if sender.blocking_send(batch).is_err() {
-                        // The writer stopped (a write failed): its error is the outcome.
-                        break;
-                    }
-                }
-            }
-            planner.report
-        });
+        let Planning { batches: mut receiver, looking_up, planning, at } = self.start_planning(rows, abort).await?;
 
         let txn = if abort { Some(self.begin().await?) } else { None };
         let mut written = false;
@@ -557,7 +688,7 @@ impl Registry {
                     Some(txn) => {
                         if let Err(error) = self.write_rows_in(txn, actor, &batch.writes, at).await {
                             drop(receiver);
-                            let _ = planning.await;
+                            let _ = planned(looking_up, planning).await;
                             return Err(error);
                         }
                         Vec::new()
@@ -566,7 +697,7 @@ impl Registry {
                         Ok(refused) => refused,
                         Err(error) => {
                             drop(receiver);
-                            let _ = planning.await;
+                            let _ = planned(looking_up, planning).await;
                             return Err(error);
                         }
                     },
@@ -578,7 +709,9 @@ impl Registry {
                 progress(Phase::Write, batch.planned, total);
             }
         }
-        let mut report = planning.await.map_err(|e| planner_failed(&e))?;
+        // A failed look-up ends the plan early: return its error before anything commits
+        // (dropping the transaction rolls it back).
+        let mut report = planned(looking_up, planning).await?;
         report.dry_run = false;
         if let Some(txn) = txn {
             if report.count(Action::Refused) > 0 {
@@ -847,7 +980,9 @@ fn normal_uscc(code: &str) -> String {
 }
 
 impl Existing {
-    async fn load(conn: &impl ConnectionTrait, rows: &[ImportRow]) -> Result<Self, CommandError> {
+    /// The organizations `rows` may name, as stored: by id, by USCC (live), by Chinese
+    /// name (live), each once.
+    async fn fetch(conn: &impl ConnectionTrait, rows: &[ImportRow]) -> Result<Vec<organization::Model>, CommandError> {
         let ids: Vec<Uuid> = rows.iter().filter_map(|r| r.id).collect::<HashSet<_>>().into_iter().collect();
         let codes: Vec<String> = rows
             .iter()
@@ -867,34 +1002,42 @@ impl Existing {
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let mut existing = Self::default();
+        let mut found = Vec::new();
+        let mut seen = HashSet::new();
+        let mut keep = |rows: Vec<organization::Model>| {
+            found.extend(rows.into_iter().filter(|row| seen.insert(row.id)));
+        };
         for chunk in ids.chunks(LOOKUP_CHUNK) {
-            let found = organization::Entity::find()
-                .filter(organization::Column::Id.is_in(chunk.iter().copied()))
-                .all(conn)
-                .await?;
-            existing.add(found);
+            keep(
+                organization::Entity::find()
+                    .filter(organization::Column::Id.is_in(chunk.iter().copied()))
+                    .all(conn)
+                    .await?,
+            );
         }
         for chunk in codes.chunks(LOOKUP_CHUNK) {
-            let found = organization::Entity::find()
-                .filter(organization::Column::Uscc.is_in(chunk.iter().cloned()))
-                .filter(organization::Column::ArchivedAt.is_null())
-                .all(conn)
-                .await?;
-            existing.add(found);
+            keep(
+                organization::Entity::find()
+                    .filter(organization::Column::Uscc.is_in(chunk.iter().cloned()))
+                    .filter(organization::Column::ArchivedAt.is_null())
+                    .all(conn)
+                    .await?,
+            );
         }
         for chunk in names.chunks(LOOKUP_CHUNK) {
-            let found = organization::Entity::find()
-                .filter(organization::Column::NameZh.is_in(chunk.iter().cloned()))
-                .filter(organization::Column::ArchivedAt.is_null())
-                .all(conn)
-                .await?;
-            existing.add(found);
+            keep(
+                organization::Entity::find()
+                    .filter(organization::Column::NameZh.is_in(chunk.iter().cloned()))
+                    .filter(organization::Column::ArchivedAt.is_null())
+                    .all(conn)
+                    .await?,
+            );
         }
-        Ok(existing)
+        Ok(found)
     }
 
-    fn add(&mut self, found: Vec<organization::Model>) {
+    /// Adds organizations found, keeping the first copy of each.
+    fn add(&mut self, found: impl IntoIterator<Item = organization::Model>) {
         for row in found {
             if self.by_id.contains_key(&row.id) {
                 continue;
@@ -907,46 +1050,6 @@ impl Existing {
             }
             self.by_id.insert(row.id, row);
         }
-    }
-
-    /// The links the matched live organizations have now.
-    async fn links(&self, conn: &impl ConnectionTrait) -> Result<Links, CommandError> {
-        let ids: Vec<Uuid> = self.by_id.keys().copied().collect();
-        let mut links = Links::default();
-        for chunk in ids.chunks(LOOKUP_CHUNK) {
-            let rows: Vec<(Uuid, Uuid, String)> = enterprise_location::Entity::find()
-                .filter(enterprise_location::Column::OrganizationId.is_in(chunk.iter().copied()))
-                .filter(enterprise_location::Column::ArchivedAt.is_null())
-                .select_only()
-                .columns([
-                    enterprise_location::Column::OrganizationId,
-                    enterprise_location::Column::ParkId,
-                    enterprise_location::Column::Role,
-                ])
-                .into_tuple()
-                .all(conn)
-                .await?;
-            links.locations.extend(rows);
-            let rows: Vec<(Uuid, String, i32)> = designation::Entity::find()
-                .filter(designation::Column::OrganizationId.is_in(chunk.iter().copied()))
-                .filter(designation::Column::ArchivedAt.is_null())
-                .select_only()
-                .columns([designation::Column::OrganizationId, designation::Column::Kind, designation::Column::Year])
-                .into_tuple()
-                .all(conn)
-                .await?;
-            links.designations.extend(rows);
-            let rows: Vec<(Uuid, Uuid)> = incubation::Entity::find()
-                .filter(incubation::Column::OrganizationId.is_in(chunk.iter().copied()))
-                .filter(incubation::Column::ArchivedAt.is_null())
-                .select_only()
-                .columns([incubation::Column::OrganizationId, incubation::Column::IncubatorId])
-                .into_tuple()
-                .all(conn)
-                .await?;
-            links.incubations.extend(rows);
-        }
-        Ok(links)
     }
 
     /// The live organization a row names: by id, else by USCC, else by Chinese name and
@@ -1417,5 +1520,69 @@ fn only_set(patch: OrganizationPatch) -> OrganizationPatch {
         source_name: keep(patch.source_name),
         source_url: keep(patch.source_url),
         as_of: keep(patch.as_of),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(line: usize, name: &str, uscc: &str) -> ImportRow {
+        ImportRow {
+            line,
+            fields: OrganizationPatch {
+                name_zh: Patch::Set(name.to_string()),
+                uscc: Patch::Set(uscc.to_string()),
+                city: Patch::Set("武汉".to_string()),
+                ..OrganizationPatch::default()
+            },
+            ..ImportRow::default()
+        }
+    }
+
+    fn planner() -> Planner {
+        Planner::new(Context {
+            parks: Directory::default(),
+            incubators: Directory::default(),
+            existing: Existing::default(),
+            links: Links::default(),
+            today: today(),
+            at: Utc::now(),
+        })
+    }
+
+    fn created(write: Option<RowWrite>) -> organization::Model {
+        match write.map(|w| w.organization) {
+            Some(OrganizationWrite::Create(model)) => *model,
+            other => panic!("a creation, not {other:?}"),
+        }
+    }
+
+    /// With `skip`, a later chunk is looked up after the chunks before it were committed:
+    /// the look-up then finds records this import created. A row naming one of them again
+    /// is still the same record twice in one file, as in a dry run.
+    #[test]
+    fn a_record_this_import_created_and_a_later_look_up_found_stored_is_still_named_twice() {
+        let mut planner = planner();
+        let model = created(planner.plan(0, row(2, "分块企业", "914201005000000155")));
+        planner.learn(vec![model], Links::default());
+        assert!(planner.plan(1, row(3, "分块企业", "914201005000000155")).is_none());
+        let outcome = &planner.report.rows[1];
+        assert_eq!(outcome.action, Action::Refused);
+        assert_eq!(outcome.problems.len(), 1, "{:?}", outcome.problems);
+        assert_eq!(outcome.problems[0].reason, "the same organization as row 2; merge the two rows");
+    }
+
+    /// A stored record a later chunk's look-up found is matched like one found first.
+    #[test]
+    fn a_stored_record_found_by_a_later_look_up_is_matched() {
+        let mut stored_by = planner();
+        let stored = created(stored_by.plan(0, row(2, "存量企业", "91420100500000007A")));
+        let mut planner = planner();
+        planner.plan(0, row(2, "另一企业", "914201005000000155"));
+        planner.learn(vec![stored.clone()], Links::default());
+        planner.plan(1, row(3, "存量企业", "91420100500000007A"));
+        let outcome = &planner.report.rows[1];
+        assert_eq!((outcome.action, outcome.id), (Action::Unchanged, Some(stored.id)), "{outcome:?}");
     }
 }
