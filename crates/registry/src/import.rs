@@ -1015,23 +1015,16 @@ impl Existing {
                     .await?,
             );
         }
-        for chunk in codes.chunks(LOOKUP_CHUNK) {
-            keep(
-                organization::Entity::find()
-                    .filter(organization::Column::Uscc.is_in(chunk.iter().cloned()))
-                    .filter(organization::Column::ArchivedAt.is_null())
-                    .all(conn)
-                    .await?,
-            );
-        }
-        for chunk in names.chunks(LOOKUP_CHUNK) {
-            keep(
-                organization::Entity::find()
-                    .filter(organization::Column::NameZh.is_in(chunk.iter().cloned()))
-                    .filter(organization::Column::ArchivedAt.is_null())
-                    .all(conn)
-                    .await?,
-            );
+        for (column, values) in [(organization::Column::Uscc, &codes), (organization::Column::NameZh, &names)] {
+            for chunk in values.chunks(LOOKUP_CHUNK) {
+                keep(
+                    organization::Entity::find()
+                        .filter(column.is_in(chunk.iter().cloned()))
+                        .filter(organization::Column::ArchivedAt.is_null())
+                        .all(conn)
+                        .await?,
+                );
+            }
         }
         Ok(found)
     }
