@@ -368,6 +368,9 @@ impl DerivedCache {
 /// commits hold the few documents of a page of changes.
 const FOLLOW_BUDGET: usize = 15_000_000;
 
+/// How long reopening the writer waits for its lock (see [`SearchIndex::reopen_writer`]).
+const WRITER_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The memory budget of the writer of a rebuild, in bytes: larger segments, fewer to merge.
 const REBUILD_BUDGET: usize = 50_000_000;
 
@@ -613,10 +616,23 @@ impl SearchIndex {
     /// Replaces the writer by one of `budget` bytes. The old one is dropped first (one
     /// writer holds the index's lock at a time): its indexing thread ends, and with it
     /// the memory that thread's allocator heap kept.
+    ///
+    /// The lock is taken again with a short wait: it is a `flock` on a file, and a child
+    /// process forked by this one at that moment (a test harness running the CLI, say)
+    /// holds a copy of the file handle, and so the lock, until it executes its program.
     fn reopen_writer(&self, budget: usize) -> Result<(), SearchError> {
         let mut guard = self.writer_slot()?;
         *guard = None;
-        *guard = Some(self.index.writer_with_num_threads(1, budget)?);
+        let deadline = std::time::Instant::now() + WRITER_LOCK_WAIT;
+        let writer = loop {
+            match self.index.writer_with_num_threads(1, budget) {
+                Err(tantivy::TantivyError::LockFailure(..)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                other => break other?,
+            }
+        };
+        *guard = Some(writer);
         Ok(())
     }
 
@@ -1318,6 +1334,30 @@ mod tests {
         assert_eq!(html("光谷生物城", "ggs").as_deref(), Some("<em>光谷生</em>物城"));
         assert_eq!(html("小米", "xiaom").as_deref(), Some("<em>小米</em>"));
         assert_eq!(html("小米", "xiaoma"), None);
+    }
+
+    /// Someone else holding the writer's lock for a moment (a forked child's copy of the
+    /// lock file's handle) delays reopening the writer; it does not fail it.
+    #[test]
+    fn the_writer_is_reopened_after_a_brief_holder_of_its_lock_lets_go() {
+        let dir =
+            std::env::temp_dir().join("parkgraph-tests").join(format!("search-lock-{}", uuid::Uuid::now_v7().simple()));
+        let index = SearchIndex::create(&dir).expect("an empty index");
+        *index.writer_slot().expect("the writer") = None;
+        let held = tantivy::directory::Directory::acquire_lock(
+            index.index.directory(),
+            &tantivy::directory::INDEX_WRITER_LOCK,
+        )
+        .expect("the lock");
+        let holder = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            drop(held);
+        });
+        index.reopen_writer(FOLLOW_BUDGET).expect("reopened once the lock is free");
+        assert!(index.lock_writer().is_ok());
+        holder.join().expect("the holder ends");
+        drop(index);
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
