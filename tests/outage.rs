@@ -293,3 +293,51 @@ async fn connections_terminated_by_postgresql_answer_503_unavailable() {
 
     assert_unavailable(&graphql(&router, PARKS, None).await);
 }
+
+#[tokio::test]
+async fn the_servers_pool_replaces_connections_postgresql_terminated() {
+    let test = TestDb::sample().await;
+    if !test.is_postgres() {
+        eprintln!("skipped: terminating backends is a PostgreSQL test (set TEST_DATABASE_URL)");
+        return;
+    }
+    // The server's own pool: a connection in steady use is not pinged before each
+    // statement (a round trip per statement), only one idle for a while.
+    let config =
+        Config { cache: parkgraph::config::CacheConfig { enabled: false, ..Default::default() }, ..config(&test.url) };
+    let db = parkgraph::open(&config).await.expect("open");
+    assert!(!db.get_postgres_connection_pool().options().get_test_before_acquire(), "pinged on every acquire");
+    let router = parkgraph::app(&config, db).expect("app builds");
+    for _ in 0..3 {
+        let answer = graphql(&router, PARKS, None).await;
+        assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+    }
+
+    let server = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+    let admin = Database::connect(&server).await.expect("connect as administrator");
+    let name = test.url.rsplit('/').next().expect("database name");
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ))
+        .await
+        .expect("terminate the server's connections");
+    admin.close().await.ok();
+
+    // A request on a terminated connection answers 503; the pool drops that connection
+    // and the next request gets a new one. Never an error of another kind.
+    let mut failed = 0;
+    let mut recovered = false;
+    for _ in 0..20 {
+        let answer = graphql(&router, PARKS, None).await;
+        if answer.status == StatusCode::OK {
+            assert!(answer.body.get("errors").is_none(), "{:#}", answer.body);
+            recovered = true;
+            break;
+        }
+        assert_unavailable(&answer);
+        failed += 1;
+    }
+    assert!(recovered, "the server answers again once its broken connections are replaced");
+    assert!(failed <= 10, "{failed} requests failed before the pool replaced its connections");
+}
