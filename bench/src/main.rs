@@ -888,6 +888,10 @@ async fn main() {
             args.binary.display()
         ));
     }
+    // Checked before any server starts: a failure later exits without stopping them.
+    if let Some(dir) = args.peer_dir.as_deref().filter(|_| args.suites.iter().any(|s| s == "peer")) {
+        peer::check_peer_dir(dir).unwrap_or_else(|e| fail(e));
+    }
     println!(
         "ParkGraph benchmark: {} concurrent clients, {} s per query, {} cores",
         args.concurrency,

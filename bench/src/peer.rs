@@ -93,6 +93,15 @@ fn available(program: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Whether `dir` (`--peer-dir`) holds a PostGraphile install.
+pub fn check_peer_dir(dir: &std::path::Path) -> Result<(), String> {
+    if dir.join("node_modules/postgraphile/cli.js").exists() {
+        Ok(())
+    } else {
+        Err(format!("--peer-dir {}: no node_modules/postgraphile/cli.js there", dir.display()))
+    }
+}
+
 /// The PostGraphile install to run: `--peer-dir`, or a new one in a temporary directory;
 /// `None` (after saying why) when node or npm is missing.
 fn install(args: &Args) -> Option<(PathBuf, Option<PathBuf>)> {
@@ -101,9 +110,7 @@ fn install(args: &Args) -> Option<(PathBuf, Option<PathBuf>)> {
         return None;
     }
     if let Some(dir) = &args.peer_dir {
-        if !dir.join("node_modules/postgraphile/cli.js").exists() {
-            fail(format!("--peer-dir {}: no node_modules/postgraphile/cli.js there", dir.display()));
-        }
+        check_peer_dir(dir).unwrap_or_else(|e| fail(e));
         return Some((dir.clone(), None));
     }
     if !available("npm") {
