@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use parkgraph_persistence::batch::{Batch, By, CountKey, Counted, Histories, HistoryKey, PageKey, Paged};
+use parkgraph_persistence::batch::{Batch, By, CountKey, Counted, Histories, HistoryKey, PageKey, Paged, Picked};
 use parkgraph_persistence::entity::{
     designation, enterprise_location, figure, incubation, incubator, innovation_center, innovation_center_membership,
     organization, park, park_designation, second_headquarters,
@@ -102,6 +102,8 @@ pub struct Loaders {
     pub tree: DataLoader<TreeLoader>,
     /// Organizations by id.
     pub organization: ByKey<organization::Entity>,
+    /// Organizations by id, each read with only the columns its key names.
+    pub organization_picked: DataLoader<Batched<Picked<organization::Entity>>>,
     /// Designations by id.
     pub designation: ByKey<designation::Entity>,
     /// Designations by organization.
@@ -161,6 +163,7 @@ impl Loaders {
             park_designations: by(l.park_designations, delay),
             tree: DataLoader::new(TreeLoader { store: store.clone(), visibility }, tokio::spawn).delay(delay),
             organization: by(l.organization, delay),
+            organization_picked: by(l.organization_picked, delay),
             designation: by(l.designation, delay),
             designations_of: by(l.designations_of, delay),
             incubator: by(l.incubator, delay),
@@ -230,13 +233,13 @@ pub async fn one<B: Batch<Key = Uuid>>(
     Ok(loader.load_one(id).await.api()?.and_then(|rows| rows.into_iter().next()))
 }
 
-/// The rows with these ids, in the order of `ids`, `None` for ids with no row.
-pub async fn each<B: Batch<Key = Uuid>>(
+/// The rows with these keys, in the order of `keys`, `None` for keys with no row.
+pub async fn each<B: Batch>(
     loader: &DataLoader<Batched<B>>,
-    ids: &[Uuid],
+    keys: &[B::Key],
 ) -> async_graphql::Result<Vec<Option<B::Record>>> {
-    let found = loader.load_many(ids.iter().copied()).await.api()?;
-    Ok(ids.iter().map(|id| found.get(id).and_then(|rows| rows.first().cloned())).collect())
+    let found = loader.load_many(keys.iter().cloned()).await.api()?;
+    Ok(keys.iter().map(|key| found.get(key).and_then(|rows| rows.first().cloned())).collect())
 }
 
 /// One page of one record's history.

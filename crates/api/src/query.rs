@@ -561,8 +561,8 @@ impl Query {
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<Edge<Organization>>> {
         let filter = organization_filter(ctx, filter.unwrap_or_default(), None).await?;
-        page(store(ctx)?.organizations(&filter, OrderBy::sort(order_by)), first, after, last, before, Organization)
-            .await
+        let list = store(ctx)?.organizations(&filter, OrderBy::sort(order_by)).picking(Organization::node_columns(ctx));
+        page(list, first, after, last, before, Organization).await
     }
 
     /// Enterprises (organizations of kind `ENTERPRISE`), filtered and ordered.
@@ -586,8 +586,8 @@ impl Query {
     ) -> async_graphql::Result<Connection<Edge<Organization>>> {
         let filter =
             organization_filter(ctx, filter.unwrap_or_default(), Some(domain::OrganizationKind::Enterprise)).await?;
-        page(store(ctx)?.organizations(&filter, OrderBy::sort(order_by)), first, after, last, before, Organization)
-            .await
+        let list = store(ctx)?.organizations(&filter, OrderBy::sort(order_by)).picking(Organization::node_columns(ctx));
+        page(list, first, after, last, before, Organization).await
     }
 
     /// Incubators, makerspaces and accelerators, filtered and ordered.

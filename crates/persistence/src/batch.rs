@@ -17,6 +17,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::columns::Columns;
 use crate::entity::{
     designation, enterprise_location, figure, incubation, incubator, innovation_center, innovation_center_membership,
     organization, park, park_designation, second_headquarters,
@@ -63,6 +64,18 @@ where
     type Record = E::Model;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<E::Model>>, StoreError> {
+        self.read(keys, Columns::all()).await
+    }
+}
+
+impl<E> By<E>
+where
+    E: EntityTrait + Sync,
+    E::Model: Clone + Send + Sync + 'static,
+    E::Column: Send + Sync,
+{
+    /// The records of `keys`, grouped by key, read with `columns` (and the key column).
+    async fn read(&self, keys: &[Uuid], columns: Columns<E>) -> Result<HashMap<Uuid, Vec<E::Model>>, StoreError> {
         if keys.is_empty() {
             return Ok(HashMap::new());
         }
@@ -72,12 +85,41 @@ where
             select = select.order_by_asc(key.into_column());
         }
         let mut grouped: HashMap<Uuid, Vec<E::Model>> = HashMap::new();
-        for row in select.all(self.store.conn()).await? {
+        for row in columns.with(self.column).project(select).all(self.store.conn()).await? {
             if let Ok(key) = <Uuid as ValueType>::try_from(row.get(self.column)) {
                 grouped.entry(key).or_default().push(row);
             }
         }
         Ok(grouped)
+    }
+}
+
+/// The records of kind `E` by a key column, like [`By`], each key naming the columns the
+/// reader needs (see [`Columns`]): keys that name the same columns share one statement,
+/// so concurrent requests asking the same fields still share their reads.
+pub struct Picked<E: EntityTrait>(By<E>);
+
+impl<E> Batch for Picked<E>
+where
+    E: EntityTrait + Sync,
+    E::Model: Clone + Send + Sync + 'static,
+    E::Column: Send + Sync,
+{
+    type Key = (Uuid, Columns<E>);
+    type Record = E::Model;
+
+    async fn load(&self, keys: &[(Uuid, Columns<E>)]) -> Result<HashMap<Self::Key, Vec<E::Model>>, StoreError> {
+        let mut sets: HashMap<Columns<E>, Vec<Uuid>> = HashMap::new();
+        for (key, columns) in keys {
+            sets.entry(*columns).or_default().push(*key);
+        }
+        let mut out = HashMap::new();
+        for (columns, keys) in sets {
+            for (key, rows) in self.0.read(&keys, columns).await? {
+                out.insert((key, columns), rows);
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -91,6 +133,8 @@ pub struct Lookups {
     pub park_designations: By<park_designation::Entity>,
     /// Organizations by id.
     pub organization: By<organization::Entity>,
+    /// Organizations by id, with only the columns asked for.
+    pub organization_picked: Picked<organization::Entity>,
     /// Designations by id.
     pub designation: By<designation::Entity>,
     /// Designations by organization.
@@ -128,6 +172,7 @@ impl Store {
             park_children: By::new(self, park::Column::ParentId, v),
             park_designations: By::new(self, park_designation::Column::ParkId, v),
             organization: By::new(self, organization::Column::Id, v),
+            organization_picked: Picked(By::new(self, organization::Column::Id, v)),
             designation: By::new(self, designation::Column::Id, v),
             designations_of: By::new(self, designation::Column::OrganizationId, v),
             incubator: By::new(self, incubator::Column::Id, v),

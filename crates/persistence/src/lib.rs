@@ -16,6 +16,7 @@
 
 pub mod access;
 pub mod batch;
+pub mod columns;
 pub mod db;
 pub mod entity;
 pub mod error;

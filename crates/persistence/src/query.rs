@@ -28,6 +28,7 @@ use sea_orm::{
 use sea_orm::{IdenStatic, ModelTrait, Value};
 use uuid::Uuid;
 
+use crate::columns::Columns;
 use crate::entity::{
     city_designation, designation, enterprise_location, figure, incubation, incubator, innovation_center,
     innovation_center_membership, organization, park, park_designation, second_headquarters,
@@ -775,9 +776,18 @@ pub struct Listing<E: EntityTrait> {
     store: Store,
     select: Select<E>,
     keys: Vec<Key<E::Column>>,
+    columns: Columns<E>,
 }
 
 impl<E: EntityTrait> Listing<E> {
+    /// The list with its pages read with only `columns` (and the columns of its order,
+    /// which its cursors hold); see [`Columns`].
+    #[must_use]
+    pub fn picking(self, columns: Columns<E>) -> Self {
+        let columns = self.keys.iter().fold(columns, |columns, key| columns.with(key.column));
+        Self { columns, ..self }
+    }
+
     /// What a cursor of this list must name: its keys' columns and directions.
     fn signature(&self) -> String {
         self.keys
@@ -883,7 +893,7 @@ where
         for key in &self.keys {
             select = key.order(select, backward);
         }
-        Ok(select.limit(limit + 1).all(self.store.conn()).await?)
+        Ok(self.columns.project(select).limit(limit + 1).all(self.store.conn()).await?)
     }
 
     fn cursor(&self, row: &E::Model) -> String {
@@ -925,7 +935,7 @@ where
 /// The lists of the read side: one per record kind, each with its filter.
 impl Store {
     fn listing<E: EntityTrait>(&self, select: Select<E>, keys: Vec<Key<E::Column>>) -> Listing<E> {
-        Listing { store: self.clone(), select, keys }
+        Listing { store: self.clone(), select, keys, columns: Columns::all() }
     }
 
     /// Parks, filtered and ordered.

@@ -106,15 +106,16 @@ impl Incubator {
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<LinkEdge<incubation::Model, Organization>>> {
         let status = status.map(|s| domain::IncubationStatus::from(s).code().to_owned());
+        let columns = Organization::node_columns(ctx);
         keyset_link_page(
             ctx,
             &PageArgs::new(first, after, last, before),
             |l| &l.incubations_at_pages,
             vec![self.0.id],
             status,
-            &loaders(ctx)?.organization,
+            &loaders(ctx)?.organization_picked,
             |link| link.id,
-            |link| link.organization_id,
+            |link| (link.organization_id, columns),
             Organization,
             "organization",
         )

@@ -104,15 +104,16 @@ impl InnovationCenter {
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<Connection<LinkEdge<innovation_center_membership::Model, Organization>>> {
         let role = role.map(|r| domain::MembershipRole::from(r).code().to_owned());
+        let columns = Organization::node_columns(ctx);
         keyset_link_page(
             ctx,
             &PageArgs::new(first, after, last, before),
             |l| &l.members_of_pages,
             vec![self.0.id],
             role,
-            &loaders(ctx)?.organization,
+            &loaders(ctx)?.organization_picked,
             |link| link.id,
-            |link| link.organization_id,
+            |link| (link.organization_id, columns),
             Organization,
             "organization",
         )

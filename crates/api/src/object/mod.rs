@@ -175,20 +175,39 @@ pub fn dangling(what: &str, id: Uuid) -> async_graphql::Error {
     ApiError::Internal(format!("{what} {id} referenced by a link does not exist")).into_error()
 }
 
+/// What a node is loaded by: its id, or its id with the columns to read.
+pub trait NodeKey {
+    /// The node's id.
+    fn id(&self) -> Uuid;
+}
+
+impl NodeKey for Uuid {
+    fn id(&self) -> Uuid {
+        *self
+    }
+}
+
+impl NodeKey for (Uuid, parkgraph_persistence::columns::Columns<parkgraph_persistence::entity::organization::Entity>) {
+    fn id(&self) -> Uuid {
+        self.0
+    }
+}
+
 /// Loads the nodes a page of links points to, in the page's order.
 pub async fn resolve_nodes<B, L, N>(
     loader: &async_graphql::dataloader::DataLoader<crate::loader::Batched<B>>,
     links: &[L],
-    target: impl Fn(&L) -> Uuid,
+    target: impl Fn(&L) -> B::Key,
     wrap: impl Fn(B::Record) -> N,
     what: &str,
 ) -> async_graphql::Result<Vec<N>>
 where
-    B: Batch<Key = Uuid>,
+    B: Batch,
+    B::Key: NodeKey,
 {
-    let ids: Vec<Uuid> = links.iter().map(&target).collect();
-    let rows = crate::loader::each(loader, &ids).await?;
-    rows.into_iter().zip(ids).map(|(row, id)| row.map(&wrap).ok_or_else(|| dangling(what, id))).collect()
+    let keys: Vec<B::Key> = links.iter().map(&target).collect();
+    let rows = crate::loader::each(loader, &keys).await?;
+    rows.into_iter().zip(keys).map(|(row, key)| row.map(&wrap).ok_or_else(|| dangling(what, key.id()))).collect()
 }
 
 /// One page of a link list read in SQL by keyset (see [`crate::loader::LinkList`]): the
@@ -204,14 +223,15 @@ pub async fn keyset_link_page<P, C, B, N>(
     filter: Option<String>,
     nodes: &async_graphql::dataloader::DataLoader<crate::loader::Batched<B>>,
     id_of: fn(&P::Record) -> Uuid,
-    target: impl Fn(&P::Record) -> Uuid,
+    target: impl Fn(&P::Record) -> B::Key,
     wrap: impl Fn(B::Record) -> N,
     what: &str,
 ) -> async_graphql::Result<crate::connection::Connection<link::LinkEdge<P::Record, N>>>
 where
     P: Batch<Key = parkgraph_persistence::batch::PageKey>,
     C: Batch<Key = parkgraph_persistence::batch::CountKey, Record = u64>,
-    B: Batch<Key = Uuid>,
+    B: Batch,
+    B::Key: NodeKey,
     link::LinkEdge<P::Record, N>: crate::connection::EdgeType,
 {
     use parkgraph_persistence::batch::{CountKey, PageKey};

@@ -1,8 +1,9 @@
 //! `Organization`: an enterprise, a university, a research institute …
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, Object, SelectionField};
 use chrono::{DateTime, NaiveDate, Utc};
 use parkgraph_domain as domain;
+use parkgraph_persistence::columns::Columns;
 use parkgraph_persistence::entity::{enterprise_location, incubation, innovation_center_membership, organization};
 use uuid::Uuid;
 
@@ -23,6 +24,69 @@ use crate::loader::many;
 /// institute or another body. Enterprises are organizations of kind `ENTERPRISE`.
 #[derive(Clone)]
 pub struct Organization(pub organization::Model);
+
+impl Organization {
+    /// The columns that `fields`, fields asked of organizations, read (see
+    /// [`Columns`]): an organization read for them alone holds what they show. A field
+    /// not named here reads every column, so a field added later is never shown from a
+    /// column left out.
+    pub(crate) fn columns<'a>(fields: impl IntoIterator<Item = SelectionField<'a>>) -> Columns<organization::Entity> {
+        use organization::Column as C;
+        let mut columns = Columns::required();
+        for field in fields {
+            let read: &[C] = match field.name() {
+                // Columns that are always read, and the links (read by the id).
+                "__typename"
+                | "id"
+                | "databaseId"
+                | "kind"
+                | "nameZh"
+                | "status"
+                | "createdAt"
+                | "updatedAt"
+                | "version"
+                | "designations"
+                | "parks"
+                | "incubations"
+                | "innovationCenters"
+                | "secondHeadquarters"
+                | "secondHeadquartersAsLocalEntity"
+                | "operatedIncubators"
+                | "figures"
+                | "history" => &[],
+                "nameEn" => &[C::NameEn],
+                "legalName" => &[C::LegalName],
+                "uscc" => &[C::Uscc],
+                "usccWarning" => &[C::UsccWarning],
+                "foundedOn" | "foundedDate" => &[C::FoundedOn, C::FoundedOnPrecision],
+                "industry" => &[C::Industry],
+                "registeredCapitalCny" => &[C::RegisteredCapitalCny],
+                "headcount" => &[C::Headcount],
+                "website" => &[C::Website],
+                "city" => &[C::City],
+                "district" => &[C::District],
+                "contactName" => &[C::ContactName],
+                "contactPhone" => &[C::ContactPhone],
+                "contactEmail" => &[C::ContactEmail],
+                "staffNotes" => &[C::StaffNotes],
+                "provenance" => &[C::SourceName, C::SourceUrl, C::AsOf, C::AsOfPrecision],
+                "archivedAt" => &[C::ArchivedAt],
+                _ => return Columns::all(),
+            };
+            columns = read.iter().fold(columns, |columns, column| columns.with(*column));
+        }
+        columns
+    }
+
+    /// The columns the organizations of the connection being resolved read: the fields
+    /// asked under its `edges { node }` and its `nodes`.
+    pub(crate) fn node_columns(ctx: &Context<'_>) -> Columns<organization::Entity> {
+        let connection = ctx.look_ahead();
+        let nodes = connection.field("edges").field("node").selection_fields();
+        let nodes = nodes.into_iter().chain(connection.field("nodes").selection_fields());
+        Self::columns(nodes.flat_map(|node| node.selection_set().collect::<Vec<_>>()))
+    }
+}
 
 impl Listed for Organization {
     const EDGE: &'static str = "OrganizationEdge";

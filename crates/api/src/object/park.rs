@@ -240,15 +240,16 @@ impl Park {
     > {
         let scope = self.scope(ctx, include_sub_parks).await?;
         let role = role.map(|r| domain::LocationRole::from(r).code().to_owned());
+        let columns = Organization::node_columns(ctx);
         keyset_link_page(
             ctx,
             &PageArgs::new(first, after, last, before),
             |l| &l.locations_in_pages,
             scope,
             role,
-            &loaders(ctx)?.organization,
+            &loaders(ctx)?.organization_picked,
             |link| link.id,
-            |link| link.organization_id,
+            |link| (link.organization_id, columns),
             Organization,
             "organization",
         )
