@@ -262,6 +262,21 @@ async fn a_postgres_outage_answers_503_unavailable_then_recovers() {
     assert_eq!(readyz(&router).await.status, StatusCode::OK);
 }
 
+/// Ends every connection to the test's database from the PostgreSQL side (as a restart
+/// or an administrator would).
+async fn terminate_connections(test: &TestDb) {
+    let server = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+    let admin = Database::connect(&server).await.expect("connect as administrator");
+    let name = test.url.rsplit('/').next().expect("database name");
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ))
+        .await
+        .expect("terminate the server's connections");
+    admin.close().await.ok();
+}
+
 #[tokio::test]
 async fn connections_terminated_by_postgresql_answer_503_unavailable() {
     let test = TestDb::sample().await;
@@ -280,16 +295,7 @@ async fn connections_terminated_by_postgresql_answer_503_unavailable() {
     let before = graphql(&router, PARKS, None).await;
     assert_eq!(before.status, StatusCode::OK, "{:#}", before.body);
 
-    let server = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
-    let admin = Database::connect(&server).await.expect("connect as administrator");
-    let name = test.url.rsplit('/').next().expect("database name");
-    admin
-        .execute_unprepared(&format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-        ))
-        .await
-        .expect("terminate the server's connections");
-    admin.close().await.ok();
+    terminate_connections(&test).await;
 
     assert_unavailable(&graphql(&router, PARKS, None).await);
 }
@@ -313,16 +319,7 @@ async fn the_servers_pool_replaces_connections_postgresql_terminated() {
         assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
     }
 
-    let server = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
-    let admin = Database::connect(&server).await.expect("connect as administrator");
-    let name = test.url.rsplit('/').next().expect("database name");
-    admin
-        .execute_unprepared(&format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-        ))
-        .await
-        .expect("terminate the server's connections");
-    admin.close().await.ok();
+    terminate_connections(&test).await;
 
     // A request on a terminated connection answers 503; the pool drops that connection
     // and the next request gets a new one. Never an error of another kind.
